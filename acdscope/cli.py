@@ -1,0 +1,144 @@
+"""The `acdscope` command line: demo, migrate, produce, worker, query.
+
+Thin wiring over the other packages; no metric is computed here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from acdscope.settings import get_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Contact-center outsourcing analytics.",
+)
+console = Console()
+_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="embedded chDB directory (recreated)")] = Path(
+        ".local/demo-chdb"
+    ),
+) -> None:
+    """Simulate a day at two sources, run the engine in-process and query the result from embedded chDB."""
+    from acdscope.demo import run_demo
+
+    started = time.perf_counter()
+    outcome = run_demo(data_dir)
+    elapsed = time.perf_counter() - started
+    table = Table(title="Contacts per source (embedded chDB, dashboard source_totals)")
+    for column in outcome.totals.columns:
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for row in outcome.totals.rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
+    truth_totals: dict[str, list[int]] = {}
+    for (_, source), counts in outcome.truth.table().items():
+        acc = truth_totals.setdefault(source, [0, 0, 0])
+        for i, value in enumerate(counts):
+            acc[i] += value
+    got = {row[0]: [int(row[1]), int(row[2]), int(row[3])] for row in outcome.totals.rows}
+    verdict = "[green]equal[/green]" if got == truth_totals else f"[red]DIFFERENT[/red] truth={truth_totals}"
+    console.print(
+        f"{outcome.events} events -> {outcome.rows_written} rows in {elapsed:.1f} s; "
+        f"warehouse vs simulator ground truth: {verdict}"
+    )
+    if got != truth_totals:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the numbered SQL migrations to the configured ClickHouse (safe to re-run)."""
+    from streams.warehouse.client import connect
+    from streams.warehouse.migrations import migrate as apply
+
+    client = connect(get_settings().clickhouse_dsn)
+    applied = apply(client)
+    console.print(f"applied {len(applied)} migration(s): {', '.join(m.path.name for m in applied) or 'none'}")
+
+
+@app.command()
+def topics() -> None:
+    """Create the input and dead-letter topics with the configured partition count (safe to re-run)."""
+    from producers.kafka_out import ensure_topics
+
+    settings = get_settings()
+    wanted = {settings.topic_contact_events: settings.topic_partitions, settings.topic_dead_letter: 1}
+    ensure_topics(settings.kafka_bootstrap, wanted)
+    console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
+
+
+@app.command()
+def produce(
+    hours: Annotated[float, typer.Option(min=0.1)] = 8.0,
+    calls_per_hour: Annotated[float, typer.Option(min=1.0)] = 240.0,
+    seed: int = 7,
+) -> None:
+    """Publish the tiny two-source simulation to the contact-events topic."""
+    from producers.kafka_out import ensure_topics, publish_contact_events
+    from producers.tiny_sim import TinyScenario, simulate
+
+    settings = get_settings()
+    events, _ = simulate(TinyScenario(hours=hours, calls_per_hour=calls_per_hour, seed=seed))
+    ensure_topics(
+        settings.kafka_bootstrap,
+        {settings.topic_contact_events: settings.topic_partitions, settings.topic_dead_letter: 1},
+    )
+    sent = publish_contact_events(settings.kafka_bootstrap, settings.topic_contact_events, events)
+    console.print(f"published {sent} events to {settings.topic_contact_events}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(ctx: typer.Context) -> None:
+    """Run the Faust worker (`faust -A streams.edge.app worker`); extra arguments go to Faust."""
+    args = [sys.executable, "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info", *ctx.args]
+    os.execv(sys.executable, args)
+
+
+@app.command()
+def query(
+    name: str,
+    date_from: Annotated[datetime, typer.Option("--from", formats=_FORMATS)],
+    date_until: Annotated[datetime, typer.Option("--until", formats=_FORMATS)],
+) -> None:
+    """Run one dashboard query from sql/dashboards against the configured ClickHouse."""
+    from datetime import UTC
+
+    from acdscope.dashboards import UnknownDashboard, run
+    from streams.warehouse.client import connect
+
+    client = connect(get_settings().clickhouse_dsn)
+    params = {
+        "from": date_from if date_from.tzinfo else date_from.replace(tzinfo=UTC),
+        "until": date_until if date_until.tzinfo else date_until.replace(tzinfo=UTC),
+    }
+    try:
+        result = run(client, name, params)
+    except UnknownDashboard as exc:
+        console.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(2) from None
+    table = Table(title=name)
+    for column in result.columns:
+        table.add_column(column)
+    for row in result.rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,42 @@
+"""One frozen settings object for every process: broker, ClickHouse DSN, topics, batch sizes.
+
+Read from `ACDSCOPE_*` environment variables (or a `.env` file); it imports nothing of ours, so every
+package may depend on it without cycles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Defaults match the local servers under `infra/`, so a fresh clone needs no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="ACDSCOPE_", env_file=".env", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    # Faust refuses a topic whose partition count differs from `topic_partitions`; both sides read this.
+    topic_partitions: int = Field(default=4, ge=1)
+    topic_contact_events: str = "acd.contact-events"
+    topic_dead_letter: str = "acd.dead-letter"
+    faust_app_id: str = "acdscope"
+    faust_data_dir: str = ".local/faust"
+
+    # `http://host:port/db` for a server (or the local chDB endpoint), `chdb:///abs/dir` for in-process chDB.
+    clickhouse_dsn: str = "http://127.0.0.1:18123/default"
+
+    interval_minutes: int = Field(default=15, ge=1, le=1440)
+    # The sink flushes whichever comes first (issue 4: "about 1 s or 10k rows").
+    sink_max_rows: int = Field(default=10_000, ge=1)
+    sink_max_age_s: float = Field(default=1.0, gt=0)
+    consume_batch_max: int = Field(default=10_000, ge=1)
+    consume_batch_within_s: float = Field(default=0.5, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Cached so a worker reads its environment once; tests build `Settings(...)` directly instead."""
+    return Settings()

@@ -1,0 +1,65 @@
+"""Publish canonical events to Kafka, keyed as the contract says, and create topics with a known partition count.
+
+Only moves bytes: no metric, no decoding of what it sends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, contact_key, encode_event
+
+ContactEvent = ContactOffered | ContactAnswered | ContactAbandoned
+
+
+def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
+    """Create missing topics; Faust needs source topics to exist with the partition count it was told."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="acdscope-admin")
+    try:
+        existing = set(admin.list_topics())
+        new = [NewTopic(name, partitions, 1) for name, partitions in topics.items() if name not in existing]
+        if new:
+            # Another process may create the same topic between the listing and the create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(new)
+    finally:
+        admin.close()
+
+
+def publish_contact_events(bootstrap: str, topic: str, events: Iterable[ContactEvent]) -> int:
+    """Idempotent producer with acks=all, so a retried send never duplicates an event on the topic."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        compression_type=None,
+    )
+    sent = 0
+    try:
+        for event in events:
+            producer.send(topic, key=contact_key(event), value=encode_event(event))
+            sent += 1
+        producer.flush()
+    finally:
+        producer.close()
+    return sent
+
+
+def publish_raw(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
+    """Send pre-encoded payloads as they are; replays and hostile-input tests need exact bytes on the wire."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    sent = 0
+    try:
+        for key, value in messages:
+            producer.send(topic, key=key, value=value)
+            sent += 1
+        producer.flush()
+    finally:
+        producer.close()
+    return sent

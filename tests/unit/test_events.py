@@ -1,0 +1,119 @@
+"""The event contract: round trips, UTC millisecond time, and bad payloads rejected with a reason naming the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from streams.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactOffered,
+    EventDecodeError,
+    contact_key,
+    decode_contact_event,
+    encode_event,
+    new_event_id,
+)
+
+
+def _answered(**overrides: object) -> ContactAnswered:
+    fields: dict[str, object] = {
+        "event_id": new_event_id(42),
+        "ts": datetime(2026, 1, 5, 9, 0, 1, 234567, tzinfo=UTC),
+        "contact_id": "c-2",
+        "initial_contact_id": "c-1",
+        "source": "vendor-a",
+        "call_type": "billing",
+        "agent_id": "a-7",
+        "wait_ms": 31_000,
+    }
+    fields.update(overrides)
+    return ContactAnswered(**fields)  # type: ignore[arg-type]
+
+
+def test_round_trip_keeps_every_field() -> None:
+    event = _answered()
+    assert decode_contact_event(encode_event(event)) == event
+
+
+def test_time_is_utc_truncated_to_milliseconds() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    event = _answered(ts=datetime(2026, 1, 5, 11, 0, 1, 234567, tzinfo=plus_two))
+    assert event.ts == datetime(2026, 1, 5, 9, 0, 1, 234000, tzinfo=UTC)
+    assert event.ts.utcoffset() == timedelta(0)
+
+
+def test_naive_time_is_rejected() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        _answered(ts=datetime(2026, 1, 5, 9, 0))
+
+
+def test_key_is_the_initial_contact_so_overflow_legs_share_a_partition() -> None:
+    assert contact_key(_answered()) == b"c-1"
+
+
+def test_seeded_event_ids_are_reproducible_uuid4() -> None:
+    assert new_event_id(7) == new_event_id(7)
+    assert new_event_id(7).version == 4
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason_start"),
+    [
+        (b'{"type": "contact.offered"', "json_invalid"),
+        (b"\xff\xfe", "json_invalid"),
+        (b"[1, 2]", "dict_type"),
+        (b'{"type": "contact.nope"}', "union_tag_invalid"),
+        (b'{"event_id": "x"}', "union_tag_not_found"),
+    ],
+)
+def test_bad_payloads_raise_with_a_reason(payload: bytes, reason_start: str) -> None:
+    with pytest.raises(EventDecodeError) as info:
+        decode_contact_event(payload)
+    assert info.value.reason.startswith(reason_start), info.value.reason
+
+
+def test_reason_names_the_offending_field() -> None:
+    good = ContactOffered(
+        event_id=new_event_id(1),
+        ts=datetime(2026, 1, 5, tzinfo=UTC),
+        contact_id="c",
+        initial_contact_id="c",
+        source="in-house",
+        call_type="sales",
+    )
+    payload = encode_event(good).replace(b'"source":"in-house"', b'"source":""')
+    with pytest.raises(EventDecodeError, match=r"contact\.offered\.source"):
+        decode_contact_event(payload)
+
+
+def test_negative_wait_is_rejected() -> None:
+    payload = encode_event(_answered()).replace(b'"wait_ms":31000', b'"wait_ms":-1')
+    with pytest.raises(EventDecodeError, match="wait_ms"):
+        decode_contact_event(payload)
+
+
+def test_unknown_fields_are_rejected_not_ignored() -> None:
+    payload = encode_event(_answered()).replace(b'"agent_id"', b'"caller_number":"+15550100","agent_id"')
+    with pytest.raises(EventDecodeError, match="extra_forbidden"):
+        decode_contact_event(payload)
+
+
+def test_oversized_payload_is_rejected_before_parsing() -> None:
+    with pytest.raises(EventDecodeError, match="exceeds"):
+        decode_contact_event(b" " * 70_000)
+
+
+def test_abandon_carries_its_wait() -> None:
+    event = ContactAbandoned(
+        event_id=new_event_id(3),
+        ts=datetime(2026, 1, 5, 9, tzinfo=UTC),
+        contact_id="c",
+        initial_contact_id="c",
+        source="in-house",
+        call_type="sales",
+        wait_ms=4_000,
+    )
+    assert decode_contact_event(encode_event(event)).wait_ms == 4_000  # type: ignore[union-attr]
