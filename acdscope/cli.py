@@ -62,6 +62,50 @@ def demo(
 
 
 @app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="output directory (must not exist)")],
+    scenario: Annotated[
+        Path | None, typer.Option(help="scenario file (.toml/.yaml); defaults if omitted")
+    ] = None,
+    paired: Annotated[
+        bool, typer.Option(help="all 3 setups x 3 engagement models on the same demand")
+    ] = False,
+    fmt: Annotated[list[str], typer.Option("--format", help="parquet and/or jsonl")] = ["parquet"],  # noqa: B006
+    days: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of days")] = None,
+) -> None:
+    """Simulate a scenario (or all nine variants) to event files plus the simulator's ground truth."""
+    from rich.progress import Progress
+
+    from producers.simulator.run import simulate_paired, simulate_single
+    from producers.simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+
+    bad = [f for f in fmt if f not in ("parquet", "jsonl")]
+    if bad:
+        console.print(f"[red]unknown format {bad[0]!r}; valid: parquet, jsonl[/red]")
+        raise typer.Exit(2)
+    try:
+        base = load_scenario(scenario) if scenario else Scenario()
+        if days is not None:
+            base = scenario_from_dict({**base.model_dump(), "days": days})
+    except ScenarioError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    formats = [f for f in ("parquet", "jsonl") if f in fmt]
+    started = time.perf_counter()
+    if paired:
+        with Progress(console=console) as progress:
+            task = progress.add_task("simulating 9 variants", total=9)
+            results = simulate_paired(base, out, formats, on_run=lambda _: progress.advance(task))  # type: ignore[arg-type]
+    else:
+        results = [simulate_single(base, out, formats)]  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    total = sum(result.events for result in results)
+    for result in results:
+        console.print(f"{result.scenario.name}: {result.events} events -> {result.directory}")
+    console.print(f"{total} events in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} events/s)")
+
+
+@app.command()
 def migrate() -> None:
     """Apply the numbered SQL migrations to the configured ClickHouse (safe to re-run)."""
     from streams.warehouse.client import connect

@@ -12,9 +12,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, contact_key, encode_event
-
-ContactEvent = ContactOffered | ContactAnswered | ContactAbandoned
+from streams.events import ContactEvent, contact_key, encode_event
 
 
 def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:

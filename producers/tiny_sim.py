@@ -10,9 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, new_event_id
-
-ContactEvent = ContactOffered | ContactAnswered | ContactAbandoned
+from streams.events import ContactAbandoned, ContactAnswered, ContactEvent, ContactOffered, new_event_id
 
 
 @dataclass(frozen=True)

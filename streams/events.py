@@ -1,13 +1,15 @@
-"""The canonical ACD event contract: pydantic models, JSON on the wire, topic keys, schema version.
+"""The canonical ACD event contract: pydantic models, JSON on the wire, topic names and keys, schema version.
 
-Imported by producers, the engine and the edge alike; it must import nothing else of ours.
+Imported by producers, the engine and the edge alike; it must import nothing else of ours and do no I/O.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -17,9 +19,24 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 SCHEMA_VERSION = 1
+
+# Topics and their keys. Agent state and schedule events share a topic keyed by agent id, so an agent's
+# schedule and its states are on one partition, in order, for adherence.
+TOPIC_CONTACT_EVENTS = "acd.contact-events"  # key: initial_contact_id
+TOPIC_AGENT_EVENTS = "acd.agent-events"  # key: agent_id (agent state and schedule events)
+TOPIC_VENDOR_REPORTS = "acd.vendor-reports"  # key: source
+TOPIC_DEAD_LETTER = "acd.dead-letter"  # key: the rejected message's own key
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Millis = Annotated[int, Field(ge=0, le=7 * 86_400_000)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class EventDecodeError(ValueError):
@@ -30,75 +47,345 @@ class EventDecodeError(ValueError):
         self.reason = reason
 
 
+def utc_millis(value: datetime) -> datetime:
+    """ClickHouse stores DateTime64(3, 'UTC'); truncating here makes the wire and the warehouse agree exactly."""
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 class _Event(BaseModel):
-    """Fields every event carries: an id for de-duplication, UTC event time at ms precision, the schema version."""
+    """Fields every event carries: an id for de-duplication, UTC event time at ms precision, the schema version.
+
+    `tenant` names the contact-center operation the event belongs to (one enterprise, or one simulated
+    scenario), so several setups can share topics and tables and still be compared side by side.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_id: uuid.UUID
     ts: AwareDatetime
     schema_version: Literal[1] = 1
+    tenant: Name = "default"
 
     @field_validator("ts")
     @classmethod
     def _utc_millis(cls, value: datetime) -> datetime:
-        # ClickHouse stores DateTime64(3, 'UTC'); truncating here makes the wire and the warehouse agree exactly.
-        value = value.astimezone(UTC)
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return utc_millis(value)
+
+
+# --- contact events (key: initial_contact_id) ------------------------------------------------------------
 
 
 class _ContactEvent(_Event):
-    """A customer contact is counted once per `initial_contact_id`, however often it is overflowed or transferred."""
+    """One leg of a customer contact; a customer call is counted once per `initial_contact_id`.
 
-    contact_id: str = Field(min_length=1, max_length=128)
-    initial_contact_id: str = Field(min_length=1, max_length=128)
-    source: str = Field(min_length=1, max_length=64, description="in-house site or vendor id")
-    call_type: str = Field(min_length=1, max_length=64)
+    `source` is where the event happened: the in-house site or the vendor whose queue or agent it concerns.
+    """
+
+    contact_id: Id
+    initial_contact_id: Id
+    source: Name
+    call_type: Name
 
 
 class ContactOffered(_ContactEvent):
-    """The contact arrived at a queue of `source` (at the enterprise ACD, or at the network for a vendor)."""
+    """The contact arrived: at the enterprise ACD, or (network-delivered) at a vendor straight from the network."""
 
     type: Literal["contact.offered"] = "contact.offered"
+    entry: Literal["enterprise_acd", "network"] = "enterprise_acd"
+    caller_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+
+class ContactQueued(_ContactEvent):
+    type: Literal["contact.queued"] = "contact.queued"
+    queue: Name
+    priority: int = Field(default=0, ge=0, le=9)
+
+
+class ContactOverflowed(_ContactEvent):
+    """The contact left `source`'s queue for `to_source` after `wait_ms` there; `trigger` says why."""
+
+    type: Literal["contact.overflowed"] = "contact.overflowed"
+    to_source: Name
+    trigger: Literal["timeout", "split", "call_type"]
+    wait_ms: Millis
+
+
+class ContactRedirected(_ContactEvent):
+    """Enterprise-routed hand-off to a vendor's ACD and its outcome, the last thing the enterprise sees of it."""
+
+    type: Literal["contact.redirected"] = "contact.redirected"
+    to_source: Name
+    handoff: Literal["accepted", "failed", "returned"]
 
 
 class ContactAnswered(_ContactEvent):
-    """An agent of `source` answered after waiting `wait_ms` in queue."""
+    """`wait_ms` is the wait in this queue; `total_wait_ms` runs from the first enqueue of the initial contact."""
 
     type: Literal["contact.answered"] = "contact.answered"
-    agent_id: str = Field(min_length=1, max_length=128)
-    wait_ms: int = Field(ge=0, le=86_400_000)
+    agent_id: Id
+    wait_ms: Millis
+    total_wait_ms: Millis | None = None
+
+    @model_validator(mode="after")
+    def _total_covers_this_queue(self) -> ContactAnswered:
+        if self.total_wait_ms is not None and self.total_wait_ms < self.wait_ms:
+            raise ValueError("total_wait_ms is shorter than wait_ms")
+        return self
 
 
 class ContactAbandoned(_ContactEvent):
-    """The caller hung up after waiting `wait_ms` in the queue of `source`."""
-
     type: Literal["contact.abandoned"] = "contact.abandoned"
-    wait_ms: int = Field(ge=0, le=86_400_000)
+    wait_ms: Millis
+    total_wait_ms: Millis | None = None
+
+    @model_validator(mode="after")
+    def _total_covers_this_queue(self) -> ContactAbandoned:
+        if self.total_wait_ms is not None and self.total_wait_ms < self.wait_ms:
+            raise ValueError("total_wait_ms is shorter than wait_ms")
+        return self
 
 
-ContactEvent = Annotated[ContactOffered | ContactAnswered | ContactAbandoned, Field(discriminator="type")]
-_contact_adapter: TypeAdapter[ContactOffered | ContactAnswered | ContactAbandoned] = TypeAdapter(ContactEvent)
+class ContactTransferred(_ContactEvent):
+    """An agent passed the contact on: `internal` to another queue of the enterprise, `external` out of it."""
 
-MAX_PAYLOAD_BYTES = 64 * 1024
+    type: Literal["contact.transferred"] = "contact.transferred"
+    agent_id: Id
+    kind: Literal["internal", "external"]
+    to_queue: Name | None = None
 
 
-def decode_contact_event(payload: bytes) -> ContactOffered | ContactAnswered | ContactAbandoned:
-    """Validate one wire payload; every failure becomes an `EventDecodeError` whose reason names the field."""
+class ContactHeld(_ContactEvent):
+    type: Literal["contact.held"] = "contact.held"
+    agent_id: Id
+
+
+class ContactRetrieved(_ContactEvent):
+    type: Literal["contact.retrieved"] = "contact.retrieved"
+    agent_id: Id
+    hold_ms: Millis
+
+
+class ContactEnded(_ContactEvent):
+    """The conversation ended; talk and hold totals of this leg, so AHT needs no pairing of events."""
+
+    type: Literal["contact.ended"] = "contact.ended"
+    agent_id: Id
+    talk_ms: Millis
+    hold_ms: Millis = 0
+
+
+class ContactWrapupEnded(_ContactEvent):
+    type: Literal["contact.wrapup_ended"] = "contact.wrapup_ended"
+    agent_id: Id
+    acw_ms: Millis
+
+
+class ContactQuality(_ContactEvent):
+    """A QA evaluation (0–100) and/or a customer satisfaction score (1–5) for a handled contact."""
+
+    type: Literal["contact.quality"] = "contact.quality"
+    agent_id: Id | None = None
+    qa_score: float | None = Field(default=None, ge=0, le=100)
+    csat: int | None = Field(default=None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _some_score(self) -> ContactQuality:
+        if self.qa_score is None and self.csat is None:
+            raise ValueError("a quality event needs qa_score or csat")
+        return self
+
+
+# --- agent state and schedule events (key: agent_id) -------------------------------------------------------
+
+
+class _AgentEvent(_Event):
+    """`source` is the agent's in-house site or vendor; `team` groups agents for adherence roll-ups."""
+
+    agent_id: Id
+    source: Name
+    team: Name
+
+
+class AgentLogin(_AgentEvent):
+    type: Literal["agent.login"] = "agent.login"
+    skills: tuple[Name, ...] = ()
+
+
+class AgentReady(_AgentEvent):
+    type: Literal["agent.ready"] = "agent.ready"
+
+
+class AgentNotReady(_AgentEvent):
+    type: Literal["agent.not_ready"] = "agent.not_ready"
+    reason: Name
+
+
+class AgentOnContact(_AgentEvent):
+    type: Literal["agent.on_contact"] = "agent.on_contact"
+    contact_id: Id
+
+
+class AgentAfterContactWork(_AgentEvent):
+    type: Literal["agent.acw"] = "agent.acw"
+    contact_id: Id
+
+
+class AgentLogout(_AgentEvent):
+    type: Literal["agent.logout"] = "agent.logout"
+
+
+Activity = Literal["on_queue", "break", "lunch", "meeting", "training"]
+
+
+class ScheduleActivity(_AgentEvent):
+    """One published schedule activity; a re-publication with a higher `schedule_version` replaces it."""
+
+    type: Literal["schedule.activity"] = "schedule.activity"
+    activity: Activity
+    start: AwareDatetime
+    end: AwareDatetime
+    schedule_version: int = Field(default=1, ge=1)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return utc_millis(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleActivity:
+        if self.end <= self.start:
+            raise ValueError("schedule activity ends before it starts")
+        return self
+
+
+# --- vendor interval reports (key: source) ----------------------------------------------------------------
+
+
+class VendorIntervalReport(_Event):
+    """What a vendor reports of its own queue per interval: the only vendor data in a network-delivered setup."""
+
+    type: Literal["vendor.interval_report"] = "vendor.interval_report"
+    source: Name
+    call_type: Name
+    interval_start: AwareDatetime
+    interval_minutes: int = Field(ge=1, le=1440)
+    offered: Count
+    answered: Count
+    abandoned: Count
+    answered_within_target: Count
+    target_s: int = Field(ge=1, le=3600)
+    handle_ms: int = Field(ge=0)
+
+    @field_validator("interval_start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return utc_millis(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VendorIntervalReport:
+        if self.answered + self.abandoned > self.offered:
+            raise ValueError("answered + abandoned exceeds offered")
+        if self.answered_within_target > self.answered:
+            raise ValueError("answered_within_target exceeds answered")
+        return self
+
+
+ContactEvent = (
+    ContactOffered
+    | ContactQueued
+    | ContactOverflowed
+    | ContactRedirected
+    | ContactAnswered
+    | ContactAbandoned
+    | ContactTransferred
+    | ContactHeld
+    | ContactRetrieved
+    | ContactEnded
+    | ContactWrapupEnded
+    | ContactQuality
+)
+AgentEvent = (
+    AgentLogin
+    | AgentReady
+    | AgentNotReady
+    | AgentOnContact
+    | AgentAfterContactWork
+    | AgentLogout
+    | ScheduleActivity
+)
+Event = ContactEvent | AgentEvent | VendorIntervalReport
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        ContactOffered,
+        ContactQueued,
+        ContactOverflowed,
+        ContactRedirected,
+        ContactAnswered,
+        ContactAbandoned,
+        ContactTransferred,
+        ContactHeld,
+        ContactRetrieved,
+        ContactEnded,
+        ContactWrapupEnded,
+        ContactQuality,
+        AgentLogin,
+        AgentReady,
+        AgentNotReady,
+        AgentOnContact,
+        AgentAfterContactWork,
+        AgentLogout,
+        ScheduleActivity,
+        VendorIntervalReport,
+    )
+}
+
+_event_adapter: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
+_contact_adapter: TypeAdapter[ContactEvent] = TypeAdapter(
+    Annotated[ContactEvent, Field(discriminator="type")]
+)
+
+
+def _reason(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "<root>"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{first['type']} at {where}: {first['msg']}{more}"
+
+
+def decode_event(payload: bytes) -> Event:
+    """Validate one wire payload of any type; every failure is an `EventDecodeError` whose reason names the field."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise EventDecodeError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        return _event_adapter.validate_json(payload)
+    except ValidationError as exc:
+        raise EventDecodeError(_reason(exc)) from None
+
+
+def decode_contact_event(payload: bytes) -> ContactEvent:
+    """Like `decode_event`, for the contact topic: an agent event there is misrouted and rejected."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise EventDecodeError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
         return _contact_adapter.validate_json(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "<root>"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise EventDecodeError(f"{first['type']} at {where}: {first['msg']}{more}") from None
+        raise EventDecodeError(_reason(exc)) from None
 
 
-def encode_event(event: _Event) -> bytes:
-    """JSON with `ts` as ISO-8601 UTC; the exact bytes a producer sends and a replay fixture stores."""
-    return event.model_dump_json().encode()
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Build a validated event from plain values (a replayed row, a simulator record); `None` fields are dropped."""
+    try:
+        return _event_adapter.validate_python({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise EventDecodeError(_reason(exc)) from None
+
+
+def encode_event(event: BaseModel) -> bytes:
+    """Compact JSON, `ts` as ISO-8601 UTC: the exact bytes a producer sends and a JSON-lines fixture stores."""
+    return event.model_dump_json(exclude_none=True).encode()
 
 
 def contact_key(event: _ContactEvent) -> bytes:
@@ -106,8 +393,48 @@ def contact_key(event: _ContactEvent) -> bytes:
     return event.initial_contact_id.encode()
 
 
+def event_key(event: Event) -> bytes:
+    """The Kafka key the contract prescribes for each family of events."""
+    if isinstance(event, _ContactEvent):
+        return event.initial_contact_id.encode()
+    if isinstance(event, _AgentEvent):
+        return event.agent_id.encode()
+    return event.source.encode()
+
+
+def event_topic(event: Event) -> str:
+    if isinstance(event, _ContactEvent):
+        return TOPIC_CONTACT_EVENTS
+    if isinstance(event, _AgentEvent):
+        return TOPIC_AGENT_EVENTS
+    return TOPIC_VENDOR_REPORTS
+
+
+def topic_of_type(event_type: str) -> str:
+    """The topic for an event type string, for producers that write rows without building models."""
+    if event_type.startswith("contact."):
+        return TOPIC_CONTACT_EVENTS
+    if event_type.startswith(("agent.", "schedule.")):
+        return TOPIC_AGENT_EVENTS
+    if event_type.startswith("vendor."):
+        return TOPIC_VENDOR_REPORTS
+    raise ValueError(f"unknown event type {event_type!r}")
+
+
 def new_event_id(rng_bits: int | None = None) -> uuid.UUID:
     """A UUID4; seeded simulators pass their own random bits so a run is reproducible byte for byte."""
     if rng_bits is None:
         return uuid.uuid4()
     return uuid.UUID(int=rng_bits & ((1 << 128) - 1), version=4)
+
+
+def hash_caller(number: str, key: bytes) -> str:
+    """Keyed hash (HMAC-SHA256, 128 bits) of a caller number: repeat contacts stay linkable, numbers never appear.
+
+    The key comes from configuration; without it the same number cannot be recomputed from the hash by
+    enumerating the (small) space of phone numbers.
+    """
+    if not key:
+        raise ValueError("caller hashing needs a non-empty key")
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]

@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from streams.engine.intervals import interval_start
-from streams.events import ContactAbandoned, ContactAnswered, ContactOffered
-
-ContactEvent = ContactOffered | ContactAnswered | ContactAbandoned
+from streams.events import ContactAbandoned, ContactAnswered, ContactEvent, ContactOffered
 
 
 class VolumeRow(NamedTuple):
@@ -65,9 +63,12 @@ class VolumeCounter:
             elif isinstance(event, ContactAnswered):
                 enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
                 key, column = (interval_start(enqueued, minutes), event.source), 1
-            else:
+            elif isinstance(event, ContactAbandoned):
                 enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
                 key, column = (interval_start(enqueued, minutes), event.source), 2
+            else:
+                self._version = max(self._version, offset)
+                continue
             counts = self._counts.get(key)
             if counts is None:
                 counts = self._counts[key] = [0, 0, 0]

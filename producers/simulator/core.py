@@ -1,0 +1,826 @@
+"""The discrete-event core: queues, agents with shifts and deviations, routing, and what each setup emits.
+
+It writes canonical events (only those the setup lets the enterprise observe) to an `EventSink` and the full
+truth, hidden parts included, to a `TruthRecorder`. It never talks to Kafka or files itself.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from producers.simulator.demand import DAY_MS, Call, daily_calls, day_start_ms, repeat_call
+from producers.simulator.scenario import Scenario, Source
+from producers.simulator.truth import AgentSpan, Leg, TruthRecorder
+from streams.events import hash_caller
+
+MINUTE_MS = 60_000
+
+# Heap entry kinds. Ties at the same millisecond are broken by insertion order (the sequence number).
+ARRIVAL, ABANDON, OVERFLOW, TALK_END, WRAP_END, EMIT, AGENT = range(7)
+
+
+class EventSink(Protocol):
+    """Receives events in non-decreasing `ts_ms` order; `fields` holds everything but id, time and version."""
+
+    def add(self, event_type: str, ts_ms: int, fields: dict[str, Any]) -> None: ...
+
+
+@dataclass(slots=True)
+class ContactState:
+    call: Call
+    initial_contact_id: str
+    caller_hash: str
+    first_enqueue_ms: int
+    abandon_at_ms: int | None
+    legs: int = 0
+    done: bool = False
+
+
+@dataclass(slots=True)
+class LegState:
+    contact: ContactState
+    contact_id: str
+    source: int
+    call_type: str
+    enqueue_ms: int
+    leg_no: int
+    waiting: bool = True
+    can_abandon: bool = True
+    truth: Leg | None = None
+
+
+@dataclass(slots=True)
+class Agent:
+    id: str
+    source: int
+    team: str
+    skills: tuple[str, ...]
+    logged_in: bool = False
+    state: str = "off"  # off | ready | busy | acw | away
+    away_reason: str = ""
+    leg: LegState | None = None
+    # Postponed while busy: (action, scheduled end, reason, length); run when the agent is next free.
+    pending: deque[tuple[str, int, str, int]] = field(default_factory=deque)
+    span_start: int = 0
+    span_state: str = "off"
+    span_reason: str = ""
+
+
+@dataclass(slots=True)
+class SourceState:
+    spec: Source
+    index: int
+    queue: deque[LegState] = field(default_factory=deque)
+    idle: deque[Agent] = field(default_factory=deque)
+    waiting: int = 0
+    on_queue_agents: int = 0
+    working: int = 0  # agents on a contact or in after-contact work
+
+
+def _scaled(mean: float, draw: float, sigma: float, lognormal: bool) -> float:
+    """A log-normal with the given mean from a N(0,1) draw (mu = ln(mean) - sigma^2/2), or exponential from Exp(1)."""
+    if lognormal:
+        return mean * math.exp(sigma * draw - sigma * sigma / 2.0)
+    return mean * draw
+
+
+def shift_activities(
+    start_ms: int, hours: float, breaks: bool, stagger_min: int = 0
+) -> list[tuple[str, int, int]]:
+    """Published activities of one shift: on-queue blocks around a 15-min break, a 30-min lunch and a 15-min break
+    (8 h+), or one 15-min break (4-8 h); shorter shifts have none. `stagger_min` shifts the pauses so a team
+    does not leave the queue all at once, as a WFM planner would stagger them."""
+    end_ms = start_ms + int(hours * 3_600_000)
+    pauses: list[tuple[str, int, int]] = []
+    if breaks and hours >= 8:
+        pauses = [
+            ("break", 2 * 60 + stagger_min, 15),
+            ("lunch", 4 * 60 + stagger_min, 30),
+            ("break", 6 * 60 + stagger_min, 15),
+        ]
+    elif breaks and hours >= 4:
+        pauses = [("break", int(hours * 30) + stagger_min // 2, 15)]
+    activities: list[tuple[str, int, int]] = []
+    cursor = start_ms
+    for activity, offset_min, minutes in pauses:
+        pause_start = start_ms + offset_min * MINUTE_MS
+        if pause_start > cursor:
+            activities.append(("on_queue", cursor, pause_start))
+        activities.append((activity, pause_start, pause_start + minutes * MINUTE_MS))
+        cursor = pause_start + minutes * MINUTE_MS
+    if end_ms > cursor:
+        activities.append(("on_queue", cursor, end_ms))
+    return activities
+
+
+class Simulation:
+    """One scenario through one setup and engagement model. `run()` drives it to the end of the last day."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        sink: EventSink,
+        truth: TruthRecorder,
+        caller_key: bytes,
+        on_day: Callable[[int], None] | None = None,
+    ) -> None:
+        self.s = scenario
+        self.sink = sink
+        self.truth = truth
+        self.caller_key = caller_key
+        self.on_day = on_day
+        self.tenant = scenario.tenant()
+        self.setup = scenario.setup
+        self.sources = [SourceState(spec, i) for i, spec in enumerate((scenario.in_house, *scenario.vendors))]
+        self.source_index = {state.spec.id: state.index for state in self.sources}
+        self.call_types = [ct.name for ct in scenario.call_types]
+        self.heap: list[tuple[int, int, int, Any]] = []
+        self.seq = 0
+        self.now = 0
+        self.end_ms = day_start_ms(scenario, scenario.days)
+        self.behaviour_rng = np.random.default_rng([scenario.seed, 3])
+        self.next_repeat_n = 1_000_000_000
+        self.caller_cache: dict[int, str] = {}
+        self.agents: list[Agent] = []
+        for state in self.sources:
+            spec = state.spec
+            for i in range(spec.agents):
+                self.agents.append(
+                    Agent(
+                        id=f"{spec.id}-{i:04d}",
+                        source=state.index,
+                        team=f"{spec.id}-team-{i % spec.teams:02d}",
+                        skills=tuple(self.call_types),
+                    )
+                )
+        self.vendor_share = scenario.vendor_shares()
+        self._overflow_ms = int(scenario.engagement.overflow_after_s * 1000)
+        self._mean_handle_ms = (
+            1000
+            * sum(
+                ct.handle.talk_mean_s + ct.handle.hold_prob * ct.handle.hold_mean_s + ct.handle.acw_mean_s
+                for ct in scenario.call_types
+            )
+            / max(1, len(scenario.call_types))
+        )
+        self.vendor_legs: dict[tuple[int, int], list[Leg]] = {}
+        self.all_legs: list[Leg] = []
+        self._report_ms = scenario.vendor_report_minutes * MINUTE_MS
+        self._reports = self.setup != "virtualized" and len(self.sources) > 1
+
+    # --- scheduling -----------------------------------------------------------------------------------
+
+    def _push(self, at_ms: int, kind: int, payload: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (at_ms, self.seq, kind, payload))
+
+    def _emit_later(self, at_ms: int, event_type: str, fields: dict[str, Any]) -> None:
+        self._push(at_ms, EMIT, (event_type, fields))
+
+    def _visible_contact(self, source: int) -> bool:
+        return source == 0 or self.setup == "virtualized"
+
+    def _emit_contact(self, event_type: str, source: int, fields: dict[str, Any]) -> None:
+        if self._visible_contact(source):
+            fields["tenant"] = self.tenant
+            fields["source"] = self.sources[source].spec.id
+            self.sink.add(event_type, self.now, fields)
+
+    def _emit_agent(
+        self, agent: Agent, event_type: str, ts_ms: int, extra: dict[str, Any] | None = None
+    ) -> None:
+        if agent.source == 0 or self.setup == "virtualized":
+            fields: dict[str, Any] = {
+                "tenant": self.tenant,
+                "agent_id": agent.id,
+                "source": self.sources[agent.source].spec.id,
+                "team": agent.team,
+            }
+            if extra:
+                fields.update(extra)
+            self.sink.add(event_type, ts_ms, fields)
+
+    # --- the run --------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        n = 0
+        for day in range(self.s.days):
+            start = day_start_ms(self.s, day)
+            self._plan_day(day, start)
+            calls = daily_calls(self.s, day, n)
+            n += len(calls)
+            for call in calls:
+                self._push(call.arrival_ms, ARRIVAL, call)
+            self._run_until(start + DAY_MS)
+            if self.on_day is not None:
+                self.on_day(day)
+        self._run_until(self.end_ms + DAY_MS, drain=True)
+        for agent in self.agents:
+            self._close_span(agent, self.now)
+        self.truth.finish(self)
+
+    def _run_until(self, limit_ms: int, drain: bool = False) -> None:
+        heap = self.heap
+        while heap and (drain or heap[0][0] < limit_ms):
+            at, _, kind, payload = heapq.heappop(heap)
+            self.now = at
+            if kind == ARRIVAL:
+                self._arrive(payload)
+            elif kind == ABANDON:
+                self._abandon(payload)
+            elif kind == OVERFLOW:
+                self._overflow_timeout(payload)
+            elif kind == TALK_END:
+                self._talk_end(payload)
+            elif kind == WRAP_END:
+                self._wrap_end(payload)
+            elif kind == EMIT:
+                event_type, fields = payload
+                self.sink.add(event_type, at, fields)
+            else:
+                action, agent, arg = payload
+                action(agent, arg)
+
+    # --- agents and schedules -------------------------------------------------------------------------
+
+    def _plan_day(self, day: int, day_start: int) -> None:
+        """Publish each agent's schedule at the start of the day and plan what the agent will really do."""
+        rng = self.behaviour_rng
+        for agent_no, agent in enumerate(self.agents):
+            spec = self.sources[agent.source].spec
+            if not spec.shifts:
+                continue
+            pattern = spec.shifts[0]
+            position = ((agent_no * 0.618034) + day * 0.1) % 1.0 if len(spec.shifts) > 1 else 0.0
+            cumulative = 0.0
+            for candidate in spec.shifts:
+                cumulative += candidate.share
+                if position < cumulative:
+                    pattern = candidate
+                    break
+            start = day_start + (pattern.start.hour * 60 + pattern.start.minute) * MINUTE_MS
+            # Five break slots 15 minutes apart, from 30 minutes early to 30 minutes late.
+            activities = shift_activities(start, pattern.hours, pattern.breaks, (agent_no % 5) * 15 - 30)
+            spec = self.sources[agent.source].spec
+            for activity, a_start, a_end in activities:
+                self._emit_agent(
+                    agent,
+                    "schedule.activity",
+                    day_start,
+                    {"activity": activity, "start": a_start, "end": a_end, "schedule_version": 1},
+                )
+                self.truth.schedule(agent.id, spec.id, agent.team, activity, a_start, a_end)
+            b = spec.behaviour
+            late = (
+                rng.exponential(b.late_login_mean_min * MINUTE_MS) if rng.random() < b.late_login_prob else 0
+            )
+            self._push(int(start + late), AGENT, (self._login, agent, 0))
+            for activity, a_start, a_end in activities:
+                if activity == "on_queue":
+                    hours = (a_end - a_start) / 3_600_000
+                    for _ in range(rng.poisson(b.unscheduled_not_ready_per_hour * hours)):
+                        at = int(a_start + rng.random() * (a_end - a_start))
+                        length = int(rng.exponential(b.unscheduled_not_ready_mean_min * MINUTE_MS)) + 1
+                        self._push(at, AGENT, (self._away_due, agent, (at + length, "personal", length)))
+                else:
+                    extra = (
+                        int(rng.exponential(b.long_break_mean_min * MINUTE_MS))
+                        if rng.random() < b.long_break_prob
+                        else 0
+                    )
+                    length = a_end - a_start + extra
+                    self._push(a_start, AGENT, (self._away_due, agent, (a_end + extra, activity, length)))
+            shift_end = activities[-1][2] if activities else start
+            early = (
+                int(rng.exponential(b.early_logout_mean_min * MINUTE_MS))
+                if rng.random() < b.early_logout_prob
+                else 0
+            )
+            self._push(max(int(start + late) + 1, shift_end - early), AGENT, (self._logout_due, agent, 0))
+
+    def _set_state(self, agent: Agent, state: str, reason: str = "") -> None:
+        if agent.span_state != state or agent.span_reason != reason:
+            self._close_span(agent, self.now)
+            agent.span_state, agent.span_reason, agent.span_start = state, reason, self.now
+        agent.state = state
+
+    def _close_span(self, agent: Agent, at_ms: int) -> None:
+        if at_ms > agent.span_start and agent.span_state != "off":
+            self.truth.agent_span(
+                AgentSpan(agent.id, self.sources[agent.source].spec.id, agent.team, agent.span_state,
+                          agent.span_reason, agent.span_start, at_ms)
+            )  # fmt: skip
+        agent.span_start = at_ms
+
+    def _login(self, agent: Agent, _: int) -> None:
+        if agent.logged_in:
+            # Still finishing yesterday's last call: the new shift starts, so yesterday's logout is off.
+            agent.pending = deque(item for item in agent.pending if item[0] != "logout")
+            return
+        agent.logged_in = True
+        self._emit_agent(agent, "agent.login", self.now, {"skills": list(agent.skills)})
+        self._make_ready(agent)
+
+    def _make_ready(self, agent: Agent) -> None:
+        """The agent is free: run what it postponed while busy, else take the next caller or wait idle."""
+        while agent.pending:
+            action, until, reason, length = agent.pending.popleft()
+            if action == "logout":
+                self._logout(agent)
+                return
+            # A pause taken late (the agent was on a call) still lasts its full length.
+            self._go_away(agent, max(until, self.now + length), reason)
+            return
+        source = self.sources[agent.source]
+        self._emit_agent(agent, "agent.ready", self.now)
+        self._set_state(agent, "ready")
+        source.on_queue_agents += 1
+        source.idle.append(agent)
+        self._dispatch(source)
+
+    def _leave_idle(self, agent: Agent) -> None:
+        source = self.sources[agent.source]
+        if agent.state == "ready":
+            source.idle.remove(agent)
+            source.on_queue_agents -= 1
+
+    def _go_away(self, agent: Agent, until_ms: int, reason: str) -> None:
+        self._leave_idle(agent)
+        self._emit_agent(agent, "agent.not_ready", self.now, {"reason": reason})
+        self._set_state(agent, "away", reason)
+        agent.away_reason = reason
+        self._push(until_ms, AGENT, (self._back, agent, until_ms))
+
+    def _back(self, agent: Agent, until_ms: int) -> None:
+        if agent.state == "away" and agent.logged_in:
+            self._make_ready(agent)
+
+    def _away_due(self, agent: Agent, arg: tuple[int, str, int]) -> None:
+        until, reason, length = arg
+        if not agent.logged_in:
+            return
+        if agent.state == "ready":
+            self._go_away(agent, until, reason)
+        else:
+            agent.pending.append(("away", until, reason, length))
+
+    def _logout_due(self, agent: Agent, _: int) -> None:
+        if not agent.logged_in:
+            return
+        if agent.state in ("ready", "away"):
+            self._logout(agent)
+        else:
+            agent.pending.clear()
+            agent.pending.append(("logout", 0, "", 0))
+
+    def _logout(self, agent: Agent) -> None:
+        self._leave_idle(agent)
+        agent.pending.clear()
+        agent.logged_in = False
+        self._emit_agent(agent, "agent.logout", self.now)
+        self._set_state(agent, "off")
+        agent.span_start = self.now
+
+    def _vendor_report(self, _: None, key: tuple[int, int]) -> None:
+        """What the vendor tells the enterprise about its own queue, per call type: counts by arrival interval."""
+        source, interval = key
+        legs = self.vendor_legs.pop(key)
+        target_ms = self.s.service_target_s * 1000
+        per_type: dict[str, list[int]] = {}
+        for leg in legs:
+            row = per_type.setdefault(leg.call_type, [0, 0, 0, 0, 0])
+            row[0] += 1
+            if leg.outcome == "answered":
+                row[1] += 1
+                row[3] += int(leg.wait_ms is not None and leg.wait_ms <= target_ms)
+                row[4] += leg.talk_ms + leg.hold_ms + leg.acw_ms
+            elif leg.outcome == "abandoned":
+                row[2] += 1
+        for call_type, (offered, answered, abandoned, within, handle) in sorted(per_type.items()):
+            self.sink.add(
+                "vendor.interval_report",
+                self.now,
+                {
+                    "tenant": self.tenant,
+                    "source": self.sources[source].spec.id,
+                    "call_type": call_type,
+                    "interval_start": interval,
+                    "interval_minutes": self.s.vendor_report_minutes,
+                    "offered": offered,
+                    "answered": answered,
+                    "abandoned": abandoned,
+                    "answered_within_target": within,
+                    "target_s": self.s.service_target_s,
+                    "handle_ms": handle,
+                },
+            )
+            self.truth.vendor_report(
+                self.sources[source].spec.id,
+                call_type,
+                interval,
+                offered,
+                answered,
+                abandoned,
+                within,
+                handle,
+            )
+
+    # --- contacts -------------------------------------------------------------------------------------
+
+    def _caller_hash(self, customer: int) -> str:
+        cached = self.caller_cache.get(customer)
+        if cached is None:
+            cached = self.caller_cache[customer] = hash_caller(f"+1555{customer:07d}", self.caller_key)
+        return cached
+
+    def _route(self, call: Call) -> tuple[str, int, str]:
+        """(how, target source, trigger): how is 'in_house', 'network' (ND vendor) or 'redirect' (at arrival)."""
+        engagement = self.s.engagement
+        call_type = self.call_types[call.call_type]
+        if engagement.model == "targeted":
+            vendor = engagement.targeted.get(call_type)
+            if vendor is None:
+                return "in_house", 0, ""
+            target, trigger = self.source_index[vendor], "call_type"
+        elif engagement.model == "full" or (
+            engagement.model == "shared" and engagement.shared_mode == "split"
+        ):
+            target, trigger = self._split_target(call.route_u), "split"
+            if target == 0:
+                return "in_house", 0, ""
+        else:  # shared by overflow
+            if self.setup == "network_delivered" and self._network_overflow():
+                return "network", self._split_target(call.route_u, vendors_only=True), "timeout"
+            return "in_house", 0, ""
+        return ("network" if self.setup == "network_delivered" else "redirect"), target, trigger
+
+    def _split_target(self, u: float, vendors_only: bool = False) -> int:
+        engagement = self.s.engagement
+        if engagement.split and not vendors_only:
+            shares = [engagement.split.get(state.spec.id, 0.0) / 100.0 for state in self.sources]
+        else:
+            shares = [0.0] + [self.vendor_share.get(s.spec.id, 0.0) for s in self.sources[1:]]
+            if sum(shares) == 0:
+                shares = [0.0] + [1.0 / (len(self.sources) - 1)] * (len(self.sources) - 1)
+            total = sum(shares)
+            shares = [share / total for share in shares]
+        cumulative = 0.0
+        for index, share in enumerate(shares):
+            cumulative += share
+            if u < cumulative:
+                return index
+        return len(shares) - 1
+
+    def _network_overflow(self) -> bool:
+        """Network-delivered overflow happens at the carrier, before the enterprise ACD: the pre-route sends a
+        call to the vendor when the in-house expected wait (callers ahead x mean handle time / agents on queue)
+        exceeds the overflow threshold. The enterprise sees neither the decision nor the call."""
+        in_house = self.sources[0]
+        if in_house.idle:
+            return False
+        agents = max(1, in_house.on_queue_agents + in_house.working)
+        return (in_house.waiting + 1) * self._mean_handle_ms / agents > self._overflow_ms
+
+    def _arrive(self, call: Call) -> None:
+        if self.now >= self.end_ms:
+            return
+        initial = f"{self.tenant}-{call.n}"
+        contact = ContactState(call, initial, self._caller_hash(call.customer), self.now, None)
+        patience = self.s.patience
+        if patience.distribution == "exponential":
+            contact.abandon_at_ms = self.now + max(1, int(patience.mean_s * 1000 * call.patience_draw))
+        elif patience.distribution == "lognormal":
+            contact.abandon_at_ms = self.now + max(
+                1, int(_scaled(patience.mean_s * 1000, call.patience_draw, patience.sigma, True))
+            )
+        how, target, trigger = self._route(call)
+        call_type = self.call_types[call.call_type]
+        offered_at = target if how == "network" else 0
+        leg = self._new_leg(contact, offered_at, call_type)
+        self._emit_contact(
+            "contact.offered",
+            offered_at,
+            {
+                "contact_id": leg.contact_id,
+                "initial_contact_id": initial,
+                "call_type": call_type,
+                "entry": "network" if how == "network" else "enterprise_acd",
+                "caller_hash": contact.caller_hash,
+            },
+        )
+        assert leg.truth is not None
+        leg.truth.entry = "network" if how == "network" else "enterprise_acd"
+        if how == "redirect":
+            leg.waiting = False
+            self._send_to_vendor(leg, target, trigger, waited_ms=0, queued=False)
+            return
+        self._enqueue(leg)
+        if (
+            (
+                how == "in_house"
+                and self.s.engagement.model == "shared"
+                and self.s.engagement.shared_mode == "overflow"
+            )
+            and self.setup != "network_delivered"
+            and len(self.sources) > 1
+        ):
+            self._push(self.now + self._overflow_ms, OVERFLOW, leg)
+
+    def _new_leg(self, contact: ContactState, source: int, call_type: str) -> LegState:
+        contact.legs += 1
+        contact_id = (
+            contact.initial_contact_id
+            if contact.legs == 1
+            else f"{contact.initial_contact_id}.{contact.legs}"
+        )
+        leg = LegState(contact, contact_id, source, call_type, self.now, contact.legs)
+        leg.truth = Leg(
+            tenant=self.tenant,
+            initial_contact_id=contact.initial_contact_id,
+            contact_id=contact_id,
+            leg_no=contact.legs,
+            source=self.sources[source].spec.id,
+            call_type=call_type,
+            caller_hash=contact.caller_hash,
+            arrived_ms=self.now,
+            first_enqueue_ms=contact.first_enqueue_ms,
+            repeat_of=None if contact.call.repeat_of is None else f"{self.tenant}-{contact.call.repeat_of}",
+        )
+        self.all_legs.append(leg.truth)
+        if source != 0 and self._reports:
+            interval = self.now - self.now % self._report_ms
+            bucket = self.vendor_legs.get((source, interval))
+            if bucket is None:
+                bucket = self.vendor_legs[(source, interval)] = []
+                # Vendors report an interval half an hour after it ends, when its calls have settled.
+                self._push(
+                    interval + self._report_ms + 30 * MINUTE_MS,
+                    AGENT,
+                    (self._vendor_report, None, (source, interval)),
+                )
+            bucket.append(leg.truth)
+        return leg
+
+    def _common(self, leg: LegState) -> dict[str, Any]:
+        return {
+            "contact_id": leg.contact_id,
+            "initial_contact_id": leg.contact.initial_contact_id,
+            "call_type": leg.call_type,
+        }
+
+    def _enqueue(self, leg: LegState) -> None:
+        source = self.sources[leg.source]
+        leg.enqueue_ms = self.now
+        leg.waiting = True
+        assert leg.truth is not None
+        leg.truth.enqueued_ms = self.now
+        self._emit_contact(
+            "contact.queued", leg.source, {**self._common(leg), "queue": f"{source.spec.id}.{leg.call_type}"}
+        )
+        source.queue.append(leg)
+        source.waiting += 1
+        deadline = leg.contact.abandon_at_ms
+        if leg.can_abandon and deadline is not None:
+            self._push(max(deadline, self.now), ABANDON, leg)
+        self._dispatch(source)
+
+    def _dispatch(self, source: SourceState) -> None:
+        while source.idle and source.waiting:
+            leg = source.queue.popleft()
+            if not leg.waiting:
+                continue
+            agent = source.idle.popleft()
+            source.on_queue_agents -= 1
+            self._answer(leg, agent)
+
+    def _take_out(self, leg: LegState) -> None:
+        leg.waiting = False
+        self.sources[leg.source].waiting -= 1
+
+    def _answer(self, leg: LegState, agent: Agent) -> None:
+        self._take_out(leg)
+        source = self.sources[leg.source]
+        call = leg.contact.call
+        wait = self.now - leg.enqueue_ms
+        total = self.now - leg.contact.first_enqueue_ms
+        self._emit_contact(
+            "contact.answered",
+            leg.source,
+            {**self._common(leg), "agent_id": agent.id, "wait_ms": wait, "total_wait_ms": total},
+        )
+        agent.leg = leg
+        source.working += 1
+        self._emit_agent(agent, "agent.on_contact", self.now, {"contact_id": leg.contact_id})
+        self._set_state(agent, "busy")
+        handle = self.s.call_types[call.call_type].handle
+        lognormal = handle.distribution == "lognormal"
+        z = call.talk_z if leg.leg_no == 1 else call.talk2_z
+        talk = max(
+            1000,
+            int(
+                _scaled(
+                    handle.talk_mean_s * 1000 * source.spec.aht_multiplier, z, handle.talk_sigma, lognormal
+                )
+            ),
+        )
+        hold = int(handle.hold_mean_s * 1000 * call.hold_e) if call.hold_u < handle.hold_prob else 0
+        acw = (
+            int(
+                _scaled(
+                    handle.acw_mean_s * 1000 * source.spec.aht_multiplier, call.acw_z, handle.acw_sigma, True
+                )
+            )
+            if handle.acw_mean_s > 0
+            else 0
+        )
+        truth = leg.truth
+        assert truth is not None
+        truth.outcome, truth.outcome_ms, truth.agent_id = "answered", self.now, agent.id
+        truth.wait_ms, truth.total_wait_ms = wait, total
+        truth.talk_ms, truth.hold_ms, truth.acw_ms = talk, hold, acw
+        if hold and self._visible_contact(leg.source):
+            held_at = self.now + talk // 2
+            base = {
+                **self._common(leg),
+                "tenant": self.tenant,
+                "source": source.spec.id,
+                "agent_id": agent.id,
+            }
+            self._emit_later(held_at, "contact.held", dict(base))
+            self._emit_later(held_at + hold, "contact.retrieved", {**base, "hold_ms": hold})
+        self._push(self.now + talk + hold, TALK_END, agent)
+
+    def _abandon(self, leg: LegState) -> None:
+        if not leg.waiting:
+            return
+        self._take_out(leg)
+        wait = self.now - leg.enqueue_ms
+        total = self.now - leg.contact.first_enqueue_ms
+        self._emit_contact(
+            "contact.abandoned", leg.source, {**self._common(leg), "wait_ms": wait, "total_wait_ms": total}
+        )
+        truth = leg.truth
+        assert truth is not None
+        truth.outcome, truth.outcome_ms, truth.wait_ms, truth.total_wait_ms = (
+            "abandoned",
+            self.now,
+            wait,
+            total,
+        )
+        self._contact_done(leg.contact, None)
+
+    def _overflow_timeout(self, leg: LegState) -> None:
+        if not leg.waiting or leg.source != 0:
+            return
+        self._take_out(leg)
+        target = self._split_target(leg.contact.call.route_u, vendors_only=True)
+        self._send_to_vendor(leg, target, "timeout", waited_ms=self.now - leg.enqueue_ms, queued=True)
+
+    def _send_to_vendor(self, leg: LegState, target: int, trigger: str, waited_ms: int, queued: bool) -> None:
+        """Overflow from the in-house queue; in an enterprise-routed setup this is a redirect that can fail."""
+        truth = leg.truth
+        assert truth is not None
+        vendor = self.sources[target]
+        self._emit_contact(
+            "contact.overflowed",
+            0,
+            {**self._common(leg), "to_source": vendor.spec.id, "trigger": trigger, "wait_ms": waited_ms},
+        )
+        handoff = "accepted"
+        if self.setup == "enterprise_routed":
+            if leg.contact.call.redirect_u < self.s.redirect_fail_prob:
+                handoff = "failed"
+            elif vendor.spec.queue_limit is not None and vendor.waiting >= vendor.spec.queue_limit:
+                handoff = "returned"
+            self._emit_contact(
+                "contact.redirected",
+                0,
+                {**self._common(leg), "to_source": vendor.spec.id, "handoff": handoff},
+            )
+        truth.overflow_trigger, truth.overflow_to, truth.handoff = trigger, vendor.spec.id, handoff
+        if handoff != "accepted":
+            # The caller stays with the in-house center; a failed redirect is not tried again.
+            if queued:
+                leg.waiting = True
+                self.sources[0].waiting += 1
+                self.sources[0].queue.appendleft(leg)
+                self._dispatch(self.sources[0])
+            else:
+                self._enqueue(leg)
+            return
+        truth.outcome, truth.outcome_ms, truth.wait_ms = "overflowed", self.now, waited_ms
+        truth.total_wait_ms = self.now - leg.contact.first_enqueue_ms
+        new_leg = self._new_leg(leg.contact, target, leg.call_type)
+        assert new_leg.truth is not None
+        new_leg.truth.entry = "overflow"
+        self._emit_contact(
+            "contact.offered",
+            target,
+            {
+                "contact_id": new_leg.contact_id,
+                "initial_contact_id": leg.contact.initial_contact_id,
+                "call_type": leg.call_type,
+                "entry": "enterprise_acd",
+                "caller_hash": leg.contact.caller_hash,
+            },
+        )
+        self._enqueue(new_leg)
+
+    def _talk_end(self, agent: Agent) -> None:
+        leg = agent.leg
+        assert leg is not None
+        assert leg.truth is not None
+        truth = leg.truth
+        source = self.sources[leg.source]
+        call = leg.contact.call
+        self._emit_contact(
+            "contact.ended",
+            leg.source,
+            {**self._common(leg), "agent_id": agent.id, "talk_ms": truth.talk_ms, "hold_ms": truth.hold_ms},
+        )
+        transfer = leg.leg_no == 1 and call.transfer_u < self.s.call_types[call.call_type].transfer_prob
+        if transfer:
+            to_queue = f"{leg.call_type}-tier2"
+            self._emit_contact(
+                "contact.transferred",
+                leg.source,
+                {**self._common(leg), "agent_id": agent.id, "kind": "internal", "to_queue": to_queue},
+            )
+            truth.transferred = True
+            follow = self._new_leg(leg.contact, leg.source, leg.call_type)
+            follow.can_abandon = False  # callers rarely hang up once an agent has passed them on
+            assert follow.truth is not None
+            follow.truth.entry = "transfer"
+            self._enqueue(follow)
+        self._emit_agent(agent, "agent.acw", self.now, {"contact_id": leg.contact_id})
+        self._set_state(agent, "acw")
+        del source
+        self._push(self.now + truth.acw_ms, WRAP_END, agent)
+
+    def _wrap_end(self, agent: Agent) -> None:
+        leg = agent.leg
+        assert leg is not None
+        assert leg.truth is not None
+        truth = leg.truth
+        call = leg.contact.call
+        source = self.sources[leg.source]
+        self._emit_contact(
+            "contact.wrapup_ended",
+            leg.source,
+            {**self._common(leg), "agent_id": agent.id, "acw_ms": truth.acw_ms},
+        )
+        spec = source.spec
+        base = {**self._common(leg), "tenant": self.tenant, "source": spec.id, "agent_id": agent.id}
+        if call.qa_u < self.s.qa_sample_rate and leg.leg_no == 1:
+            truth.qa_score = round(min(100.0, max(0.0, spec.qa_mean + spec.qa_sd * call.qa_z)), 1)
+            if self._visible_contact(leg.source):
+                self._emit_later(
+                    self.now + 10 * MINUTE_MS, "contact.quality", {**base, "qa_score": truth.qa_score}
+                )
+        if call.csat_u < self.s.csat_response_rate and leg.leg_no == 1:
+            truth.csat = int(min(5, max(1, round(spec.csat_mean + 0.9 * call.csat_z))))
+            if self._visible_contact(leg.source):
+                self._emit_later(self.now + 5 * MINUTE_MS, "contact.quality", {**base, "csat": truth.csat})
+        agent.leg = None
+        source.working -= 1
+        if not truth.transferred:
+            self._contact_done(leg.contact, leg)
+        self._make_ready(agent)
+
+    def _open_hour(self, at_ms: int) -> int:
+        """Customers call back while the center takes calls: a time in a closed hour moves to the next open one."""
+        profile = self.s.intraday_profile
+        for _ in range(24 * 7):
+            hour = (at_ms // 3_600_000) % 24
+            if profile[hour] > 0:
+                return at_ms
+            at_ms = (at_ms // 3_600_000 + 1) * 3_600_000 + at_ms % 3_600_000 % 600_000
+        return at_ms
+
+    def _contact_done(self, contact: ContactState, last: LegState | None) -> None:
+        """A handled customer may call again (a repeat contact) with the handling source's repeat probability."""
+        if contact.done:
+            return
+        contact.done = True
+        if last is None:
+            return
+        call = contact.call
+        if call.repeat_u < self.sources[last.source].spec.repeat_prob:
+            at = self._open_hour(
+                self.now + max(MINUTE_MS, int(call.repeat_e * self.s.repeat_mean_hours * 3_600_000))
+            )
+            if at < self.end_ms:
+                self.next_repeat_n += 1
+                self._push(at, ARRIVAL, repeat_call(self.s, call, self.next_repeat_n, at))
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -1,0 +1,135 @@
+"""Run scenarios to files: one scenario, or the same demand through all 3 setups x 3 engagement models.
+
+Writes into a temporary directory and renames it into place at the end, so a failed run leaves nothing
+half-written behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from producers.simulator.core import Simulation
+from producers.simulator.output import JsonLinesSink, MemorySink, ParquetSink, StampingSink, write_truth
+from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
+from producers.simulator.truth import TruthRecorder
+
+Format = Literal["parquet", "jsonl"]
+DEFAULT_CALLER_KEY_ENV = "ACDSCOPE_CALLER_HASH_KEY"
+
+
+def caller_key_from_env() -> bytes:
+    """The caller-hash key comes from the environment; the simulator's fallback is fixed and says so in its name,
+    so simulated hashes are reproducible and never mistaken for a production key."""
+    return os.environ.get(DEFAULT_CALLER_KEY_ENV, "acdscope-simulator-not-a-secret").encode()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    events: int
+    directory: Path
+
+
+class _Fanout(StampingSink):
+    """Stamp once, write to every format, so JSON lines and Parquet hold identical events."""
+
+    def __init__(self, seed: int | str, sinks: Sequence[StampingSink]) -> None:
+        super().__init__(seed)
+        self._sinks = sinks
+
+    def write_row(self, row: dict[str, object]) -> None:
+        for sink in self._sinks:
+            sink.write_row(row)
+
+    def close(self) -> None:
+        for sink in self._sinks:
+            sink.close()
+
+
+def simulate_one(
+    scenario: Scenario,
+    directory: Path,
+    formats: Sequence[Format] = ("parquet",),
+    caller_key: bytes | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> RunResult:
+    """`events.parquet` / `events.jsonl` plus the truth tables, in `directory` (which must not exist yet)."""
+    sinks: list[StampingSink] = []
+    seed = f"{scenario.seed}:{scenario.tenant()}"
+    for fmt in formats:
+        if fmt == "parquet":
+            sinks.append(ParquetSink(directory / "events.parquet", seed))
+        else:
+            sinks.append(JsonLinesSink(directory / "events.jsonl", seed))
+    sink = _Fanout(seed, sinks)
+    truth = TruthRecorder()
+    try:
+        Simulation(scenario, sink, truth, caller_key or caller_key_from_env(), on_day).run()
+    finally:
+        sink.close()
+    write_truth(truth, directory)
+    (directory / "scenario.json").write_text(scenario.model_dump_json(indent=2))
+    return RunResult(scenario, sink.count, directory)
+
+
+def simulate_in_memory(
+    scenario: Scenario, caller_key: bytes = b"test-key"
+) -> tuple[MemorySink, TruthRecorder]:
+    sink = MemorySink(f"{scenario.seed}:{scenario.tenant()}")
+    truth = TruthRecorder()
+    Simulation(scenario, sink, truth, caller_key).run()
+    return sink, truth
+
+
+def simulate_paired(
+    base: Scenario,
+    out: Path,
+    formats: Sequence[Format] = ("parquet",),
+    caller_key: bytes | None = None,
+    setups: Sequence[str] = SETUPS,
+    engagements: Sequence[str] = ENGAGEMENTS,
+    on_run: Callable[[Scenario], None] | None = None,
+) -> list[RunResult]:
+    """The same demand through every setup x engagement; each variant gets its own directory under `out`."""
+    variants = [variant(base, s, e) for s in setups for e in engagements]  # type: ignore[arg-type]
+    return _atomic(out, lambda tmp: [_run_variant(v, tmp, formats, caller_key, on_run) for v in variants])
+
+
+def simulate_single(
+    scenario: Scenario, out: Path, formats: Sequence[Format] = ("parquet",), caller_key: bytes | None = None
+) -> RunResult:
+    results = _atomic(out, lambda tmp: [simulate_one(scenario, tmp, formats, caller_key)])
+    return results[0]
+
+
+def _run_variant(
+    scenario: Scenario,
+    tmp: Path,
+    formats: Sequence[Format],
+    caller_key: bytes | None,
+    on_run: Callable[[Scenario], None] | None,
+) -> RunResult:
+    result = simulate_one(scenario, tmp / scenario.name, formats, caller_key)
+    if on_run is not None:
+        on_run(scenario)
+    return result
+
+
+def _atomic(out: Path, work: Callable[[Path], list[RunResult]]) -> list[RunResult]:
+    if out.exists():
+        raise FileExistsError(f"{out} exists; choose a new output directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        results = work(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.rename(out)
+    return [RunResult(r.scenario, r.events, out / r.directory.relative_to(tmp)) for r in results]

@@ -1,0 +1,153 @@
+"""Ground truth from the simulator's own state: every contact leg, agent state span and schedule activity,
+including what the delivery setup hides from the enterprise, plus per-source per-interval figures.
+
+Computed from the simulation's records alone, never from emitted events or the engine, so it can check both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from producers.simulator.core import Simulation
+
+
+@dataclass(slots=True)
+class Leg:
+    """One contact leg at one source: arrival, the queue it waited in, its outcome and handle times."""
+
+    tenant: str
+    initial_contact_id: str
+    contact_id: str
+    leg_no: int
+    source: str
+    call_type: str
+    caller_hash: str
+    arrived_ms: int
+    first_enqueue_ms: int
+    entry: str = "enterprise_acd"  # enterprise_acd | network | overflow | transfer
+    enqueued_ms: int | None = None
+    outcome: str = "open"  # answered | abandoned | overflowed | open
+    outcome_ms: int | None = None
+    wait_ms: int | None = None
+    total_wait_ms: int | None = None
+    agent_id: str | None = None
+    talk_ms: int = 0
+    hold_ms: int = 0
+    acw_ms: int = 0
+    transferred: bool = False
+    overflow_trigger: str | None = None
+    overflow_to: str | None = None
+    handoff: str | None = None
+    qa_score: float | None = None
+    csat: int | None = None
+    repeat_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSpan:
+    """What an agent really did from `start_ms` to `end_ms`: ready, busy, acw or away (with the reason)."""
+
+    agent_id: str
+    source: str
+    team: str
+    state: str
+    reason: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledActivity:
+    agent_id: str
+    source: str
+    team: str
+    activity: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class VendorReportTruth:
+    source: str
+    call_type: str
+    interval_start_ms: int
+    offered: int
+    answered: int
+    abandoned: int
+    answered_within_target: int
+    handle_ms: int
+
+
+@dataclass
+class TruthRecorder:
+    """Collects the truth of one run; `per_interval` turns it into the figures the engine must reproduce."""
+
+    tenant: str = ""
+    legs: list[Leg] = field(default_factory=list)
+    spans: list[AgentSpan] = field(default_factory=list)
+    schedules: list[ScheduledActivity] = field(default_factory=list)
+    vendor_reports: list[VendorReportTruth] = field(default_factory=list)
+    _open_legs: dict[str, Leg] = field(default_factory=dict)
+
+    def schedule(
+        self, agent_id: str, source: str, team: str, activity: str, start_ms: int, end_ms: int
+    ) -> None:
+        self.schedules.append(ScheduledActivity(agent_id, source, team, activity, start_ms, end_ms))
+
+    def agent_span(self, span: AgentSpan) -> None:
+        self.spans.append(span)
+
+    def vendor_report(
+        self,
+        source: str,
+        call_type: str,
+        interval_start_ms: int,
+        offered: int,
+        answered: int,
+        abandoned: int,
+        within: int,
+        handle_ms: int,
+    ) -> None:
+        self.vendor_reports.append(
+            VendorReportTruth(
+                source, call_type, interval_start_ms, offered, answered, abandoned, within, handle_ms
+            )
+        )
+
+    def finish(self, simulation: Simulation) -> None:
+        """Collect every leg the run created, in creation order, once the run is over."""
+        self.tenant = simulation.tenant
+        self.legs = list(simulation.all_legs)
+
+    def per_interval(
+        self, interval_minutes: int, target_s: int
+    ) -> dict[tuple[str, str, int], dict[str, Any]]:
+        """True figures per (source, call type, interval of queue entry): offered, answered, abandoned, answered
+        within `target_s`, wait and handle sums, overflowed out, transfers.
+
+        A leg counts at the source whose queue it entered; a redirected or overflowed call is therefore offered
+        at the in-house queue and again at the vendor, and `initial_contact_id` tells the two apart.
+        """
+        width = interval_minutes * 60_000
+        target_ms = target_s * 1000
+        table: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+        for leg in self.legs:
+            at = leg.enqueued_ms if leg.enqueued_ms is not None else leg.arrived_ms
+            row = table[(leg.source, leg.call_type, at - at % width)]
+            row["offered"] += 1
+            if leg.outcome == "answered":
+                row["answered"] += 1
+                row["answered_within_target"] += int((leg.wait_ms or 0) <= target_ms)
+                row["wait_ms"] += leg.wait_ms or 0
+                row["talk_ms"] += leg.talk_ms
+                row["hold_ms"] += leg.hold_ms
+                row["acw_ms"] += leg.acw_ms
+            elif leg.outcome == "abandoned":
+                row["abandoned"] += 1
+            elif leg.outcome == "overflowed":
+                row["overflowed"] += 1
+            row["transferred"] += int(leg.transferred)
+        return {key: dict(value) for key, value in table.items()}
