@@ -95,9 +95,9 @@ def simulate(
     if paired:
         with Progress(console=console) as progress:
             task = progress.add_task("simulating 9 variants", total=9)
-            results = simulate_paired(base, out, formats, on_run=lambda _: progress.advance(task))  # type: ignore[arg-type]
+            results = simulate_paired(base, out, formats, on_run=lambda _: progress.advance(task))
     else:
-        results = [simulate_single(base, out, formats)]  # type: ignore[arg-type]
+        results = [simulate_single(base, out, formats)]
     elapsed = time.perf_counter() - started
     total = sum(result.events for result in results)
     for result in results:

@@ -1,0 +1,189 @@
+"""The simulator: what each setup lets the enterprise see, paired demand, valid and ordered events, and a truth
+that agrees with itself. Checked against the simulator's own records, not against the engine."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import cache
+
+import pytest
+
+from producers.simulator.output import MemorySink, flat_columns_cover_the_contract
+from producers.simulator.run import simulate_in_memory
+from producers.simulator.scenario import Scenario, scenario_from_dict, variant
+from producers.simulator.truth import TruthRecorder
+from streams.events import event_key
+
+BASE = scenario_from_dict(
+    {
+        "name": "small",
+        "call_types": [
+            {"name": "billing", "daily_volume": 900},
+            {"name": "sales", "daily_volume": 400, "handle": {"talk_mean_s": 280}},
+        ],
+        "in_house": {"id": "in-house", "agents": 40, "teams": 4},
+        "vendors": [{"id": "vendor-a", "agents": 20, "teams": 2, "aht_multiplier": 1.1}],
+    }
+)
+
+
+@cache
+def run(setup: str, engagement: str) -> tuple[MemorySink, TruthRecorder, Scenario]:
+    scenario = variant(BASE, setup, engagement)  # type: ignore[arg-type]
+    sink, truth = simulate_in_memory(scenario)
+    return sink, truth, scenario
+
+
+def _sources(sink: MemorySink, prefix: str) -> set[str]:
+    return {row["source"] for row in sink.rows if row["type"].startswith(prefix)}
+
+
+def test_network_delivered_shows_only_in_house_calls_and_vendor_reports() -> None:
+    sink, truth, _ = run("network_delivered", "shared")
+    assert _sources(sink, "contact.") == {"in-house"}
+    assert _sources(sink, "agent.") == {"in-house"}
+    assert _sources(sink, "vendor.") == {"vendor-a"}
+    types = Counter(row["type"] for row in sink.rows)
+    assert types["contact.overflowed"] == types["contact.redirected"] == 0
+    # The vendor really did answer calls; the enterprise just cannot see them.
+    assert any(leg.source == "vendor-a" and leg.outcome == "answered" for leg in truth.legs)
+
+
+def test_enterprise_routed_shows_redirects_but_no_vendor_agents_or_calls() -> None:
+    sink, truth, _ = run("enterprise_routed", "shared")
+    types = Counter(row["type"] for row in sink.rows)
+    assert types["contact.redirected"] == types["contact.overflowed"] > 0
+    assert _sources(sink, "contact.") == {"in-house"}
+    assert _sources(sink, "agent.") == {"in-house"}
+    assert _sources(sink, "vendor.") == {"vendor-a"}
+    handoffs = Counter(row["handoff"] for row in sink.rows if row["type"] == "contact.redirected")
+    truth_handoffs = Counter(leg.handoff for leg in truth.legs if leg.handoff)
+    assert handoffs == truth_handoffs
+
+
+def test_virtualized_shows_everyone_and_needs_no_vendor_reports() -> None:
+    sink, _, _ = run("virtualized", "shared")
+    assert _sources(sink, "contact.") == {"in-house", "vendor-a"}
+    assert _sources(sink, "agent.") == {"in-house", "vendor-a"}
+    assert _sources(sink, "schedule.") == {"in-house", "vendor-a"}
+    assert not _sources(sink, "vendor.")
+    assert not any(row["type"] == "contact.redirected" for row in sink.rows)
+
+
+def test_every_variant_faces_the_same_primary_demand() -> None:
+    def primary(truth: TruthRecorder) -> list[tuple[str, int, str, str]]:
+        return sorted(
+            (leg.initial_contact_id.split("-")[-1], leg.arrived_ms, leg.call_type, leg.caller_hash)
+            for leg in truth.legs
+            if leg.leg_no == 1 and leg.repeat_of is None
+        )
+
+    reference = primary(run("enterprise_routed", "shared")[1])
+    assert len(reference) > 1000
+    for setup in ("network_delivered", "virtualized"):
+        for engagement in ("targeted", "shared", "full"):
+            assert primary(run(setup, engagement)[1]) == reference, (setup, engagement)
+
+
+@pytest.mark.parametrize("setup", ["network_delivered", "enterprise_routed", "virtualized"])
+def test_events_are_valid_ordered_and_keyed(setup: str) -> None:
+    sink, _, _ = run(setup, "shared")
+    events = list(sink.events())  # validates every row through the pydantic contract
+    assert len(events) == len(sink.rows)
+    times = [row["ts"] for row in sink.rows]
+    assert times == sorted(times)
+    assert len({event.event_id for event in events}) == len(events)
+    # Per key, the contact lifecycle is in order: offered before answered before ended.
+    order: dict[bytes, list[str]] = defaultdict(list)
+    for event in events:
+        order[event_key(event)].append(event.type)
+    for types in order.values():
+        if "contact.answered" in types and "contact.offered" in types:
+            assert types.index("contact.offered") < types.index("contact.answered")
+        if "contact.ended" in types:
+            assert types.index("contact.answered") < types.index("contact.ended")
+
+
+def test_same_seed_same_events_byte_for_byte() -> None:
+    scenario = variant(BASE, "virtualized", "targeted")
+    first, _ = simulate_in_memory(scenario)
+    second, _ = simulate_in_memory(scenario)
+    assert first.rows == second.rows
+
+
+def test_caller_numbers_never_appear_only_keyed_hashes() -> None:
+    sink, _, _ = run("virtualized", "shared")
+    hashes = {row["caller_hash"] for row in sink.rows if row.get("caller_hash")}
+    assert hashes
+    assert all(len(h) == 32 for h in hashes)
+    assert not any("+1555" in str(value) for row in sink.rows for value in row.values())
+    other_key, _ = simulate_in_memory(variant(BASE, "virtualized", "shared"), caller_key=b"another key")
+    assert hashes.isdisjoint({row["caller_hash"] for row in other_key.rows if row.get("caller_hash")})
+
+
+@pytest.mark.parametrize("setup", ["network_delivered", "enterprise_routed"])
+def test_vendor_reports_add_up_to_the_vendor_legs(setup: str) -> None:
+    sink, truth, _scenario = run(setup, "shared")
+    reported = Counter()
+    for row in sink.rows:
+        if row["type"] == "vendor.interval_report":
+            reported["offered"] += row["offered"]
+            reported["answered"] += row["answered"]
+            reported["abandoned"] += row["abandoned"]
+    legs = [leg for leg in truth.legs if leg.source == "vendor-a"]
+    assert reported["offered"] == len(legs) > 0
+    assert reported["answered"] == sum(leg.outcome == "answered" for leg in legs)
+    assert reported["abandoned"] == sum(leg.outcome == "abandoned" for leg in legs)
+
+
+def test_each_customer_call_ends_exactly_once() -> None:
+    _, truth, _ = run("virtualized", "shared")
+    legs: dict[str, list] = defaultdict(list)
+    for leg in truth.legs:
+        legs[leg.initial_contact_id].append(leg)
+    for chain in legs.values():
+        chain.sort(key=lambda leg: leg.leg_no)
+        finals = [leg for leg in chain if leg.outcome in ("answered", "abandoned") and not leg.transferred]
+        assert len(finals) == 1, [(leg.outcome, leg.transferred) for leg in chain]
+        for leg in chain[:-1]:
+            assert leg.outcome == "overflowed" or leg.transferred
+
+
+def test_overflow_happens_after_the_configured_wait() -> None:
+    _, truth, scenario = run("enterprise_routed", "shared")
+    timeouts = [
+        leg for leg in truth.legs if leg.overflow_trigger == "timeout" and leg.outcome == "overflowed"
+    ]
+    assert timeouts
+    assert {leg.wait_ms for leg in timeouts} == {int(scenario.engagement.overflow_after_s * 1000)}
+
+
+def test_targeted_sends_exactly_the_chosen_call_type() -> None:
+    _, truth, scenario = run("virtualized", "targeted")
+    ((call_type, vendor),) = scenario.engagement.targeted.items()
+    first_legs = [leg for leg in truth.legs if leg.leg_no == 1]
+    assert {leg.overflow_to for leg in first_legs if leg.call_type == call_type} == {vendor}
+    assert {leg.overflow_to for leg in first_legs if leg.call_type != call_type} == {None}
+
+
+def test_adherence_behaviour_produces_real_deviations() -> None:
+    _, truth, _ = run("virtualized", "shared")
+    away = Counter(span.reason for span in truth.spans if span.state == "away")
+    assert away["personal"] > 0
+    assert away["break"] > 0
+    assert away["lunch"] > 0
+    # Some agents logged in after their shift started.
+    first_login: dict[str, int] = {}
+    for span in truth.spans:
+        first_login[span.agent_id] = min(first_login.get(span.agent_id, span.start_ms), span.start_ms)
+    shift_start: dict[str, int] = {}
+    for activity in truth.schedules:
+        shift_start[activity.agent_id] = min(
+            shift_start.get(activity.agent_id, activity.start_ms), activity.start_ms
+        )
+    late = [agent for agent, start in shift_start.items() if first_login.get(agent, start) > start + 60_000]
+    assert late
+
+
+def test_the_flat_replay_schema_covers_every_event_field() -> None:
+    assert flat_columns_cover_the_contract() == set()
