@@ -20,7 +20,7 @@ $(UV):
 
 # uv.lock pins every package; --frozen refuses to resolve anew, so a fresh machine gets the same versions.
 .venv/.installed: $(UV) pyproject.toml uv.lock
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 install: .venv/.installed

@@ -72,6 +72,9 @@ def simulate(
     ] = False,
     fmt: Annotated[list[str], typer.Option("--format", help="parquet and/or jsonl")] = ["parquet"],  # noqa: B006
     days: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of days")] = None,
+    kafka: Annotated[
+        bool, typer.Option(help="publish events to the configured Kafka topics (truth to --out)")
+    ] = False,
 ) -> None:
     """Simulate a scenario (or all nine variants) to event files plus the simulator's ground truth."""
     from rich.progress import Progress
@@ -92,7 +95,21 @@ def simulate(
         raise typer.Exit(2) from None
     formats = [f for f in ("parquet", "jsonl") if f in fmt]
     started = time.perf_counter()
-    if paired:
+    if kafka:
+        from producers.kafka_out import ensure_topics
+        from producers.simulator.run import simulate_to_kafka
+        from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+
+        settings = get_settings()
+        ensure_topics(
+            settings.kafka_bootstrap,
+            {
+                t: settings.topic_partitions
+                for t in (TOPIC_CONTACT_EVENTS, TOPIC_AGENT_EVENTS, TOPIC_VENDOR_REPORTS)
+            },
+        )
+        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap)]
+    elif paired:
         with Progress(console=console) as progress:
             task = progress.add_task("simulating 9 variants", total=9)
             results = simulate_paired(base, out, formats, on_run=lambda _: progress.advance(task))

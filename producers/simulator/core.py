@@ -12,25 +12,23 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from producers.simulator import emit as E
 from producers.simulator.demand import DAY_MS, Call, daily_calls, day_start_ms, repeat_call
+from producers.simulator.emit import EventSink
+from producers.simulator.gcpause import paused_gc
 from producers.simulator.scenario import Scenario, Source
 from producers.simulator.truth import AgentSpan, Leg, TruthRecorder
-from streams.events import hash_caller
+from streams.events import CallerHasher
 
 MINUTE_MS = 60_000
+_new_tuple = tuple.__new__
 
 # Heap entry kinds. Ties at the same millisecond are broken by insertion order (the sequence number).
 ARRIVAL, ABANDON, OVERFLOW, TALK_END, WRAP_END, EMIT, AGENT = range(7)
-
-
-class EventSink(Protocol):
-    """Receives events in non-decreasing `ts_ms` order; `fields` holds everything but id, time and version."""
-
-    def add(self, event_type: str, ts_ms: int, fields: dict[str, Any]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -134,11 +132,17 @@ class Simulation:
     ) -> None:
         self.s = scenario
         self.sink = sink
+        self._buckets = [bucket.append for bucket in sink.by_code]
+        self._code = sink.codes.append
         self.truth = truth
         self.caller_key = caller_key
+        self._hasher = CallerHasher(caller_key)
+        self._spans_append = truth.spans.append
         self.on_day = on_day
         self.tenant = scenario.tenant()
         self.setup = scenario.setup
+        self._all_visible = scenario.setup == "virtualized"
+        self._ids = [scenario.in_house.id, *(vendor.id for vendor in scenario.vendors)]
         self.sources = [SourceState(spec, i) for i, spec in enumerate((scenario.in_house, *scenario.vendors))]
         self.source_index = {state.spec.id: state.index for state in self.sources}
         self.call_types = [ct.name for ct in scenario.call_types]
@@ -182,35 +186,47 @@ class Simulation:
         self.seq += 1
         heapq.heappush(self.heap, (at_ms, self.seq, kind, payload))
 
-    def _emit_later(self, at_ms: int, event_type: str, fields: dict[str, Any]) -> None:
-        self._push(at_ms, EMIT, (event_type, fields))
-
     def _visible_contact(self, source: int) -> bool:
-        return source == 0 or self.setup == "virtualized"
+        """The visibility rule: the enterprise sees its own ACD, and a vendor's only when virtualized."""
+        return source == 0 or self._all_visible
 
-    def _emit_contact(self, event_type: str, source: int, fields: dict[str, Any]) -> None:
-        if self._visible_contact(source):
-            fields["tenant"] = self.tenant
-            fields["source"] = self.sources[source].spec.id
-            self.sink.add(event_type, self.now, fields)
+    def _contact(self, code: int, source: int, leg: LegState, *extra: Any) -> None:
+        if source == 0 or self._all_visible:
+            contact = (
+                self.tenant,
+                self._ids[source],
+                leg.contact_id,
+                leg.contact.initial_contact_id,
+                leg.call_type,
+            )
+            self._buckets[code]((self.now, contact + extra))
+            self._code(code)
 
-    def _emit_agent(
-        self, agent: Agent, event_type: str, ts_ms: int, extra: dict[str, Any] | None = None
-    ) -> None:
-        if agent.source == 0 or self.setup == "virtualized":
-            fields: dict[str, Any] = {
-                "tenant": self.tenant,
-                "agent_id": agent.id,
-                "source": self.sources[agent.source].spec.id,
-                "team": agent.team,
-            }
-            if extra:
-                fields.update(extra)
-            self.sink.add(event_type, ts_ms, fields)
+    def _contact_later(self, at_ms: int, code: int, leg: LegState, *extra: Any) -> None:
+        if leg.source == 0 or self._all_visible:
+            values = (
+                self.tenant,
+                self._ids[leg.source],
+                leg.contact_id,
+                leg.contact.initial_contact_id,
+                leg.call_type,
+            )
+            self._push(at_ms, EMIT, (code, (*values, *extra)))
+
+    def _agent_event(self, agent: Agent, code: int, ts_ms: int, *extra: Any) -> None:
+        if agent.source == 0 or self._all_visible:
+            self._buckets[code]((ts_ms, (self.tenant, agent.id, self._ids[agent.source], agent.team, *extra)))
+            self._code(code)
 
     # --- the run --------------------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Run every day, with the cyclic collector paused: it would rescan the millions of live truth and event
+        tuples on each burst of allocations (it halved throughput, measured), and the run makes no cycles."""
+        with paused_gc():
+            self._run_days()
+
+    def _run_days(self) -> None:
         n = 0
         for day in range(self.s.days):
             start = day_start_ms(self.s, day)
@@ -220,34 +236,39 @@ class Simulation:
             for call in calls:
                 self._push(call.arrival_ms, ARRIVAL, call)
             self._run_until(start + DAY_MS)
+            self.sink.drain()
             if self.on_day is not None:
                 self.on_day(day)
         self._run_until(self.end_ms + DAY_MS, drain=True)
+        self.sink.drain()
         for agent in self.agents:
             self._close_span(agent, self.now)
         self.truth.finish(self)
 
     def _run_until(self, limit_ms: int, drain: bool = False) -> None:
         heap = self.heap
+        pop = heapq.heappop
+        handlers = (
+            self._arrive,
+            self._abandon,
+            self._overflow_timeout,
+            self._talk_end,
+            self._wrap_end,
+            self._emit_due,
+            self._agent_action,
+        )
         while heap and (drain or heap[0][0] < limit_ms):
-            at, _, kind, payload = heapq.heappop(heap)
+            at, _, kind, payload = pop(heap)
             self.now = at
-            if kind == ARRIVAL:
-                self._arrive(payload)
-            elif kind == ABANDON:
-                self._abandon(payload)
-            elif kind == OVERFLOW:
-                self._overflow_timeout(payload)
-            elif kind == TALK_END:
-                self._talk_end(payload)
-            elif kind == WRAP_END:
-                self._wrap_end(payload)
-            elif kind == EMIT:
-                event_type, fields = payload
-                self.sink.add(event_type, at, fields)
-            else:
-                action, agent, arg = payload
-                action(agent, arg)
+            handlers[kind](payload)
+
+    def _emit_due(self, payload: tuple[int, tuple[Any, ...]]) -> None:
+        self._buckets[payload[0]]((self.now, payload[1]))
+        self._code(payload[0])
+
+    def _agent_action(self, payload: tuple[Callable[[Any, Any], None], Any, Any]) -> None:
+        action, agent, arg = payload
+        action(agent, arg)
 
     # --- agents and schedules -------------------------------------------------------------------------
 
@@ -271,12 +292,7 @@ class Simulation:
             activities = shift_activities(start, pattern.hours, pattern.breaks, (agent_no % 5) * 15 - 30)
             spec = self.sources[agent.source].spec
             for activity, a_start, a_end in activities:
-                self._emit_agent(
-                    agent,
-                    "schedule.activity",
-                    day_start,
-                    {"activity": activity, "start": a_start, "end": a_end, "schedule_version": 1},
-                )
+                self._agent_event(agent, E.SCHEDULE, day_start, activity, a_start, a_end, 1)
                 self.truth.schedule(agent.id, spec.id, agent.team, activity, a_start, a_end)
             b = spec.behaviour
             late = (
@@ -314,9 +330,10 @@ class Simulation:
 
     def _close_span(self, agent: Agent, at_ms: int) -> None:
         if at_ms > agent.span_start and agent.span_state != "off":
-            self.truth.agent_span(
-                AgentSpan(agent.id, self.sources[agent.source].spec.id, agent.team, agent.span_state,
-                          agent.span_reason, agent.span_start, at_ms)
+            # tuple.__new__ builds the named tuple in C; AgentSpan(...) would run its Python __new__.
+            self._spans_append(
+                _new_tuple(AgentSpan, (agent.id, self._ids[agent.source], agent.team, agent.span_state,
+                                       agent.span_reason, agent.span_start, at_ms))
             )  # fmt: skip
         agent.span_start = at_ms
 
@@ -326,7 +343,7 @@ class Simulation:
             agent.pending = deque(item for item in agent.pending if item[0] != "logout")
             return
         agent.logged_in = True
-        self._emit_agent(agent, "agent.login", self.now, {"skills": list(agent.skills)})
+        self._agent_event(agent, E.LOGIN, self.now, list(agent.skills))
         self._make_ready(agent)
 
     def _make_ready(self, agent: Agent) -> None:
@@ -340,7 +357,7 @@ class Simulation:
             self._go_away(agent, max(until, self.now + length), reason)
             return
         source = self.sources[agent.source]
-        self._emit_agent(agent, "agent.ready", self.now)
+        self._agent_event(agent, E.READY, self.now)
         self._set_state(agent, "ready")
         source.on_queue_agents += 1
         source.idle.append(agent)
@@ -354,7 +371,7 @@ class Simulation:
 
     def _go_away(self, agent: Agent, until_ms: int, reason: str) -> None:
         self._leave_idle(agent)
-        self._emit_agent(agent, "agent.not_ready", self.now, {"reason": reason})
+        self._agent_event(agent, E.NOT_READY, self.now, reason)
         self._set_state(agent, "away", reason)
         agent.away_reason = reason
         self._push(until_ms, AGENT, (self._back, agent, until_ms))
@@ -385,7 +402,7 @@ class Simulation:
         self._leave_idle(agent)
         agent.pending.clear()
         agent.logged_in = False
-        self._emit_agent(agent, "agent.logout", self.now)
+        self._agent_event(agent, E.LOGOUT, self.now)
         self._set_state(agent, "off")
         agent.span_start = self.now
 
@@ -405,22 +422,24 @@ class Simulation:
             elif leg.outcome == "abandoned":
                 row[2] += 1
         for call_type, (offered, answered, abandoned, within, handle) in sorted(per_type.items()):
-            self.sink.add(
-                "vendor.interval_report",
-                self.now,
-                {
-                    "tenant": self.tenant,
-                    "source": self.sources[source].spec.id,
-                    "call_type": call_type,
-                    "interval_start": interval,
-                    "interval_minutes": self.s.vendor_report_minutes,
-                    "offered": offered,
-                    "answered": answered,
-                    "abandoned": abandoned,
-                    "answered_within_target": within,
-                    "target_s": self.s.service_target_s,
-                    "handle_ms": handle,
-                },
+            self._code(E.VENDOR_REPORT)
+            self._buckets[E.VENDOR_REPORT](
+                (
+                    self.now,
+                    (
+                        self.tenant,
+                        self._ids[source],
+                        call_type,
+                        interval,
+                        self.s.vendor_report_minutes,
+                        offered,
+                        answered,
+                        abandoned,
+                        within,
+                        self.s.service_target_s,
+                        handle,
+                    ),
+                )
             )
             self.truth.vendor_report(
                 self.sources[source].spec.id,
@@ -438,7 +457,7 @@ class Simulation:
     def _caller_hash(self, customer: int) -> str:
         cached = self.caller_cache.get(customer)
         if cached is None:
-            cached = self.caller_cache[customer] = hash_caller(f"+1555{customer:07d}", self.caller_key)
+            cached = self.caller_cache[customer] = self._hasher.normalized(f"+1555{customer:07d}")
         return cached
 
     def _route(self, call: Call) -> tuple[str, int, str]:
@@ -505,16 +524,12 @@ class Simulation:
         call_type = self.call_types[call.call_type]
         offered_at = target if how == "network" else 0
         leg = self._new_leg(contact, offered_at, call_type)
-        self._emit_contact(
-            "contact.offered",
+        self._contact(
+            E.OFFERED,
             offered_at,
-            {
-                "contact_id": leg.contact_id,
-                "initial_contact_id": initial,
-                "call_type": call_type,
-                "entry": "network" if how == "network" else "enterprise_acd",
-                "caller_hash": contact.caller_hash,
-            },
+            leg,
+            "network" if how == "network" else "enterprise_acd",
+            contact.caller_hash,
         )
         assert leg.truth is not None
         leg.truth.entry = "network" if how == "network" else "enterprise_acd"
@@ -569,22 +584,13 @@ class Simulation:
             bucket.append(leg.truth)
         return leg
 
-    def _common(self, leg: LegState) -> dict[str, Any]:
-        return {
-            "contact_id": leg.contact_id,
-            "initial_contact_id": leg.contact.initial_contact_id,
-            "call_type": leg.call_type,
-        }
-
     def _enqueue(self, leg: LegState) -> None:
         source = self.sources[leg.source]
         leg.enqueue_ms = self.now
         leg.waiting = True
         assert leg.truth is not None
         leg.truth.enqueued_ms = self.now
-        self._emit_contact(
-            "contact.queued", leg.source, {**self._common(leg), "queue": f"{source.spec.id}.{leg.call_type}"}
-        )
+        self._contact(E.QUEUED, leg.source, leg, f"{source.spec.id}.{leg.call_type}")
         source.queue.append(leg)
         source.waiting += 1
         deadline = leg.contact.abandon_at_ms
@@ -611,14 +617,10 @@ class Simulation:
         call = leg.contact.call
         wait = self.now - leg.enqueue_ms
         total = self.now - leg.contact.first_enqueue_ms
-        self._emit_contact(
-            "contact.answered",
-            leg.source,
-            {**self._common(leg), "agent_id": agent.id, "wait_ms": wait, "total_wait_ms": total},
-        )
+        self._contact(E.ANSWERED, leg.source, leg, agent.id, wait, total)
         agent.leg = leg
         source.working += 1
-        self._emit_agent(agent, "agent.on_contact", self.now, {"contact_id": leg.contact_id})
+        self._agent_event(agent, E.ON_CONTACT, self.now, leg.contact_id)
         self._set_state(agent, "busy")
         handle = self.s.call_types[call.call_type].handle
         lognormal = handle.distribution == "lognormal"
@@ -646,16 +648,10 @@ class Simulation:
         truth.outcome, truth.outcome_ms, truth.agent_id = "answered", self.now, agent.id
         truth.wait_ms, truth.total_wait_ms = wait, total
         truth.talk_ms, truth.hold_ms, truth.acw_ms = talk, hold, acw
-        if hold and self._visible_contact(leg.source):
+        if hold:
             held_at = self.now + talk // 2
-            base = {
-                **self._common(leg),
-                "tenant": self.tenant,
-                "source": source.spec.id,
-                "agent_id": agent.id,
-            }
-            self._emit_later(held_at, "contact.held", dict(base))
-            self._emit_later(held_at + hold, "contact.retrieved", {**base, "hold_ms": hold})
+            self._contact_later(held_at, E.HELD, leg, agent.id)
+            self._contact_later(held_at + hold, E.RETRIEVED, leg, agent.id, hold)
         self._push(self.now + talk + hold, TALK_END, agent)
 
     def _abandon(self, leg: LegState) -> None:
@@ -664,9 +660,7 @@ class Simulation:
         self._take_out(leg)
         wait = self.now - leg.enqueue_ms
         total = self.now - leg.contact.first_enqueue_ms
-        self._emit_contact(
-            "contact.abandoned", leg.source, {**self._common(leg), "wait_ms": wait, "total_wait_ms": total}
-        )
+        self._contact(E.ABANDONED, leg.source, leg, wait, total)
         truth = leg.truth
         assert truth is not None
         truth.outcome, truth.outcome_ms, truth.wait_ms, truth.total_wait_ms = (
@@ -689,22 +683,14 @@ class Simulation:
         truth = leg.truth
         assert truth is not None
         vendor = self.sources[target]
-        self._emit_contact(
-            "contact.overflowed",
-            0,
-            {**self._common(leg), "to_source": vendor.spec.id, "trigger": trigger, "wait_ms": waited_ms},
-        )
+        self._contact(E.OVERFLOWED, 0, leg, vendor.spec.id, trigger, waited_ms)
         handoff = "accepted"
         if self.setup == "enterprise_routed":
             if leg.contact.call.redirect_u < self.s.redirect_fail_prob:
                 handoff = "failed"
             elif vendor.spec.queue_limit is not None and vendor.waiting >= vendor.spec.queue_limit:
                 handoff = "returned"
-            self._emit_contact(
-                "contact.redirected",
-                0,
-                {**self._common(leg), "to_source": vendor.spec.id, "handoff": handoff},
-            )
+            self._contact(E.REDIRECTED, 0, leg, vendor.spec.id, handoff)
         truth.overflow_trigger, truth.overflow_to, truth.handoff = trigger, vendor.spec.id, handoff
         if handoff != "accepted":
             # The caller stays with the in-house center; a failed redirect is not tried again.
@@ -721,17 +707,7 @@ class Simulation:
         new_leg = self._new_leg(leg.contact, target, leg.call_type)
         assert new_leg.truth is not None
         new_leg.truth.entry = "overflow"
-        self._emit_contact(
-            "contact.offered",
-            target,
-            {
-                "contact_id": new_leg.contact_id,
-                "initial_contact_id": leg.contact.initial_contact_id,
-                "call_type": leg.call_type,
-                "entry": "enterprise_acd",
-                "caller_hash": leg.contact.caller_hash,
-            },
-        )
+        self._contact(E.OFFERED, target, new_leg, "enterprise_acd", leg.contact.caller_hash)
         self._enqueue(new_leg)
 
     def _talk_end(self, agent: Agent) -> None:
@@ -739,30 +715,20 @@ class Simulation:
         assert leg is not None
         assert leg.truth is not None
         truth = leg.truth
-        source = self.sources[leg.source]
         call = leg.contact.call
-        self._emit_contact(
-            "contact.ended",
-            leg.source,
-            {**self._common(leg), "agent_id": agent.id, "talk_ms": truth.talk_ms, "hold_ms": truth.hold_ms},
-        )
+        self._contact(E.ENDED, leg.source, leg, agent.id, truth.talk_ms, truth.hold_ms)
         transfer = leg.leg_no == 1 and call.transfer_u < self.s.call_types[call.call_type].transfer_prob
         if transfer:
             to_queue = f"{leg.call_type}-tier2"
-            self._emit_contact(
-                "contact.transferred",
-                leg.source,
-                {**self._common(leg), "agent_id": agent.id, "kind": "internal", "to_queue": to_queue},
-            )
+            self._contact(E.TRANSFERRED, leg.source, leg, agent.id, "internal", to_queue)
             truth.transferred = True
             follow = self._new_leg(leg.contact, leg.source, leg.call_type)
             follow.can_abandon = False  # callers rarely hang up once an agent has passed them on
             assert follow.truth is not None
             follow.truth.entry = "transfer"
             self._enqueue(follow)
-        self._emit_agent(agent, "agent.acw", self.now, {"contact_id": leg.contact_id})
+        self._agent_event(agent, E.ACW, self.now, leg.contact_id)
         self._set_state(agent, "acw")
-        del source
         self._push(self.now + truth.acw_ms, WRAP_END, agent)
 
     def _wrap_end(self, agent: Agent) -> None:
@@ -772,23 +738,14 @@ class Simulation:
         truth = leg.truth
         call = leg.contact.call
         source = self.sources[leg.source]
-        self._emit_contact(
-            "contact.wrapup_ended",
-            leg.source,
-            {**self._common(leg), "agent_id": agent.id, "acw_ms": truth.acw_ms},
-        )
+        self._contact(E.WRAPUP_ENDED, leg.source, leg, agent.id, truth.acw_ms)
         spec = source.spec
-        base = {**self._common(leg), "tenant": self.tenant, "source": spec.id, "agent_id": agent.id}
         if call.qa_u < self.s.qa_sample_rate and leg.leg_no == 1:
             truth.qa_score = round(min(100.0, max(0.0, spec.qa_mean + spec.qa_sd * call.qa_z)), 1)
-            if self._visible_contact(leg.source):
-                self._emit_later(
-                    self.now + 10 * MINUTE_MS, "contact.quality", {**base, "qa_score": truth.qa_score}
-                )
+            self._contact_later(self.now + 10 * MINUTE_MS, E.QUALITY, leg, agent.id, truth.qa_score, None)
         if call.csat_u < self.s.csat_response_rate and leg.leg_no == 1:
             truth.csat = int(min(5, max(1, round(spec.csat_mean + 0.9 * call.csat_z))))
-            if self._visible_contact(leg.source):
-                self._emit_later(self.now + 5 * MINUTE_MS, "contact.quality", {**base, "csat": truth.csat})
+            self._contact_later(self.now + 5 * MINUTE_MS, E.QUALITY, leg, agent.id, None, truth.csat)
         agent.leg = None
         source.working -= 1
         if not truth.transferred:

@@ -5,18 +5,20 @@ Each sink stamps the event id, time and schema version and writes rows; none of 
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
-import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from producers.simulator.emit import COLUMNS, TYPE_NAMES, as_dict
+from producers.simulator.gcpause import paused_gc
 from producers.simulator.truth import AgentSpan, Leg, ScheduledActivity, TruthRecorder, VendorReportTruth
 from streams.events import EVENT_TYPES, SCHEMA_VERSION, Event, encode_event, event_from_dict
 
@@ -76,31 +78,91 @@ def flat_columns_cover_the_contract() -> set[str]:
     return {name for model in EVENT_TYPES.values() for name in model.model_fields if name not in names}
 
 
-class StampingSink:
-    """Gives every event a reproducible UUID4 (seeded per run) and the schema version, then `write_row`."""
+class EventIds:
+    """Reproducible UUID4 strings for a run: the n-th event gets the same id whichever sink writes it.
+
+    Drawn 16 bytes at a time from one seeded stream (the stream gives the same bytes in any chunking), with
+    the version and variant bits of RFC 4122 set, and formatted in bulk.
+    """
 
     def __init__(self, seed: int | str) -> None:
-        self._ids = random.Random(str(seed))
+        digest = hashlib.sha256(str(seed).encode()).digest()
+        self._rng = np.random.Generator(np.random.PCG64(int.from_bytes(digest[:16], "little")))
+
+    def take(self, n: int) -> list[str]:
+        return self.take_array(n).to_pylist()
+
+    def take_array(self, n: int) -> pa.Array:
+        """The ids as an Arrow string array, formatted in numpy (no Python work per id)."""
+        raw = np.frombuffer(self._rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+        nibbles = np.empty((n, 32), dtype=np.uint8)
+        nibbles[:, 0::2] = raw >> 4
+        nibbles[:, 1::2] = raw & 0x0F
+        hexed = _HEX[nibbles]
+        text = np.full((n, 36), ord("-"), dtype=np.uint8)
+        for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+            text[:, at : at + stop - start] = hexed[:, start:stop]
+        offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())]
+        )
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+class RowSink:
+    """Base of the sinks. The core appends `(ts_ms, values)` to `by_code[code]` and the code to `codes` (bare
+    list appends are the cheapest thing it can do per event) and calls `drain()` now and then; subclasses
+    write the drained rows, in emission order."""
+
+    def __init__(self, seed: int | str) -> None:
+        self.ids = EventIds(seed)
+        self.by_code: list[list[tuple[int, tuple[Any, ...]]]] = [[] for _ in TYPE_NAMES]
+        self.codes: list[int] = []
         self.count = 0
 
-    def add(self, event_type: str, ts_ms: int, fields: dict[str, Any]) -> None:
-        row = dict(fields)
-        row["event_id"] = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-        row["ts"] = ts_ms
-        row["schema_version"] = SCHEMA_VERSION
-        row["type"] = event_type
-        self.count += 1
-        self.write_row(row)
+    def emit(self, code: int, ts_ms: int, values: tuple[Any, ...]) -> None:
+        self.by_code[code].append((ts_ms, values))
+        self.codes.append(code)
 
-    def write_row(self, row: dict[str, Any]) -> None:
+    def drain(self) -> None:
+        if self.codes:
+            self.count += len(self.codes)
+            self.write_batch(self.codes, self.by_code)
+            # Cleared in place: the core holds the lists' `append` methods.
+            self.codes.clear()
+            for bucket in self.by_code:
+                bucket.clear()
+
+    def write_batch(self, codes: list[int], by_code: list[list[tuple[int, tuple[Any, ...]]]]) -> None:
+        """Default: rows one by one in emission order (the slow path for dict-based sinks)."""
+        positions = [0] * len(by_code)
+        rows: list[tuple[int, int, tuple[Any, ...]]] = []
+        for code in codes:
+            ts_ms, values = by_code[code][positions[code]]
+            positions[code] += 1
+            rows.append((code, ts_ms, values))
+        self.write_rows(rows)
+
+    def write_rows(self, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Flush what is buffered; a sink that buffers nothing has nothing to do."""
+        self.drain()
+
+
+def stamped_dict(code: int, ts_ms: int, values: tuple[Any, ...], event_id: str) -> dict[str, Any]:
+    row = as_dict(code, ts_ms, values)
+    row["event_id"] = event_id
+    row["schema_version"] = SCHEMA_VERSION
+    return row
 
 
 def row_to_event(row: dict[str, Any]) -> Event:
-    """Validate a flat row as a canonical event: the contract check every output path goes through."""
+    """Validate a flat row as a canonical event: the contract check every slow output path goes through."""
     data = {key: value for key, value in row.items() if value is not None}
     for name in TIME_FIELDS:
         value = data.get(name)
@@ -109,20 +171,25 @@ def row_to_event(row: dict[str, Any]) -> Event:
     return event_from_dict(data)
 
 
-class MemorySink(StampingSink):
+class MemorySink(RowSink):
+    """Rows as dicts in memory, for tests and small runs."""
+
     def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
-        self.rows: list[dict[str, Any]] = []
+        self.dicts: list[dict[str, Any]] = []
 
-    def write_row(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
+    def write_rows(self, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
+        ids = self.ids.take(len(rows))
+        self.dicts.extend(
+            stamped_dict(code, ts, values, id_) for (code, ts, values), id_ in zip(rows, ids, strict=True)
+        )
 
     def events(self) -> Iterator[Event]:
-        for row in self.rows:
+        for row in self.dicts:
             yield row_to_event(row)
 
 
-class JsonLinesSink(StampingSink):
+class JsonLinesSink(RowSink):
     """Each line is the event's wire JSON, validated through the pydantic model on the way out."""
 
     def __init__(self, path: Path, seed: int | str) -> None:
@@ -130,35 +197,68 @@ class JsonLinesSink(StampingSink):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("wb")
 
-    def write_row(self, row: dict[str, Any]) -> None:
-        self._file.write(encode_event(row_to_event(row)) + b"\n")
+    def write_rows(self, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
+        ids = self.ids.take(len(rows))
+        for (code, ts, values), event_id in zip(rows, ids, strict=True):
+            row = stamped_dict(code, ts, values, event_id)
+            self._file.write(encode_event(row_to_event(row)) + b"\n")
 
     def close(self) -> None:
+        self.drain()
         self._file.close()
 
 
-class ParquetSink(StampingSink):
-    """The flat schema in row groups of `batch_rows`; written as it goes, so memory stays bounded."""
+_FIELD_TYPES = {field.name: field.type for field in FLAT_SCHEMA}
+_LOW_CARDINALITY = (
+    "tenant", "type", "source", "call_type", "team", "entry", "queue", "trigger", "handoff", "kind",
+    "to_queue", "reason", "activity", "to_source", "agent_id",
+)  # fmt: skip
 
-    def __init__(self, path: Path, seed: int | str, batch_rows: int = 200_000) -> None:
+
+class ParquetSink(RowSink):
+    """The flat schema, one row group per drain. Rows are grouped by event type with one stable sort, turned
+    into Arrow columns in bulk, and put back in emission order with one `take`."""
+
+    def __init__(self, path: Path, seed: int | str) -> None:
         super().__init__(seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(path, FLAT_SCHEMA, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
-        self._batch_rows = batch_rows
+        # Dictionary pages only where values repeat; ids and hashes would just pay for a dictionary.
+        self._writer = pq.ParquetWriter(
+            path,
+            FLAT_SCHEMA,
+            compression="zstd",
+            use_dictionary=list(_LOW_CARDINALITY),
+            write_statistics=["ts"],
+        )
 
-    def write_row(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= self._batch_rows:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=FLAT_SCHEMA))
-            self._rows = []
+    def write_batch(self, codes: list[int], by_code: list[list[tuple[int, tuple[Any, ...]]]]) -> None:
+        n = len(codes)
+        tables = []
+        for code, bucket in enumerate(by_code):
+            if not bucket:
+                continue
+            size = len(bucket)
+            times, values = zip(*bucket, strict=True)
+            columns: dict[str, pa.Array] = {
+                "ts": pa.array(times, _TS),
+                "schema_version": pa.repeat(pa.scalar(SCHEMA_VERSION, pa.int16()), size),
+                "type": pa.repeat(pa.scalar(TYPE_NAMES[code], pa.string()), size),
+            }
+            for name, column in zip(COLUMNS[code], zip(*values, strict=True), strict=True):
+                columns[name] = pa.array(column, _FIELD_TYPES[name])
+            arrays = [columns.get(field.name) or pa.nulls(size, field.type) for field in FLAT_SCHEMA]
+            tables.append(pa.Table.from_arrays(arrays, schema=FLAT_SCHEMA))
+        # The tables are grouped by type, each in emission order; one stable argsort of the codes maps them
+        # back to the order the events were emitted in.
+        order = np.argsort(np.asarray(codes, dtype=np.int16), kind="stable")
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.arange(n, dtype=np.int64)
+        table = pa.concat_tables(tables).take(pa.array(inverse))
+        table = table.set_column(0, "event_id", self.ids.take_array(n))
+        self._writer.write_table(table)
 
     def close(self) -> None:
-        self._flush()
+        self.drain()
         self._writer.close()
 
 
@@ -175,19 +275,33 @@ def read_parquet_events(path: Path) -> Iterator[Event]:
 
 def write_truth(truth: TruthRecorder, directory: Path) -> dict[str, Path]:
     """The truth tables next to the events: legs, agent spans, schedules, vendor reports."""
+    with paused_gc():
+        return _write_truth(truth, directory)
+
+
+def _write_truth(truth: TruthRecorder, directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for name, items, cls in (
-        ("truth_legs", truth.legs, Leg),
-        ("truth_agent_spans", truth.spans, AgentSpan),
-        ("truth_schedules", truth.schedules, ScheduledActivity),
-        ("truth_vendor_reports", truth.vendor_reports, VendorReportTruth),
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            "truth_legs",
+            [f.name for f in fields(Leg)],
+            [[getattr(leg, f.name) for leg in truth.legs] for f in fields(Leg)],
+        ),
+    ]
+    for name, items, names in (
+        ("truth_agent_spans", truth.spans, list(AgentSpan._fields)),
+        ("truth_schedules", truth.schedules, list(ScheduledActivity._fields)),
+        ("truth_vendor_reports", truth.vendor_reports, list(VendorReportTruth._fields)),
     ):
+        columns = [list(column) for column in zip(*items, strict=True)] if items else [[] for _ in names]
+        tables.append((name, names, columns))
+    for name, names, columns in tables:
         path = directory / f"{name}.parquet"
-        if items:
-            table = pa.Table.from_pylist([asdict(item) for item in items])
+        if columns and columns[0]:
+            table = pa.table(dict(zip(names, columns, strict=True)))
         else:
-            table = pa.table({f.name: pa.array([], pa.string()) for f in fields(cls)})
+            table = pa.table({column: pa.array([], pa.string()) for column in names})
         pq.write_table(table, path, compression="zstd")
         written[name] = path
     summary = directory / "truth_summary.json"

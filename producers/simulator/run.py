@@ -12,10 +12,10 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from producers.simulator.core import Simulation
-from producers.simulator.output import JsonLinesSink, MemorySink, ParquetSink, StampingSink, write_truth
+from producers.simulator.output import JsonLinesSink, MemorySink, ParquetSink, RowSink, write_truth
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
 from producers.simulator.truth import TruthRecorder
 
@@ -36,18 +36,20 @@ class RunResult:
     directory: Path
 
 
-class _Fanout(StampingSink):
-    """Stamp once, write to every format, so JSON lines and Parquet hold identical events."""
+class _Fanout(RowSink):
+    """Every format gets every row; ids come from the same seed, so JSON lines and Parquet hold identical events."""
 
-    def __init__(self, seed: int | str, sinks: Sequence[StampingSink]) -> None:
+    def __init__(self, seed: int | str, sinks: Sequence[RowSink]) -> None:
         super().__init__(seed)
         self._sinks = sinks
 
-    def write_row(self, row: dict[str, object]) -> None:
+    def write_batch(self, codes: list[int], by_code: list[list[tuple[int, tuple[Any, ...]]]]) -> None:
         for sink in self._sinks:
-            sink.write_row(row)
+            sink.count += len(codes)
+            sink.write_batch(codes, by_code)
 
     def close(self) -> None:
+        self.drain()
         for sink in self._sinks:
             sink.close()
 
@@ -60,14 +62,14 @@ def simulate_one(
     on_day: Callable[[int], None] | None = None,
 ) -> RunResult:
     """`events.parquet` / `events.jsonl` plus the truth tables, in `directory` (which must not exist yet)."""
-    sinks: list[StampingSink] = []
+    sinks: list[RowSink] = []
     seed = f"{scenario.seed}:{scenario.tenant()}"
     for fmt in formats:
         if fmt == "parquet":
             sinks.append(ParquetSink(directory / "events.parquet", seed))
         else:
             sinks.append(JsonLinesSink(directory / "events.jsonl", seed))
-    sink = _Fanout(seed, sinks)
+    sink: RowSink = sinks[0] if len(sinks) == 1 else _Fanout(seed, sinks)
     truth = TruthRecorder()
     try:
         Simulation(scenario, sink, truth, caller_key or caller_key_from_env(), on_day).run()
@@ -76,6 +78,26 @@ def simulate_one(
     write_truth(truth, directory)
     (directory / "scenario.json").write_text(scenario.model_dump_json(indent=2))
     return RunResult(scenario, sink.count, directory)
+
+
+def simulate_to_kafka(
+    scenario: Scenario, out: Path, bootstrap: str, caller_key: bytes | None = None
+) -> RunResult:
+    """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`."""
+    from producers.simulator.kafka_sink import KafkaSink
+
+    def work(tmp: Path) -> list[RunResult]:
+        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}")
+        truth = TruthRecorder()
+        try:
+            Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()
+        finally:
+            sink.close()
+        write_truth(truth, tmp)
+        (tmp / "scenario.json").write_text(scenario.model_dump_json(indent=2))
+        return [RunResult(scenario, sink.count, tmp)]
+
+    return _atomic(out, work)[0]
 
 
 def simulate_in_memory(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from producers.simulator.core import Simulation
@@ -46,9 +46,11 @@ class Leg:
     repeat_of: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AgentSpan:
-    """What an agent really did from `start_ms` to `end_ms`: ready, busy, acw or away (with the reason)."""
+class AgentSpan(NamedTuple):
+    """What an agent really did from `start_ms` to `end_ms`: ready, busy, acw or away (with the reason).
+
+    A named tuple, not a dataclass: one is made per state change, and tuples are cheapest to make.
+    """
 
     agent_id: str
     source: str
@@ -59,8 +61,7 @@ class AgentSpan:
     end_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduledActivity:
+class ScheduledActivity(NamedTuple):
     agent_id: str
     source: str
     team: str
@@ -69,8 +70,7 @@ class ScheduledActivity:
     end_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class VendorReportTruth:
+class VendorReportTruth(NamedTuple):
     source: str
     call_type: str
     interval_start_ms: int

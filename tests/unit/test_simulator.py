@@ -35,7 +35,7 @@ def run(setup: str, engagement: str) -> tuple[MemorySink, TruthRecorder, Scenari
 
 
 def _sources(sink: MemorySink, prefix: str) -> set[str]:
-    return {row["source"] for row in sink.rows if row["type"].startswith(prefix)}
+    return {row["source"] for row in sink.dicts if row["type"].startswith(prefix)}
 
 
 def test_network_delivered_shows_only_in_house_calls_and_vendor_reports() -> None:
@@ -43,7 +43,7 @@ def test_network_delivered_shows_only_in_house_calls_and_vendor_reports() -> Non
     assert _sources(sink, "contact.") == {"in-house"}
     assert _sources(sink, "agent.") == {"in-house"}
     assert _sources(sink, "vendor.") == {"vendor-a"}
-    types = Counter(row["type"] for row in sink.rows)
+    types = Counter(row["type"] for row in sink.dicts)
     assert types["contact.overflowed"] == types["contact.redirected"] == 0
     # The vendor really did answer calls; the enterprise just cannot see them.
     assert any(leg.source == "vendor-a" and leg.outcome == "answered" for leg in truth.legs)
@@ -51,12 +51,12 @@ def test_network_delivered_shows_only_in_house_calls_and_vendor_reports() -> Non
 
 def test_enterprise_routed_shows_redirects_but_no_vendor_agents_or_calls() -> None:
     sink, truth, _ = run("enterprise_routed", "shared")
-    types = Counter(row["type"] for row in sink.rows)
+    types = Counter(row["type"] for row in sink.dicts)
     assert types["contact.redirected"] == types["contact.overflowed"] > 0
     assert _sources(sink, "contact.") == {"in-house"}
     assert _sources(sink, "agent.") == {"in-house"}
     assert _sources(sink, "vendor.") == {"vendor-a"}
-    handoffs = Counter(row["handoff"] for row in sink.rows if row["type"] == "contact.redirected")
+    handoffs = Counter(row["handoff"] for row in sink.dicts if row["type"] == "contact.redirected")
     truth_handoffs = Counter(leg.handoff for leg in truth.legs if leg.handoff)
     assert handoffs == truth_handoffs
 
@@ -67,7 +67,7 @@ def test_virtualized_shows_everyone_and_needs_no_vendor_reports() -> None:
     assert _sources(sink, "agent.") == {"in-house", "vendor-a"}
     assert _sources(sink, "schedule.") == {"in-house", "vendor-a"}
     assert not _sources(sink, "vendor.")
-    assert not any(row["type"] == "contact.redirected" for row in sink.rows)
+    assert not any(row["type"] == "contact.redirected" for row in sink.dicts)
 
 
 def test_every_variant_faces_the_same_primary_demand() -> None:
@@ -89,8 +89,8 @@ def test_every_variant_faces_the_same_primary_demand() -> None:
 def test_events_are_valid_ordered_and_keyed(setup: str) -> None:
     sink, _, _ = run(setup, "shared")
     events = list(sink.events())  # validates every row through the pydantic contract
-    assert len(events) == len(sink.rows)
-    times = [row["ts"] for row in sink.rows]
+    assert len(events) == len(sink.dicts)
+    times = [row["ts"] for row in sink.dicts]
     assert times == sorted(times)
     assert len({event.event_id for event in events}) == len(events)
     # Per key, the contact lifecycle is in order: offered before answered before ended.
@@ -108,24 +108,24 @@ def test_same_seed_same_events_byte_for_byte() -> None:
     scenario = variant(BASE, "virtualized", "targeted")
     first, _ = simulate_in_memory(scenario)
     second, _ = simulate_in_memory(scenario)
-    assert first.rows == second.rows
+    assert first.dicts == second.dicts
 
 
 def test_caller_numbers_never_appear_only_keyed_hashes() -> None:
     sink, _, _ = run("virtualized", "shared")
-    hashes = {row["caller_hash"] for row in sink.rows if row.get("caller_hash")}
+    hashes = {row["caller_hash"] for row in sink.dicts if row.get("caller_hash")}
     assert hashes
     assert all(len(h) == 32 for h in hashes)
-    assert not any("+1555" in str(value) for row in sink.rows for value in row.values())
+    assert not any("+1555" in str(value) for row in sink.dicts for value in row.values())
     other_key, _ = simulate_in_memory(variant(BASE, "virtualized", "shared"), caller_key=b"another key")
-    assert hashes.isdisjoint({row["caller_hash"] for row in other_key.rows if row.get("caller_hash")})
+    assert hashes.isdisjoint({row["caller_hash"] for row in other_key.dicts if row.get("caller_hash")})
 
 
 @pytest.mark.parametrize("setup", ["network_delivered", "enterprise_routed"])
 def test_vendor_reports_add_up_to_the_vendor_legs(setup: str) -> None:
     sink, truth, _scenario = run(setup, "shared")
     reported = Counter()
-    for row in sink.rows:
+    for row in sink.dicts:
         if row["type"] == "vendor.interval_report":
             reported["offered"] += row["offered"]
             reported["answered"] += row["answered"]
