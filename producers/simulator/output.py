@@ -296,6 +296,21 @@ def _write_truth(truth: TruthRecorder, directory: Path) -> dict[str, Path]:
     ):
         columns = [list(column) for column in zip(*items, strict=True)] if items else [[] for _ in names]
         tables.append((name, names, columns))
+    # The true per-source, per-call-type, per-interval figures, hidden parts included.
+    scenario_interval = truth.interval_minutes
+    figures = truth.per_interval(scenario_interval, truth.target_s)
+    figure_names = ["offered", "answered", "abandoned", "overflowed", "answered_within_target", "wait_ms",
+                    "talk_ms", "hold_ms", "acw_ms", "transferred"]  # fmt: skip
+    keys = sorted(figures)
+    interval_columns: list[list[Any]] = [
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        *([figures[k].get(name, 0) for k in keys] for name in figure_names),
+    ]
+    tables.append(
+        ("truth_intervals", ["source", "call_type", "interval_start_ms", *figure_names], interval_columns)
+    )
     for name, names, columns in tables:
         path = directory / f"{name}.parquet"
         if columns and columns[0]:

@@ -86,6 +86,8 @@ class TruthRecorder:
     """Collects the truth of one run; `per_interval` turns it into the figures the engine must reproduce."""
 
     tenant: str = ""
+    interval_minutes: int = 15
+    target_s: int = 20
     legs: list[Leg] = field(default_factory=list)
     spans: list[AgentSpan] = field(default_factory=list)
     schedules: list[ScheduledActivity] = field(default_factory=list)
@@ -120,6 +122,8 @@ class TruthRecorder:
     def finish(self, simulation: Simulation) -> None:
         """Collect every leg the run created, in creation order, once the run is over."""
         self.tenant = simulation.tenant
+        self.interval_minutes = simulation.s.interval_minutes
+        self.target_s = simulation.s.service_target_s
         self.legs = list(simulation.all_legs)
 
     def per_interval(

@@ -44,6 +44,10 @@ def test_truth_tables_sit_next_to_the_events(tmp_path: Path) -> None:
         1 for e in read_parquet_events(result.directory / "events.parquet") if e.type == "contact.answered"
     )
     assert answered_events == sum(1 for leg in legs if leg["outcome"] == "answered")
+    intervals = pq.read_table(result.directory / "truth_intervals.parquet").to_pylist()
+    assert sum(row["offered"] for row in intervals) == len(legs)
+    assert sum(row["answered"] for row in intervals) == sum(1 for leg in legs if leg["outcome"] == "answered")
+    assert {row["interval_start_ms"] % (15 * 60_000) for row in intervals} == {0}
     summary = json.loads((result.directory / "truth_summary.json").read_text())
     assert summary["legs"] == len(legs)
     assert json.loads((result.directory / "scenario.json").read_text())["name"] == "tiny"
