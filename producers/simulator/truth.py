@@ -132,14 +132,16 @@ class TruthRecorder:
         """True figures per (source, call type, interval of queue entry): offered, answered, abandoned, answered
         within `target_s`, wait and handle sums, overflowed out, transfers.
 
-        A leg counts at the source whose queue it entered; a redirected or overflowed call is therefore offered
-        at the in-house queue and again at the vendor, and `initial_contact_id` tells the two apart.
+        A leg counts at the source whose queue it entered; a call overflowed after waiting is offered at the
+        in-house queue and again at the vendor, one redirected on arrival only at the vendor.
         """
         width = interval_minutes * 60_000
         target_ms = target_s * 1000
         table: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
         for leg in self.legs:
-            at = leg.enqueued_ms if leg.enqueued_ms is not None else leg.arrived_ms
+            if leg.enqueued_ms is None:
+                continue  # redirected at arrival: it never entered this source's queue
+            at = leg.enqueued_ms
             row = table[(leg.source, leg.call_type, at - at % width)]
             row["offered"] += 1
             if leg.outcome == "answered":

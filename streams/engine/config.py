@@ -1,0 +1,56 @@
+"""What the engine needs to know that events do not say: interval width, lateness, thresholds, and per tenant
+the delivery setup (which decides what is observable) and the vendors.
+
+Plain frozen settings; loaded by the edge from a file or built from a simulator scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Setup = Literal["network_delivered", "enterprise_routed", "virtualized"]
+
+HIDDEN_VENDOR_CALLS = {
+    "network_delivered": "network-delivered: the carrier routes vendor calls; only the vendor's interval reports are seen",
+    "enterprise_routed": "enterprise-routed: the vendor's queue and agents are not seen; only its interval reports",
+}
+HIDDEN_ROUTING = "network-delivered: the split and overflow happen at the carrier, before the enterprise ACD"
+HIDDEN_VENDOR_OUTCOME = "enterprise-routed: a redirected call's outcome at the vendor is not seen"
+
+
+class TenantConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    setup: Setup = "virtualized"
+    in_house: str = "in-house"
+
+
+class EngineConfig(BaseModel):
+    """Defaults: 15-minute intervals, 5 minutes allowed lateness, 48 h of correctable history."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    allowed_lateness_s: Annotated[int, Field(ge=0)] = 300
+    retention_hours: Annotated[int, Field(ge=1)] = 48
+    service_thresholds_s: tuple[int, ...] = (10, 20, 30, 60)
+    short_abandon_s: Annotated[int, Field(ge=0)] = 5
+    tenants: dict[str, TenantConfig] = Field(default_factory=dict)
+    default_tenant: TenantConfig = TenantConfig()
+
+    @property
+    def interval_ms(self) -> int:
+        return self.interval_minutes * 60_000
+
+    @property
+    def lateness_ms(self) -> int:
+        return self.allowed_lateness_s * 1000
+
+    @property
+    def retention_ms(self) -> int:
+        return self.retention_hours * 3_600_000
+
+    def tenant(self, name: str) -> TenantConfig:
+        return self.tenants.get(name, self.default_tenant)

@@ -1,0 +1,43 @@
+"""De-duplication by event id with bounded memory: ids are remembered per hour of event time and forgotten
+once the watermark is past the retention horizon.
+
+An event older than the horizon cannot be checked, so the partition engine refuses it (to the dead letters)
+before it gets here; nothing is silently dropped and memory does not grow with the stream.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+_BUCKET_MS = 3_600_000
+
+
+class Deduplicator:
+    def __init__(self) -> None:
+        self._buckets: dict[int, set[UUID]] = {}
+
+    def first_time(self, event_id: UUID, ts_ms: int) -> bool:
+        bucket_key = ts_ms - ts_ms % _BUCKET_MS
+        bucket = self._buckets.get(bucket_key)
+        if bucket is None:
+            bucket = self._buckets[bucket_key] = set()
+        elif event_id in bucket:
+            return False
+        bucket.add(event_id)
+        return True
+
+    def forget_before(self, horizon_ms: int) -> None:
+        for key in [key for key in self._buckets if key + _BUCKET_MS <= horizon_ms]:
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        return sum(len(bucket) for bucket in self._buckets.values())
+
+    def snapshot(self) -> dict[str, list[str]]:
+        return {str(key): [str(event_id) for event_id in bucket] for key, bucket in self._buckets.items()}
+
+    @classmethod
+    def restore(cls, data: dict[str, list[str]]) -> Deduplicator:
+        dedup = cls()
+        dedup._buckets = {int(key): {UUID(value) for value in ids} for key, ids in data.items()}
+        return dedup

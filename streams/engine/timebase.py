@@ -1,0 +1,25 @@
+"""Event time as integer milliseconds since the UTC epoch, and the interval grid every metric shares.
+
+Pure arithmetic: nothing here reads a clock. Integers, because float `timestamp()` rounds and a call at
+09:14:59.9995 must never land in 09:15.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(ts: datetime) -> int:
+    return (ts - EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def floor(ms: int, width_ms: int) -> int:
+    """Intervals are aligned to the UTC epoch, so every worker and every partition agrees on them."""
+    return ms - ms % width_ms

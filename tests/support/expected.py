@@ -1,0 +1,100 @@
+"""The test oracle: what the engine must report, computed from the simulator's truth and the setup's rules of
+visibility, with no engine code. Shared by the pure tests and the end-to-end integration test."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from producers.simulator.scenario import Scenario
+from producers.simulator.truth import TruthRecorder
+
+HOUR = 3_600_000
+
+
+def observes_contacts(scenario: Scenario, source: str) -> bool:
+    return source == scenario.in_house.id or scenario.setup == "virtualized"
+
+
+def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """(source, call type, interval ms) -> figures; vendors a setup hides come from the vendor's own reports."""
+    expected: dict[tuple[str, str, int], dict[str, Any]] = {}
+    figures = truth.per_interval(scenario.interval_minutes, scenario.service_target_s)
+    for (source, call_type, start), row in figures.items():
+        if observes_contacts(scenario, source):
+            expected[(source, call_type, start)] = {
+                "observed_via": "events",
+                "offered": row.get("offered", 0),
+                "answered": row.get("answered", 0),
+                "abandoned": row.get("abandoned", 0),
+                "answered_within_target": row.get("answered_within_target", 0),
+                "wait_answered_ms": row.get("wait_ms", 0),
+                "talk_ms": row.get("talk_ms", 0),
+                "hold_ms": row.get("hold_ms", 0),
+                "acw_ms": row.get("acw_ms", 0),
+                "transferred": row.get("transferred", 0),
+                "overflowed_out": row.get("overflowed", 0),
+            }
+    for report in truth.vendor_reports:
+        if observes_contacts(scenario, report.source):
+            continue
+        expected[(report.source, report.call_type, report.interval_start_ms)] = {
+            "observed_via": "vendor_report",
+            "offered": report.offered,
+            "answered": report.answered,
+            "abandoned": report.abandoned,
+            "answered_within_target": report.answered_within_target,
+            "wait_answered_ms": None,
+            "talk_ms": None,
+            "hold_ms": None,
+            "acw_ms": None,
+            "transferred": None,
+            "overflowed_out": None,
+            "handle_ms": report.handle_ms,
+        }
+    return expected
+
+
+def expected_overflow(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, int], dict[str, Any]]:
+    """(call type, arrival interval ms) -> per customer call figures for calls arriving at the enterprise ACD."""
+    width = scenario.interval_minutes * 60_000
+    target_ms = scenario.service_target_s * 1000
+    chains: dict[str, list[Any]] = defaultdict(list)
+    for leg in truth.legs:
+        chains[leg.initial_contact_id].append(leg)
+    expected: dict[tuple[str, int], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    routing_seen = scenario.setup != "network_delivered"
+    for legs in chains.values():
+        legs.sort(key=lambda leg: leg.leg_no)
+        first = legs[0]
+        if first.entry != "enterprise_acd":
+            continue
+        row = expected[(first.call_type, first.arrived_ms - first.arrived_ms % width)]
+        row["arrived"] += 1
+        if first.overflow_to is not None and routing_seen:
+            row["overflowed"] += 1
+            row[f"overflowed_{first.overflow_trigger}"] += 1
+            # Every overflow attempt waited the configured time if it was a timeout, nothing otherwise.
+            if first.overflow_trigger == "timeout":
+                row["overflow_wait_ms"] += int(scenario.engagement.overflow_after_s * 1000)
+        hidden = scenario.setup == "enterprise_routed" and first.handoff == "accepted"
+        if hidden:
+            row["e2e_hidden"] += 1
+            continue
+        final = next((leg for leg in legs if leg.outcome in ("answered", "abandoned")), None)
+        if final is None:
+            continue
+        if final.outcome == "answered":
+            row["e2e_answered"] += 1
+            row["e2e_answered_within_target"] += int((final.total_wait_ms or 0) <= target_ms)
+        else:
+            row["e2e_abandoned"] += 1
+    result = {}
+    for key, value in expected.items():
+        row = dict(value)
+        if row.get("e2e_hidden"):
+            # One hidden outcome makes the interval's end-to-end service level unknowable: NULL, not partial.
+            for name in ("e2e_answered", "e2e_answered_within_target", "e2e_abandoned"):
+                row.pop(name, None)
+        result[key] = row
+    return result
