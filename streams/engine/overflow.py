@@ -166,11 +166,14 @@ class OverflowEngine:
                 self._final.add(target)
                 self._dirty_targets.add(target)
         horizon = watermark_ms - self.config.retention_ms
-        for key in [k for k in self._counters if k[3] + self._width <= horizon]:
+        # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
+        for key in [k for k in self._counters if k[3] + self._width <= horizon and k not in self._dirty]:
             del self._counters[key]
             del self._within[key]
             self._final.discard(key)
-        for target in [t for t in self._targets if t[3] + self._width <= horizon]:
+        for target in [
+            t for t in self._targets if t[3] + self._width <= horizon and t not in self._dirty_targets
+        ]:
             del self._targets[target]
             self._final.discard(target)
         for initial in [i for i, call in self._calls.items() if call.last_ms <= horizon]:

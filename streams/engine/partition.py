@@ -18,6 +18,9 @@ from streams.engine.quality import QualityEngine
 from streams.engine.timebase import to_ms
 from streams.events import Event
 
+# How many leading columns of each table's rows form its key (the grain a newer version replaces).
+KEY_LENGTH = {"quality_interval": 7, "overflow_interval": 6, "overflow_target_interval": 7}
+
 
 @dataclass(frozen=True)
 class Rejected:

@@ -221,10 +221,11 @@ class QualityEngine:
                 self._final.add(key)
                 self._dirty.add(key)
         horizon = watermark_ms - self.config.retention_ms
-        for key in [k for k in self._counters if k[3] + self._width <= horizon]:
+        # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
+        for key in [k for k in self._counters if k[3] + self._width <= horizon and k not in self._dirty]:
             del self._counters[key]
             self._final.discard(key)
-        for key in [k for k in self._reports if k[3] + self._width <= horizon]:
+        for key in [k for k in self._reports if k[3] + self._width <= horizon and k not in self._dirty]:
             del self._reports[key]
             self._final.discard(key)
         for contact_id in [c for c, leg in self._legs.items() if leg.last_ms <= horizon]:

@@ -14,7 +14,7 @@ from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, scenario_from_dict, variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.config import EngineConfig, TenantConfig
-from streams.engine.partition import ContactPartition
+from streams.engine.partition import KEY_LENGTH, ContactPartition
 from streams.engine.timebase import to_ms
 from tests.support.expected import expected_overflow, expected_quality
 
@@ -51,11 +51,11 @@ def engine_rows(scenario: Scenario, sink: MemorySink) -> dict[str, list[Any]]:
         engine.process(enumerate(events[start : start + 997], start=start))
         for table, table_rows in engine.drain().items():
             for row in table_rows:
-                rows[table][row[:7]] = row  # latest version per key
+                rows[table][row[: KEY_LENGTH[table]]] = row  # latest version per key
     engine.advance_idle(to_ms(events[-1].ts) + 86_400_000)
     for table, table_rows in engine.drain().items():
         for row in table_rows:
-            rows[table][row[:7]] = row
+            rows[table][row[: KEY_LENGTH[table]]] = row
     tables = ("quality_interval", "overflow_interval", "overflow_target_interval")
     return {table: list(rows[table].values()) for table in tables}
 
