@@ -101,14 +101,13 @@ def simulate(
         from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
 
         settings = get_settings()
-        ensure_topics(
-            settings.kafka_bootstrap,
-            {
-                t: settings.topic_partitions
-                for t in (TOPIC_CONTACT_EVENTS, TOPIC_AGENT_EVENTS, TOPIC_VENDOR_REPORTS)
-            },
-        )
-        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap)]
+        names = {
+            TOPIC_CONTACT_EVENTS: settings.topic_contact_events,
+            TOPIC_AGENT_EVENTS: settings.topic_agent_events,
+            TOPIC_VENDOR_REPORTS: settings.topic_vendor_reports,
+        }
+        ensure_topics(settings.kafka_bootstrap, {name: settings.topic_partitions for name in names.values()})
+        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names)]
     elif paired:
         with Progress(console=console) as progress:
             task = progress.add_task("simulating 9 variants", total=9)
@@ -139,7 +138,12 @@ def topics() -> None:
     from producers.kafka_out import ensure_topics
 
     settings = get_settings()
-    wanted = {settings.topic_contact_events: settings.topic_partitions, settings.topic_dead_letter: 1}
+    wanted = {
+        settings.topic_contact_events: settings.topic_partitions,
+        settings.topic_agent_events: settings.topic_partitions,
+        settings.topic_vendor_reports: settings.topic_partitions,
+        settings.topic_dead_letter: 1,
+    }
     ensure_topics(settings.kafka_bootstrap, wanted)
     console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from acdscope.dashboards import DashboardResult, run
 from producers.tiny_sim import GroundTruth, TinyScenario, simulate
-from streams.edge.pipeline import ContactVolumePipeline
+from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record
+from streams.engine.config import EngineConfig
 from streams.events import encode_event
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
@@ -39,7 +40,9 @@ def run_demo(data_dir: Path, scenario: TinyScenario | None = None) -> DemoOutcom
         migrate(client)
         events, truth = simulate(scenario)
         sink = BatchSink(clickhouse_writer(client), max_rows=10_000, max_age_s=1.0)
-        pipeline = ContactVolumePipeline(sink, scenario.interval_minutes)
+        pipeline = EnginePipeline(
+            sink, EngineConfig(interval_minutes=scenario.interval_minutes), {"embedded": "contact"}
+        )
         # The embedded run is one "partition"; offsets are positions in the simulated stream.
         records = [
             Record("embedded", 0, offset, None, encode_event(event), int(event.ts.timestamp() * 1000))

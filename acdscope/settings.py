@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     # Faust refuses a topic whose partition count differs from `topic_partitions`; both sides read this.
     topic_partitions: int = Field(default=4, ge=1)
     topic_contact_events: str = "acd.contact-events"
+    topic_agent_events: str = "acd.agent-events"
+    topic_vendor_reports: str = "acd.vendor-reports"
     topic_dead_letter: str = "acd.dead-letter"
+    # Engine settings and tenants (setup per tenant): a JSON or TOML file; defaults when unset.
+    engine_config: str | None = None
     faust_app_id: str = "acdscope"
     faust_data_dir: str = ".local/faust"
 

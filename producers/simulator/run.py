@@ -81,13 +81,17 @@ def simulate_one(
 
 
 def simulate_to_kafka(
-    scenario: Scenario, out: Path, bootstrap: str, caller_key: bytes | None = None
+    scenario: Scenario,
+    out: Path,
+    bootstrap: str,
+    caller_key: bytes | None = None,
+    topics: dict[str, str] | None = None,
 ) -> RunResult:
     """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`."""
     from producers.simulator.kafka_sink import KafkaSink
 
     def work(tmp: Path) -> list[RunResult]:
-        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}")
+        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics)
         truth = TruthRecorder()
         try:
             Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()

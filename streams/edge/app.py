@@ -13,7 +13,8 @@ import faust
 from faust.types import EventT, StreamT
 
 from acdscope.settings import get_settings
-from streams.edge.pipeline import ContactVolumePipeline
+from streams.edge.engine_config import load_engine_config
+from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record
 from streams.warehouse.client import connect
 from streams.warehouse.sink import BatchSink, clickhouse_writer
@@ -39,6 +40,22 @@ contact_events = app.topic(
     value_serializer="raw",
     partitions=settings.topic_partitions,
 )
+agent_events = app.topic(
+    settings.topic_agent_events,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.topic_partitions,
+)
+vendor_reports = app.topic(
+    settings.topic_vendor_reports,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.topic_partitions,
+)
 dead_letters = app.topic(
     settings.topic_dead_letter, key_serializer="raw", value_serializer="raw", partitions=1
 )
@@ -53,7 +70,15 @@ class _Edge:
             max_rows=settings.sink_max_rows,
             max_age_s=settings.sink_max_age_s,
         )
-        self.pipeline = ContactVolumePipeline(self.sink, settings.interval_minutes)
+        self.pipeline = EnginePipeline(
+            self.sink,
+            load_engine_config(settings.engine_config),
+            {
+                settings.topic_contact_events: "contact",
+                settings.topic_agent_events: "agent",
+                settings.topic_vendor_reports: "vendor",
+            },
+        )
         self.unacked: list[tuple[StreamT[Any], EventT[Any]]] = []
         self.lock = asyncio.Lock()
 
@@ -90,9 +115,8 @@ def _record(event: EventT[Any]) -> Record:
     )
 
 
-# concurrency=1: with more, Faust can commit past a message still in flight (faust issue 606).
-@app.agent(contact_events, concurrency=1)
-async def count_contact_volume(stream: StreamT[bytes]) -> None:
+async def _consume(stream: StreamT[bytes]) -> None:
+    """Decode, run the engines, dead-letter what cannot be counted, flush when due; acks follow the flush."""
     state = edge()
     # noack_take yields events (not values) and leaves acking to us: we ack after the sink flush.
     batches = cast(faust.Stream[Any], stream).noack_take(
@@ -123,8 +147,28 @@ async def count_contact_volume(stream: StreamT[bytes]) -> None:
             await state.flush_then_ack()
 
 
+# One agent per input topic; concurrency=1 each: with more, Faust can commit past a message still in flight
+# (faust issue 606).
+@app.agent(contact_events, concurrency=1)
+async def contact_metrics(stream: StreamT[bytes]) -> None:
+    await _consume(stream)
+
+
+@app.agent(agent_events, concurrency=1)
+async def adherence_metrics(stream: StreamT[bytes]) -> None:
+    await _consume(stream)
+
+
+@app.agent(vendor_reports, concurrency=1)
+async def vendor_report_metrics(stream: StreamT[bytes]) -> None:
+    await _consume(stream)
+
+
 @app.timer(interval=max(0.1, settings.sink_max_age_s / 2))
 async def flush_on_age() -> None:
     """The take loop only wakes when events arrive; this flushes the tail of a quiet stream."""
-    if _edge is not None and (_edge.sink.due() or (_edge.unacked and not _edge.sink.pending_rows)):
+    if _edge is None:
+        return
+    _edge.pipeline.tick()
+    if _edge.sink.due() or (_edge.unacked and not _edge.sink.pending_rows):
         await _edge.flush_then_ack()

@@ -1,51 +1,132 @@
-"""Turns consumed records into engine input and engine rows into sink rows; one engine per stream partition.
+"""Turns consumed records into engine input and engine rows into sink rows, one engine set per topic partition.
 
-Synchronous and transport-free: the Faust agent, the embedded demo and the tests all call `process`.
+Synchronous and transport-free: the Faust agents, the embedded demo and the tests all call `process`. The only
+clock it reads is the injected one, to close the intervals of a partition that has gone quiet.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal
 
+from streams.clock import Clock, SystemClock
 from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record
-from streams.engine.volume import VOLUME_KEY, ContactEvent, VolumeCounter, VolumeRow
-from streams.events import EventDecodeError, decode_contact_event
-from streams.warehouse.sink import BatchSink, TableSpec
+from streams.edge.tables import TABLES
+from streams.engine.config import EngineConfig
+from streams.engine.partition import ContactPartition
+from streams.engine.volume import VolumeCounter
+from streams.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactOffered,
+    Event,
+    EventDecodeError,
+    decode_event,
+)
+from streams.warehouse.sink import BatchSink
 
-VOLUME_TABLE = TableSpec("contact_volume_interval", VolumeRow._fields, key=VOLUME_KEY)
+Kind = Literal["contact", "agent", "vendor"]
+_FAMILY: dict[Kind, tuple[str, ...]] = {
+    "contact": ("contact.",),
+    "agent": ("agent.", "schedule."),
+    "vendor": ("vendor.",),
+}
 
 
-class ContactVolumePipeline:
-    """Keeping one engine per partition makes each row a partial aggregate that no other worker writes."""
+class EnginePipeline:
+    """`topics` maps topic name -> kind. A partition that sends nothing for `idle_after_s` of processing time has
+    its watermark moved on by the time that passed, so its last intervals still close (faust issue 250)."""
 
-    def __init__(self, sink: BatchSink, interval_minutes: int = 15) -> None:
+    def __init__(
+        self,
+        sink: BatchSink,
+        config: EngineConfig,
+        topics: dict[str, Kind],
+        clock: Clock | None = None,
+        idle_after_s: float = 5.0,
+    ) -> None:
         self.sink = sink
-        self.interval_minutes = interval_minutes
-        self.engines: dict[int, VolumeCounter] = {}
+        self.config = config
+        self.topics = topics
+        self.clock = clock or SystemClock()
+        self.idle_after_s = idle_after_s
+        self.engines: dict[tuple[Kind, int], ContactPartition] = {}
+        self.volume: dict[int, VolumeCounter] = {}
+        self._last_seen: dict[tuple[Kind, int], float] = {}
         self.accepted = 0
         self.rejected = 0
+        self.duplicates = 0
+
+    def _engine(self, kind: Kind, partition: int) -> ContactPartition:
+        engine = self.engines.get((kind, partition))
+        if engine is None:
+            engine = self.engines[(kind, partition)] = ContactPartition(partition, self.config)
+        return engine
 
     def process(self, records: Sequence[Record]) -> list[DeadLetter]:
-        """Decode, fold into the engines, buffer the changed rows; undecodable records come back as dead letters."""
-        by_partition: dict[int, list[tuple[int, ContactEvent]]] = defaultdict(list)
+        """Decode, fold into the engines, buffer the changed rows; what cannot be counted comes back as dead letters."""
+        groups: dict[tuple[Kind, int], list[tuple[int, Event]]] = defaultdict(list)
+        by_offset: dict[tuple[Kind, int, int], Record] = {}
         dead: list[DeadLetter] = []
         for record in records:
+            kind = self.topics.get(record.topic)
+            if kind is None:
+                dead.append(DeadLetter(record, f"topic {record.topic!r} is not an input of this pipeline"))
+                continue
             if record.value is None:
                 dead.append(DeadLetter(record, "empty message value"))
                 continue
             try:
-                by_partition[record.partition].append((record.offset, decode_contact_event(record.value)))
+                event = decode_event(record.value)
             except EventDecodeError as exc:
                 dead.append(DeadLetter(record, exc.reason))
-        for partition, events in by_partition.items():
-            engine = self.engines.get(partition)
-            if engine is None:
-                engine = self.engines[partition] = VolumeCounter(partition, self.interval_minutes)
-            engine.apply(events)
-            self.sink.add(VOLUME_TABLE, engine.drain_rows())
-            self.accepted += len(events)
+                continue
+            if not event.type.startswith(_FAMILY[kind]):
+                dead.append(DeadLetter(record, f"{event.type} does not belong on the {kind} topic"))
+                continue
+            groups[(kind, record.partition)].append((record.offset, event))
+            by_offset[(kind, record.partition, record.offset)] = record
+        now = self.clock.monotonic()
+        for (kind, partition), batch in groups.items():
+            self._last_seen[(kind, partition)] = now
+            if kind == "agent":
+                continue  # adherence joins here
+            engine = self._engine(kind, partition)
+            output = engine.process(batch)
+            self.duplicates += output.duplicates
+            for rejected in output.rejected:
+                dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
+            if kind == "contact":
+                self._volume(partition, batch)
+            self._drain(engine)
+            self.accepted += len(batch) - len(output.rejected)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
             self.rejected += len(dead)
         return dead
+
+    def _volume(self, partition: int, batch: list[tuple[int, Event]]) -> None:
+        counter = self.volume.get(partition)
+        if counter is None:
+            counter = self.volume[partition] = VolumeCounter(partition, self.config.interval_minutes)
+        counter.apply(
+            (offset, event)
+            for offset, event in batch
+            if isinstance(event, (ContactOffered, ContactAnswered, ContactAbandoned))
+        )
+        self.sink.add(TABLES["contact_volume_interval"], counter.drain_rows())
+
+    def _drain(self, engine: ContactPartition) -> None:
+        for table, rows in engine.drain().items():
+            if rows:
+                self.sink.add(TABLES[table], rows)
+
+    def tick(self) -> None:
+        """Close the intervals of partitions that went quiet: their watermark moves with processing time."""
+        now = self.clock.monotonic()
+        for key, engine in self.engines.items():
+            quiet_s = now - self._last_seen.get(key, now)
+            if quiet_s >= self.idle_after_s and engine.max_ts_ms > -(2**61):
+                engine.advance_idle(engine.max_ts_ms + int(quiet_s * 1000) - self.config.lateness_ms)
+                self._drain(engine)

@@ -48,7 +48,7 @@ class OverflowRow(NamedTuple):
     redirect_returned: int | None
     thresholds_s: list[int]
     e2e_answered: int | None
-    e2e_answered_within: list[int] | None
+    e2e_answered_within: list[int]  # empty when the outcome is hidden (e2e_answered is then NULL)
     e2e_abandoned: int | None
     e2e_wait_answered_ms: int | None
     e2e_hidden: int
@@ -210,7 +210,7 @@ class OverflowEngine:
                     seen(v[RETURNED], redirects_seen),
                     thresholds,
                     seen(v[E2E_ANSWERED], outcome_seen),
-                    list(self._within[key]) if outcome_seen else None,
+                    list(self._within[key]) if outcome_seen else [],
                     seen(v[E2E_ABANDONED], outcome_seen), seen(v[E2E_WAIT], outcome_seen),
                     v[E2E_HIDDEN], "; ".join(reasons), final, self._version + final,
                 )

@@ -39,6 +39,8 @@ def _worker_env(servers, dsn: str, topics: dict[str, str], tmp_path: Path) -> di
         ACDSCOPE_CLICKHOUSE_DSN=dsn,
         ACDSCOPE_TOPIC_CONTACT_EVENTS=topics["events"],
         ACDSCOPE_TOPIC_DEAD_LETTER=topics["dlq"],
+        ACDSCOPE_TOPIC_AGENT_EVENTS=topics["agents"],
+        ACDSCOPE_TOPIC_VENDOR_REPORTS=topics["reports"],
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-test-{topics['suffix']}",
         ACDSCOPE_FAUST_DATA_DIR=str(tmp_path / "faust"),
@@ -53,10 +55,15 @@ def test_worker_counts_equal_ground_truth_and_dead_letters_bad_messages(
     migrate(client)
     topics = {
         "events": f"acd.contact-events.{topic_suffix}",
+        "agents": f"acd.agent-events.{topic_suffix}",
+        "reports": f"acd.vendor-reports.{topic_suffix}",
         "dlq": f"acd.dead-letter.{topic_suffix}",
         "suffix": topic_suffix,
     }
-    ensure_topics(servers.kafka_bootstrap, {topics["events"]: PARTITIONS, topics["dlq"]: 1})
+    ensure_topics(
+        servers.kafka_bootstrap,
+        {topics["events"]: PARTITIONS, topics["agents"]: PARTITIONS, topics["reports"]: PARTITIONS, topics["dlq"]: 1},
+    )
 
     scenario = TinyScenario(hours=4.0, calls_per_hour=300.0, seed=11)
     events, truth = simulate(scenario)
