@@ -42,6 +42,8 @@ order by (tenant, source, call_type, interval_start, observed_via, stream_partit
 
 -- Customer calls arriving at the enterprise ACD per (tenant, primary source, call type, arrival interval):
 -- overflow by trigger, wait before overflow, redirect hand-offs, end-to-end service level from first enqueue.
+-- e2e_* count the outcomes the setup shows; e2e_hidden those it hides (enterprise-routed redirects): an
+-- interval's end-to-end service level is NULL when sum(e2e_hidden) > 0.
 create table if not exists overflow_interval
 (
     tenant                LowCardinality(String),
@@ -60,10 +62,10 @@ create table if not exists overflow_interval
     redirect_failed       Nullable(UInt64),
     redirect_returned     Nullable(UInt64),
     thresholds_s          Array(UInt16),
-    e2e_answered          Nullable(UInt64),
+    e2e_answered          UInt64,
     e2e_answered_within   Array(UInt64),
-    e2e_abandoned         Nullable(UInt64),
-    e2e_wait_answered_ms  Nullable(UInt64),
+    e2e_abandoned         UInt64,
+    e2e_wait_answered_ms  UInt64,
     e2e_hidden            UInt64,
     hidden_reason         String,
     is_final              UInt8,

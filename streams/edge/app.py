@@ -83,12 +83,24 @@ class _Edge:
         self.lock = asyncio.Lock()
 
     async def flush_then_ack(self) -> None:
-        """Offsets move only after the rows that include them are in ClickHouse (at-least-once, idempotent rows)."""
+        """Offsets move only after the rows that include them are in ClickHouse (at-least-once, idempotent rows).
+
+        The rows are detached in the event loop and written in a thread, so agents keep adding rows meanwhile;
+        a failed write puts the rows back and keeps the events unacknowledged, to be retried on the next tick.
+        """
         async with self.lock:
-            if self.sink.pending_rows:
-                written = await asyncio.to_thread(self.sink.flush)
-                log.info("sink flushed %d rows", written)
+            batch = self.sink.detach()
             pending, self.unacked = self.unacked, []
+            if batch:
+                try:
+                    written = await asyncio.to_thread(self.sink.write, batch)
+                except Exception:
+                    log.exception("sink write failed; rows kept and retried, offsets not committed")
+                    self.sink.restore(batch)
+                    self.unacked = pending + self.unacked
+                    return
+                self.sink.rows_written += written
+                log.info("sink flushed %d rows", written)
             for stream, event in pending:
                 await stream.ack(event)
 

@@ -12,9 +12,10 @@ from typing import Literal
 
 from streams.clock import Clock, SystemClock
 from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record
-from streams.edge.tables import TABLES
+from streams.edge.tables import TABLES, LiveRow
 from streams.engine.config import EngineConfig
-from streams.engine.partition import ContactPartition
+from streams.engine.partition import AgentPartition, ContactPartition
+from streams.engine.timebase import from_ms
 from streams.engine.volume import VolumeCounter
 from streams.events import (
     ContactAbandoned,
@@ -51,17 +52,19 @@ class EnginePipeline:
         self.topics = topics
         self.clock = clock or SystemClock()
         self.idle_after_s = idle_after_s
-        self.engines: dict[tuple[Kind, int], ContactPartition] = {}
+        self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition] = {}
+        self._out_now: dict[int, set[tuple[str, str]]] = {}
         self.volume: dict[int, VolumeCounter] = {}
         self._last_seen: dict[tuple[Kind, int], float] = {}
         self.accepted = 0
         self.rejected = 0
         self.duplicates = 0
 
-    def _engine(self, kind: Kind, partition: int) -> ContactPartition:
+    def _engine(self, kind: Kind, partition: int) -> ContactPartition | AgentPartition:
         engine = self.engines.get((kind, partition))
         if engine is None:
-            engine = self.engines[(kind, partition)] = ContactPartition(partition, self.config)
+            factory = AgentPartition if kind == "agent" else ContactPartition
+            engine = self.engines[(kind, partition)] = factory(partition, self.config)
         return engine
 
     def process(self, records: Sequence[Record]) -> list[DeadLetter]:
@@ -90,8 +93,6 @@ class EnginePipeline:
         now = self.clock.monotonic()
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
-            if kind == "agent":
-                continue  # adherence joins here
             engine = self._engine(kind, partition)
             output = engine.process(batch)
             self.duplicates += output.duplicates
@@ -117,16 +118,39 @@ class EnginePipeline:
         )
         self.sink.add(TABLES["contact_volume_interval"], counter.drain_rows())
 
-    def _drain(self, engine: ContactPartition) -> None:
+    def _drain(self, engine: ContactPartition | AgentPartition) -> None:
         for table, rows in engine.drain().items():
             if rows:
                 self.sink.add(TABLES[table], rows)
 
     def tick(self) -> None:
-        """Close the intervals of partitions that went quiet: their watermark moves with processing time."""
+        """Close the intervals of partitions that went quiet (their watermark moves with processing time), and
+        refresh the live adherence board as of each agent partition's "now"."""
         now = self.clock.monotonic()
         for key, engine in self.engines.items():
+            if engine.max_ts_ms <= -(2**61):
+                continue
             quiet_s = now - self._last_seen.get(key, now)
-            if quiet_s >= self.idle_after_s and engine.max_ts_ms > -(2**61):
-                engine.advance_idle(engine.max_ts_ms + int(quiet_s * 1000) - self.config.lateness_ms)
+            if quiet_s >= self.idle_after_s:
+                engine.advance_idle(int(quiet_s * 1000))
                 self._drain(engine)
+            if isinstance(engine, AgentPartition):
+                self._live(engine, engine.max_ts_ms + int(quiet_s * 1000))
+
+    def _live(self, engine: AgentPartition, now_ms: int) -> None:
+        """Lines for agents out of adherence now, and a clearing line for each agent that no longer is."""
+        board = engine.adherence.live(now_ms)
+        as_of = from_ms(now_ms)
+        rows = [
+            LiveRow(
+                line.tenant, line.agent_id, line.source, line.team, 1, from_ms(line.since_ms), line.duration_ms,
+                int(line.severe), line.activity, line.state, line.impact, as_of, now_ms,
+            )
+            for line in board
+        ]  # fmt: skip
+        out_now = {(line.tenant, line.agent_id) for line in board}
+        for tenant, agent_id in self._out_now.get(engine.partition, set()) - out_now:
+            rows.append(LiveRow(tenant, agent_id, "", "", 0, None, 0, 0, "", "", "", as_of, now_ms))
+        self._out_now[engine.partition] = out_now
+        if rows:
+            self.sink.add(TABLES["adherence_live"], rows)

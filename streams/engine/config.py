@@ -37,6 +37,11 @@ class EngineConfig(BaseModel):
     retention_hours: Annotated[int, Field(ge=1)] = 48
     service_thresholds_s: tuple[int, ...] = (10, 20, 30, 60)
     short_abandon_s: Annotated[int, Field(ge=0)] = 5
+    # Adherence (Genesys AdherenceSettings): grace before an out-of-adherence episode is an exception, the
+    # severe alert threshold of the live board, and whether working off shift is an exception.
+    adherence_grace_s: Annotated[int, Field(ge=0)] = 60
+    adherence_severe_s: Annotated[int, Field(ge=0)] = 600
+    out_of_shift_is_exception: bool = True
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     default_tenant: TenantConfig = TenantConfig()
 

@@ -4,7 +4,9 @@ hand-off worked, and the end-to-end service level measured from the first enqueu
 
 Pure. Each customer call (`initial_contact_id`) is counted once, however many legs it has; its figures go
 to the interval it arrived in. Where the setup hides something (network-delivered routing, a redirected
-call's outcome), the figure is NULL with `hidden_reason`, never 0.
+call's outcome), the figure is NULL with `hidden_reason`, never 0. End-to-end counts cover the outcomes the
+setup shows and `e2e_hidden` counts those it hides; since a stream partition sees only part of an interval's
+calls, the interval's end-to-end service level is NULL (in SQL) as soon as any partition hid one.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ class OverflowRow(NamedTuple):
     redirect_failed: int | None
     redirect_returned: int | None
     thresholds_s: list[int]
-    e2e_answered: int | None
-    e2e_answered_within: list[int]  # empty when the outcome is hidden (e2e_answered is then NULL)
-    e2e_abandoned: int | None
-    e2e_wait_answered_ms: int | None
+    e2e_answered: int
+    e2e_answered_within: list[int]
+    e2e_abandoned: int
+    e2e_wait_answered_ms: int
     e2e_hidden: int
     hidden_reason: str
     is_final: int
@@ -102,7 +104,7 @@ class OverflowEngine:
         self._dirty_targets: set[TargetKey] = set()
         self._final: set[Key | TargetKey] = set()
         self._version = 0
-        self._watermark = -(2**62)
+        self._watermarks: dict[str, int] = {}
 
     def apply(self, offset: int, event: Event, ts_ms: int) -> None:
         self._version = max(self._version, offset * 2)
@@ -153,21 +155,26 @@ class OverflowEngine:
         self._dirty.add(key)
         return values
 
-    def advance(self, watermark_ms: int) -> None:
-        if watermark_ms <= self._watermark:
+    def advance(self, watermark_ms: int, tenant: str) -> None:
+        """As `QualityEngine.advance`: per tenant, final flags then the retention horizon."""
+        if watermark_ms <= self._watermarks.get(tenant, -(2**62)):
             return
-        self._watermark = watermark_ms
+        self._watermarks[tenant] = watermark_ms
         for key in self._counters:
-            if key[3] + self._width <= watermark_ms and key not in self._final:
+            if key[0] == tenant and key[3] + self._width <= watermark_ms and key not in self._final:
                 self._final.add(key)
                 self._dirty.add(key)
         for target in self._targets:
-            if target[3] + self._width <= watermark_ms and target not in self._final:
+            if target[0] == tenant and target[3] + self._width <= watermark_ms and target not in self._final:
                 self._final.add(target)
                 self._dirty_targets.add(target)
         horizon = watermark_ms - self.config.retention_ms
         # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
-        for key in [k for k in self._counters if k[3] + self._width <= horizon and k not in self._dirty]:
+        for key in [
+            k
+            for k in self._counters
+            if k[0] == tenant and k[3] + self._width <= horizon and k not in self._dirty
+        ]:
             del self._counters[key]
             del self._within[key]
             self._final.discard(key)
@@ -176,7 +183,9 @@ class OverflowEngine:
         ]:
             del self._targets[target]
             self._final.discard(target)
-        for initial in [i for i, call in self._calls.items() if call.last_ms <= horizon]:
+        for initial in [
+            i for i, call in self._calls.items() if call.key[0] == tenant and call.last_ms <= horizon
+        ]:
             del self._calls[initial]
 
     def drain_rows(self) -> tuple[list[OverflowRow], list[OverflowTargetRow]]:
@@ -209,9 +218,7 @@ class OverflowEngine:
                     seen(v[ACCEPTED], redirects_seen), seen(v[FAILED], redirects_seen),
                     seen(v[RETURNED], redirects_seen),
                     thresholds,
-                    seen(v[E2E_ANSWERED], outcome_seen),
-                    list(self._within[key]) if outcome_seen else [],
-                    seen(v[E2E_ABANDONED], outcome_seen), seen(v[E2E_WAIT], outcome_seen),
+                    v[E2E_ANSWERED], list(self._within[key]), v[E2E_ABANDONED], v[E2E_WAIT],
                     v[E2E_HIDDEN], "; ".join(reasons), final, self._version + final,
                 )
             )  # fmt: skip

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.engine.adherence import AdherenceConfig, AdherenceEngine
 from streams.engine.config import EngineConfig
 from streams.engine.dedup import Deduplicator
 from streams.engine.overflow import OverflowEngine
@@ -19,7 +20,12 @@ from streams.engine.timebase import to_ms
 from streams.events import Event
 
 # How many leading columns of each table's rows form its key (the grain a newer version replaces).
-KEY_LENGTH = {"quality_interval": 7, "overflow_interval": 6, "overflow_target_interval": 7}
+KEY_LENGTH = {
+    "quality_interval": 7,
+    "overflow_interval": 6,
+    "overflow_target_interval": 7,
+    "adherence_interval": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -38,28 +44,32 @@ class EngineOutput:
     duplicates: int = 0
 
 
-class ContactPartition:
-    """Contact events and vendor reports of one partition: quality and overflow."""
+class _Partition:
+    """Shared by both topics: de-duplication, the correction horizon and event-time watermarks per tenant.
+
+    Watermarks are per tenant, not per partition: tenants are separate operations (or simulated scenarios)
+    whose feeds may run hours apart on the same partition, and one must not close another's intervals.
+    """
 
     def __init__(self, partition: int, config: EngineConfig) -> None:
         self.partition = partition
         self.config = config
         self.dedup = Deduplicator()
-        self.quality = QualityEngine(partition, config)
-        self.overflow = OverflowEngine(partition, config)
-        self.max_ts_ms = -(2**62)
+        self.max_ts_by_tenant: dict[str, int] = {}
 
     @property
-    def watermark_ms(self) -> int:
-        """Max event time seen minus the allowed lateness: intervals ending before it are final."""
-        return self.max_ts_ms - self.config.lateness_ms
+    def max_ts_ms(self) -> int:
+        return max(self.max_ts_by_tenant.values(), default=-(2**62))
 
-    def process(self, batch: Iterable[tuple[int, Event]]) -> EngineOutput:
-        out = EngineOutput()
-        horizon = self.watermark_ms - self.config.retention_ms
+    def watermark_ms(self, tenant: str) -> int:
+        """Max event time seen for the tenant minus the allowed lateness: intervals ending before it are final."""
+        return self.max_ts_by_tenant.get(tenant, -(2**62)) - self.config.lateness_ms
+
+    def _admit(self, batch: Iterable[tuple[int, Event]], out: EngineOutput) -> list[tuple[int, Event, int]]:
+        admitted = []
         for offset, event in batch:
             ts_ms = to_ms(event.ts)
-            if ts_ms < horizon:
+            if ts_ms < self.watermark_ms(event.tenant) - self.config.retention_ms:
                 out.rejected.append(
                     Rejected(
                         offset,
@@ -71,21 +81,47 @@ class ContactPartition:
             if not self.dedup.first_time(event.event_id, ts_ms):
                 out.duplicates += 1
                 continue
-            if ts_ms > self.max_ts_ms:
-                self.max_ts_ms = ts_ms
+            if ts_ms > self.max_ts_by_tenant.get(event.tenant, -(2**62)):
+                self.max_ts_by_tenant[event.tenant] = ts_ms
+            admitted.append((offset, event, ts_ms))
+        return admitted
+
+    def advance_idle(self, quiet_ms: int) -> None:
+        """Move every tenant's time on by `quiet_ms` without events (a quiet partition), so intervals close."""
+        for tenant, max_ts in self.max_ts_by_tenant.items():
+            self._advance(tenant, max_ts + quiet_ms - self.config.lateness_ms)
+
+    def _advance(self, tenant: str, watermark_ms: int) -> None:
+        raise NotImplementedError
+
+    def _forget(self) -> None:
+        low = min((self.watermark_ms(t) for t in self.max_ts_by_tenant), default=-(2**62))
+        self.dedup.forget_before(low - self.config.retention_ms)
+
+
+class ContactPartition(_Partition):
+    """Contact events and vendor reports of one partition: quality and overflow."""
+
+    def __init__(self, partition: int, config: EngineConfig) -> None:
+        super().__init__(partition, config)
+        self.quality = QualityEngine(partition, config)
+        self.overflow = OverflowEngine(partition, config)
+
+    def process(self, batch: Iterable[tuple[int, Event]]) -> EngineOutput:
+        out = EngineOutput()
+        tenants = set()
+        for offset, event, ts_ms in self._admit(batch, out):
             self.quality.apply(offset, event, ts_ms)
             self.overflow.apply(offset, event, ts_ms)
-        self._advance(self.watermark_ms)
+            tenants.add(event.tenant)
+        for tenant in tenants:
+            self._advance(tenant, self.watermark_ms(tenant))
+        self._forget()
         return out
 
-    def advance_idle(self, watermark_ms: int) -> None:
-        """Move time on without events (a quiet partition), so its intervals still close."""
-        self._advance(watermark_ms)
-
-    def _advance(self, watermark_ms: int) -> None:
-        self.quality.advance(watermark_ms)
-        self.overflow.advance(watermark_ms)
-        self.dedup.forget_before(watermark_ms - self.config.retention_ms)
+    def _advance(self, tenant: str, watermark_ms: int) -> None:
+        self.quality.advance(watermark_ms, tenant)
+        self.overflow.advance(watermark_ms, tenant)
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         overflow, targets = self.overflow.drain_rows()
@@ -94,3 +130,34 @@ class ContactPartition:
             "overflow_interval": list(overflow),
             "overflow_target_interval": list(targets),
         }
+
+
+class AgentPartition(_Partition):
+    """Agent state and schedule events of one partition: adherence and conformance, and the live board."""
+
+    def __init__(self, partition: int, config: EngineConfig) -> None:
+        super().__init__(partition, config)
+        self.adherence = AdherenceEngine(
+            partition,
+            AdherenceConfig(
+                interval_minutes=config.interval_minutes,
+                grace_s=config.adherence_grace_s,
+                severe_s=config.adherence_severe_s,
+                out_of_shift_is_exception=config.out_of_shift_is_exception,
+            ),
+        )
+
+    def process(self, batch: Iterable[tuple[int, Event]]) -> EngineOutput:
+        out = EngineOutput()
+        admitted = self._admit(batch, out)
+        self.adherence.apply((offset, event) for offset, event, _ in admitted)
+        for tenant in {event.tenant for _, event, _ in admitted}:
+            self._advance(tenant, self.watermark_ms(tenant))
+        self._forget()
+        return out
+
+    def _advance(self, tenant: str, watermark_ms: int) -> None:
+        self.adherence.advance(watermark_ms, tenant)
+
+    def drain(self) -> dict[str, list[tuple[Any, ...]]]:
+        return {"adherence_interval": list(self.adherence.drain_rows())}

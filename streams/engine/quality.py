@@ -115,7 +115,7 @@ class QualityEngine:
         self._dirty: set[Key] = set()
         self._final: set[Key] = set()
         self._version = 0
-        self._watermark = -(2**62)
+        self._watermarks: dict[str, int] = {}
 
     # --- input ------------------------------------------------------------------------------------------
 
@@ -210,25 +210,35 @@ class QualityEngine:
 
     # --- time ---------------------------------------------------------------------------------------------
 
-    def advance(self, watermark_ms: int) -> None:
-        """Intervals ending at or before the watermark are final: their rows go out once more, flagged final.
-        State older than the retention horizon is dropped (its rows were written long ago)."""
-        if watermark_ms <= self._watermark:
+    def advance(self, watermark_ms: int, tenant: str) -> None:
+        """A tenant's intervals ending at or before its watermark are final: their rows go out once more,
+        flagged final. State older than the retention horizon is dropped (its rows were written long ago)."""
+        if watermark_ms <= self._watermarks.get(tenant, -(2**62)):
             return
-        self._watermark = watermark_ms
+        self._watermarks[tenant] = watermark_ms
         for key in list(self._counters) + list(self._reports):
-            if key[3] + self._width <= watermark_ms and key not in self._final:
+            if key[0] == tenant and key[3] + self._width <= watermark_ms and key not in self._final:
                 self._final.add(key)
                 self._dirty.add(key)
         horizon = watermark_ms - self.config.retention_ms
         # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
-        for key in [k for k in self._counters if k[3] + self._width <= horizon and k not in self._dirty]:
+        for key in [
+            k
+            for k in self._counters
+            if k[0] == tenant and k[3] + self._width <= horizon and k not in self._dirty
+        ]:
             del self._counters[key]
             self._final.discard(key)
-        for key in [k for k in self._reports if k[3] + self._width <= horizon and k not in self._dirty]:
+        for key in [
+            k
+            for k in self._reports
+            if k[0] == tenant and k[3] + self._width <= horizon and k not in self._dirty
+        ]:
             del self._reports[key]
             self._final.discard(key)
-        for contact_id in [c for c, leg in self._legs.items() if leg.last_ms <= horizon]:
+        for contact_id in [
+            c for c, leg in self._legs.items() if leg.key[0] == tenant and leg.last_ms <= horizon
+        ]:
             del self._legs[contact_id]
 
     # --- output -------------------------------------------------------------------------------------------

@@ -81,18 +81,43 @@ class BatchSink:
             return True
         return self._oldest is not None and self._clock.monotonic() - self._oldest >= self._max_age_s
 
-    def flush(self) -> int:
-        """Write every buffered table; on an error the buffer is kept, so a retry writes the same rows again."""
+    def detach(self) -> list[tuple[TableSpec, list[Sequence[Any]]]]:
+        """Take the buffered rows out, so a write can run in another thread while new rows keep arriving."""
+        batch = [(spec, list(buffer.values())) for spec, buffer in self._buffers.items() if buffer]
+        self._buffers = {}
+        self._pending = 0
+        self._oldest = None
+        return batch
+
+    def write(self, batch: list[tuple[TableSpec, list[Sequence[Any]]]]) -> int:
+        """Write a detached batch; touches no buffer, so it is safe off the event loop."""
         written = 0
+        for spec, rows in batch:
+            self._write(spec.table, spec.columns, rows)
+            written += len(rows)
+        return written
+
+    def restore(self, batch: list[tuple[TableSpec, list[Sequence[Any]]]]) -> None:
+        """Put a batch whose write failed back; a row buffered since (same key) is newer and wins."""
+        for spec, rows in batch:
+            buffer = self._buffers.setdefault(spec, {})
+            merged: dict[Any, Sequence[Any]] = {}
+            for index, row in enumerate(rows):
+                key = spec.key_of(row)
+                merged[key if key is not None else ("#restored", index)] = row
+            merged.update(buffer)
+            self._buffers[spec] = merged
+        self._pending = sum(len(buffer) for buffer in self._buffers.values())
+        if self._pending and self._oldest is None:
+            self._oldest = self._clock.monotonic()
+
+    def flush(self) -> int:
+        """Write every buffered table; on an error the rows are kept, so a retry writes the same rows again."""
+        batch = self.detach()
         try:
-            for spec, buffer in self._buffers.items():
-                if buffer:
-                    self._write(spec.table, spec.columns, list(buffer.values()))
-                    written += len(buffer)
-                    buffer.clear()
-        finally:
-            self._pending = sum(len(buffer) for buffer in self._buffers.values())
-            if self._pending == 0:
-                self._oldest = None
-            self.rows_written += written
+            written = self.write(batch)
+        except BaseException:
+            self.restore(batch)
+            raise
+        self.rows_written += written
         return written

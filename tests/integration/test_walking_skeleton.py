@@ -62,7 +62,12 @@ def test_worker_counts_equal_ground_truth_and_dead_letters_bad_messages(
     }
     ensure_topics(
         servers.kafka_bootstrap,
-        {topics["events"]: PARTITIONS, topics["agents"]: PARTITIONS, topics["reports"]: PARTITIONS, topics["dlq"]: 1},
+        {
+            topics["events"]: PARTITIONS,
+            topics["agents"]: PARTITIONS,
+            topics["reports"]: PARTITIONS,
+            topics["dlq"]: 1,
+        },
     )
 
     scenario = TinyScenario(hours=4.0, calls_per_hour=300.0, seed=11)

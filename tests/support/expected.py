@@ -89,12 +89,24 @@ def expected_overflow(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[st
             row["e2e_answered_within_target"] += int((final.total_wait_ms or 0) <= target_ms)
         else:
             row["e2e_abandoned"] += 1
-    result = {}
-    for key, value in expected.items():
-        row = dict(value)
-        if row.get("e2e_hidden"):
-            # One hidden outcome makes the interval's end-to-end service level unknowable: NULL, not partial.
-            for name in ("e2e_answered", "e2e_answered_within_target", "e2e_abandoned"):
-                row.pop(name, None)
-        result[key] = row
-    return result
+    return {key: dict(value) for key, value in expected.items()}
+
+
+def expected_conformance(scenario: Scenario, truth: TruthRecorder) -> dict[str, tuple[int, int]]:
+    """agent id -> (worked on-queue ms, scheduled on-queue ms) over the run, for the agents the setup shows."""
+    worked: dict[str, int] = defaultdict(int)
+    scheduled: dict[str, int] = defaultdict(int)
+    for span in truth.spans:
+        if span.state in ("ready", "busy", "acw"):
+            worked[span.agent_id] += span.end_ms - span.start_ms
+    for activity in truth.schedules:
+        if activity.activity == "on_queue":
+            scheduled[activity.agent_id] += activity.end_ms - activity.start_ms
+    agents = {span.agent_id: span.source for span in truth.spans} | {
+        a.agent_id: a.source for a in truth.schedules
+    }
+    return {
+        agent: (worked.get(agent, 0), scheduled.get(agent, 0))
+        for agent, source in agents.items()
+        if observes_contacts(scenario, source)
+    }

@@ -1,0 +1,228 @@
+"""Simulator -> real Kafka -> a real `faust worker` -> ClickHouse equals the simulator's ground truth, exactly, for
+one day of each of the 9 scenarios (3 setups x 3 engagement models), NULLs included where a setup hides a figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from producers.kafka_out import ensure_topics
+from producers.simulator.core import Simulation
+from producers.simulator.kafka_sink import KafkaSink
+from producers.simulator.scenario import ENGAGEMENTS, SETUPS, scenario_from_dict, variant
+from producers.simulator.truth import TruthRecorder
+from streams.engine.timebase import to_ms
+from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+from streams.warehouse.migrations import migrate
+from tests.support.expected import expected_conformance, expected_overflow, expected_quality
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTITIONS = 4
+TARGET_INDEX = 1  # thresholds (10, 20, 30, 60): the 20 s service target
+
+BASE = scenario_from_dict(
+    {
+        "name": "e2e",
+        "call_types": [
+            {"name": "billing", "daily_volume": 450, "transfer_prob": 0.05},
+            {"name": "sales", "daily_volume": 200, "handle": {"talk_mean_s": 280}},
+        ],
+        "in_house": {"id": "in-house", "agents": 19, "teams": 2},
+        "vendors": [{"id": "vendor-a", "agents": 9, "teams": 1, "aht_multiplier": 1.1, "queue_limit": 3}],
+        "redirect_fail_prob": 0.03,
+    }
+)
+
+
+def _quality_from_warehouse(client: Any) -> dict[str, dict[tuple[str, str, int], dict[str, Any]]]:
+    result = client.query(
+        "select tenant, source, call_type, interval_start, observed_via, offered, answered, abandoned,"
+        " answered_within, wait_answered_ms, talk_ms, hold_ms, acw_ms, transferred, overflowed_out, handle_ms,"
+        " hidden_reason from quality_interval final"
+    )
+    got: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = defaultdict(dict)
+    numeric = ("offered", "answered", "abandoned", "answered_within_target", "wait_answered_ms", "talk_ms",
+               "hold_ms", "acw_ms", "transferred", "overflowed_out", "handle_ms")  # fmt: skip
+    for (tenant, source, call_type, start, via, offered, answered, abandoned, within, wait, talk, hold, acw,
+         transferred, overflowed, handle, reason) in result.result_rows:  # fmt: skip
+        key = (source, call_type, to_ms(start))
+        names = numeric if via == "vendor_report" else numeric[:-1]  # handle_ms only where reports carry it
+        row = got[tenant].setdefault(key, {"observed_via": via, **{name: None for name in names}})
+        values = {
+            "offered": offered, "answered": answered, "abandoned": abandoned,
+            "answered_within_target": within[TARGET_INDEX], "wait_answered_ms": wait, "talk_ms": talk,
+            "hold_ms": hold, "acw_ms": acw, "transferred": transferred, "overflowed_out": overflowed,
+        }  # fmt: skip
+        if via == "vendor_report":
+            values["handle_ms"] = handle
+            assert reason, "a figure hidden by the setup must say why"
+        for name, value in values.items():
+            if value is not None:
+                row[name] = (row[name] or 0) + value  # partitions of the stream are summed
+    return got
+
+
+def _overflow_from_warehouse(client: Any) -> dict[str, dict[tuple[str, int], dict[str, Any]]]:
+    result = client.query(
+        "select tenant, call_type, interval_start, arrived, overflowed, overflowed_timeout, overflowed_split,"
+        " overflowed_call_type, overflow_wait_ms, e2e_answered, e2e_answered_within, e2e_abandoned, e2e_hidden"
+        " from overflow_interval final"
+    )
+    got: dict[str, dict[tuple[str, int], dict[str, Any]]] = defaultdict(dict)
+    for (tenant, call_type, start, arrived, overflowed, timeout, split, by_type, wait, e2e_answered, within,
+         e2e_abandoned, hidden) in result.result_rows:  # fmt: skip
+        row = got[tenant].setdefault((call_type, to_ms(start)), defaultdict(int))
+        row["arrived"] += arrived
+        for name, value in (
+            ("overflowed", overflowed), ("overflowed_timeout", timeout), ("overflowed_split", split),
+            ("overflowed_call_type", by_type), ("overflow_wait_ms", wait), ("e2e_answered", e2e_answered),
+            ("e2e_abandoned", e2e_abandoned), ("e2e_hidden", hidden),
+        ):  # fmt: skip
+            row[name] += value or 0
+        row["e2e_answered_within_target"] += within[TARGET_INDEX]
+    return {
+        tenant: {k: {n: v for n, v in r.items() if v} for k, r in rows.items()}
+        for tenant, rows in got.items()
+    }
+
+
+def _assert_same(got: dict[Any, Any], expected: dict[Any, Any], what: str) -> None:
+    """Equality, with a readable account of the first differences when it fails."""
+    if got == expected:
+        return
+    lines = []
+    for key in sorted(set(got) | set(expected), key=repr):
+        a, b = got.get(key), expected.get(key)
+        if a != b:
+            if a is None or b is None:
+                lines.append(f"{key}: warehouse {a} / truth {b}")
+            else:
+                fields = {n: (a.get(n), b.get(n)) for n in set(a) | set(b) if a.get(n) != b.get(n)}
+                lines.append(f"{key}: (warehouse, truth) {fields}")
+        if len(lines) == 8:
+            break
+    raise AssertionError(
+        f"{what} differs in {sum(got.get(k) != expected.get(k) for k in set(got) | set(expected))} keys:\n"
+        + "\n".join(lines)
+    )
+
+
+def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhouse_db, topic_suffix, tmp_path):
+    dsn, client = clickhouse_db
+    migrate(client)
+    topics = {
+        TOPIC_CONTACT_EVENTS: f"contacts.{topic_suffix}",
+        TOPIC_AGENT_EVENTS: f"agents.{topic_suffix}",
+        TOPIC_VENDOR_REPORTS: f"reports.{topic_suffix}",
+    }
+    dlq = f"dlq.{topic_suffix}"
+    ensure_topics(servers.kafka_bootstrap, {**{name: PARTITIONS for name in topics.values()}, dlq: 1})
+
+    scenarios = [variant(BASE, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
+    expected_q, expected_o, expected_a = {}, {}, {}
+    for scenario in scenarios:
+        truth = TruthRecorder()
+        sink = KafkaSink(servers.kafka_bootstrap, scenario.name, topics)
+        Simulation(scenario, sink, truth, b"e2e").run()
+        sink.close()
+        expected_q[scenario.name] = expected_quality(scenario, truth)
+        expected_a[scenario.name] = expected_conformance(scenario, truth)
+        expected_o[scenario.name] = {
+            key: {n: v for n, v in row.items() if v}
+            for key, row in expected_overflow(scenario, truth).items()
+        }
+    engine_config = tmp_path / "engine.json"
+    engine_config.write_text(
+        json.dumps({"tenants": {s.name: {"setup": s.setup, "in_house": s.in_house.id} for s in scenarios}})
+    )
+    env = dict(os.environ)
+    env.update(
+        ACDSCOPE_KAFKA_BOOTSTRAP=servers.kafka_bootstrap,
+        ACDSCOPE_CLICKHOUSE_DSN=dsn,
+        ACDSCOPE_TOPIC_CONTACT_EVENTS=topics[TOPIC_CONTACT_EVENTS],
+        ACDSCOPE_TOPIC_AGENT_EVENTS=topics[TOPIC_AGENT_EVENTS],
+        ACDSCOPE_TOPIC_VENDOR_REPORTS=topics[TOPIC_VENDOR_REPORTS],
+        ACDSCOPE_TOPIC_DEAD_LETTER=dlq,
+        ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
+        ACDSCOPE_FAUST_APP_ID=f"acdscope-nine-{topic_suffix}",
+        ACDSCOPE_FAUST_DATA_DIR=str(tmp_path / "faust"),
+        ACDSCOPE_ENGINE_CONFIG=str(engine_config),
+    )
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        got_q: dict = {}
+        got_o: dict = {}
+        previous: Any = None
+        stable_since = time.monotonic()
+        while time.monotonic() < deadline:
+            assert worker.poll() is None, f"worker exited early:\n{log_path.read_text()[-3000:]}"
+            assert "Crashed reason=" not in log_path.read_text(), log_path.read_text()[-3000:]
+            got_q, got_o = _quality_from_warehouse(client), _overflow_from_warehouse(client)
+            if all(
+                got_q.get(n, {}) == expected_q[n] and got_o.get(n, {}) == expected_o[n] for n in expected_q
+            ):
+                break
+            if (got_q, got_o) != previous:
+                previous, stable_since = (got_q, got_o), time.monotonic()
+            elif time.monotonic() - stable_since > 20:
+                break  # nothing has changed for 20 s: the worker is done, the difference is real
+            time.sleep(1)
+        for name in expected_q:
+            _assert_same(got_q.get(name, {}), expected_q[name], f"quality of {name}")
+            _assert_same(got_o.get(name, {}), expected_o[name], f"overflow of {name}")
+        # Adherence: conformance inputs per agent equal the truth's spans and schedules, to the millisecond, and
+        # vendor agents appear only where the setup shows them (virtualized).
+        deadline = time.monotonic() + 60
+        while True:
+            rows = client.query(
+                "select tenant, agent_id, sum(worked_on_queue_ms), sum(scheduled_on_queue_ms)"
+                " from adherence_interval final group by tenant, agent_id"
+            ).result_rows
+            got_a: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+            for tenant, agent, worked, scheduled in rows:
+                got_a[tenant][agent] = (worked, scheduled)
+            if all(got_a.get(n, {}) == expected_a[n] for n in expected_a) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        for name in expected_a:
+            assert got_a.get(name, {}) == expected_a[name], f"adherence of {name}"
+        assert any(agent.startswith("vendor-a") for agent in got_a["virtualized-shared"])
+        assert not any(agent.startswith("vendor-a") for agent in got_a["enterprise-routed-shared"])
+        dead = client.query("select count() from dead_letter").result_rows[0][0]
+        assert dead == 0
+        # NULL with a reason, never 0: network-delivered routing, enterprise-routed vendor outcomes.
+        hidden = dict(
+            client.query(
+                "select tenant, countIf(overflowed is null) from overflow_interval final group by tenant"
+            ).result_rows
+        )
+        assert hidden["network-delivered-shared"] > 0
+        assert hidden["virtualized-shared"] == 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            code = worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            code = worker.wait()
+    assert code == 0, log_path.read_text()[-3000:]
