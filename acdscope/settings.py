@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     engine_config: str | None = None
     faust_app_id: str = "acdscope"
     faust_data_dir: str = ".local/faust"
+    # How long the group waits for a silent worker before handing its partitions to another: a worker that
+    # died (SIGKILL, lost host) holds its partitions this long.
+    faust_session_timeout_s: float = Field(default=30.0, gt=1)
 
     # `http://host:port/db` for a server (or the local chDB endpoint), `chdb:///abs/dir` for in-process chDB.
     clickhouse_dsn: str = "http://127.0.0.1:18123/default"
@@ -36,6 +39,8 @@ class Settings(BaseSettings):
     # The sink flushes whichever comes first (issue 4: "about 1 s or 10k rows").
     sink_max_rows: int = Field(default=10_000, ge=1)
     sink_max_age_s: float = Field(default=1.0, gt=0)
+    # Engine state is checkpointed this often; offsets are committed only up to the last checkpoint.
+    checkpoint_interval_s: float = Field(default=5.0, gt=0)
     consume_batch_max: int = Field(default=10_000, ge=1)
     consume_batch_within_s: float = Field(default=0.5, gt=0)
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, cast
 
 import faust
 from faust.types import EventT, StreamT
+from mode import BaseSignalT
 
 from acdscope.settings import get_settings
 from streams.edge.engine_config import load_engine_config
 from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record
+from streams.warehouse import checkpoints
 from streams.warehouse.client import connect
 from streams.warehouse.sink import BatchSink, clickhouse_writer
 
@@ -30,6 +33,11 @@ app = faust.App(
     store="memory://",
     # No HTTP endpoint: several workers on one host would fight over port 6066, and nothing reads it.
     web_enabled=False,
+    # Do not wait at shutdown for every consumed event to be acked: events after the last checkpoint are
+    # deliberately unacked, and are re-read (and skipped by offset) after the restart.
+    stream_wait_empty=False,
+    broker_session_timeout=settings.faust_session_timeout_s,
+    broker_heartbeat_interval=min(3.0, settings.faust_session_timeout_s / 4),
 )
 
 contact_events = app.topic(
@@ -62,7 +70,14 @@ dead_letters = app.topic(
 
 
 class _Edge:
-    """Built lazily in the worker, so importing the app (e.g. `faust --help`) needs no ClickHouse."""
+    """Built lazily in the worker, so importing the app (e.g. `faust --help`) needs no ClickHouse.
+
+    Delivery contract: rows are flushed about every `sink_max_age_s`; engine checkpoints are written every
+    `checkpoint_interval_s`, after the rows they cover and in the same flush; an event's offset is acked (so
+    Faust may commit it) only once a written checkpoint covers it, or, for a dead letter, once its row is
+    written. A crash at any point therefore re-reads from before the last checkpoint, and the restored engine
+    skips the offsets it already counted: nothing lost, nothing counted twice, rows replaced by version.
+    """
 
     def __init__(self) -> None:
         self.sink = BatchSink(
@@ -70,6 +85,8 @@ class _Edge:
             max_rows=settings.sink_max_rows,
             max_age_s=settings.sink_max_age_s,
         )
+        # A second client: the sink's writes the rows in a worker thread, this one reads checkpoints in the loop.
+        self._reader = connect(settings.clickhouse_dsn)
         self.pipeline = EnginePipeline(
             self.sink,
             load_engine_config(settings.engine_config),
@@ -78,31 +95,52 @@ class _Edge:
                 settings.topic_agent_events: "agent",
                 settings.topic_vendor_reports: "vendor",
             },
+            load_checkpoint=lambda topic, partition: checkpoints.load(
+                self._reader, settings.faust_app_id, topic, partition
+            ),
         )
         self.unacked: list[tuple[StreamT[Any], EventT[Any]]] = []
+        self.dead: set[tuple[str, int, int]] = set()
         self.lock = asyncio.Lock()
+        self._last_checkpoint = time.monotonic()
 
-    async def flush_then_ack(self) -> None:
-        """Offsets move only after the rows that include them are in ClickHouse (at-least-once, idempotent rows).
+    async def flush_then_ack(self, force_checkpoint: bool = False) -> None:
+        """Write what is buffered (rows, then checkpoints), then ack what a written checkpoint covers.
 
         The rows are detached in the event loop and written in a thread, so agents keep adding rows meanwhile;
-        a failed write puts the rows back and keeps the events unacknowledged, to be retried on the next tick.
+        a failed write puts the rows back and acks nothing, to be retried on the next tick.
         """
         async with self.lock:
+            rows = []
+            if force_checkpoint or time.monotonic() - self._last_checkpoint >= settings.checkpoint_interval_s:
+                rows = self.pipeline.checkpoint(settings.faust_app_id)
+                if rows:
+                    self.sink.add(checkpoints.CHECKPOINT_TABLE, rows)
+                self._last_checkpoint = time.monotonic()
             batch = self.sink.detach()
-            pending, self.unacked = self.unacked, []
+            dead, self.dead = self.dead, set()
             if batch:
                 try:
                     written = await asyncio.to_thread(self.sink.write, batch)
                 except Exception:
                     log.exception("sink write failed; rows kept and retried, offsets not committed")
                     self.sink.restore(batch)
-                    self.unacked = pending + self.unacked
+                    self.dead |= dead
                     return
                 self.sink.rows_written += written
-                log.info("sink flushed %d rows", written)
-            for stream, event in pending:
-                await stream.ack(event)
+                log.info("sink flushed %d rows (%d checkpoints)", written, len(rows))
+            self.pipeline.mark_checkpointed(rows)
+            keep = []
+            for stream, event in self.unacked:
+                message = event.message
+                covered = message.offset <= self.pipeline.checkpointed_offset(
+                    message.topic, message.partition
+                )
+                if covered or (message.topic, message.partition, message.offset) in dead:
+                    await stream.ack(event)
+                else:
+                    keep.append((stream, event))
+            self.unacked = keep
 
 
 _edge: _Edge | None = None
@@ -154,6 +192,7 @@ async def _consume(stream: StreamT[bytes]) -> None:
                     letter.record.offset,
                     letter.reason,
                 )
+        state.dead.update((r.record.topic, r.record.partition, r.record.offset) for r in dead)
         state.unacked.extend((stream, event) for event in events)
         if state.sink.due():
             await state.flush_then_ack()
@@ -182,5 +221,26 @@ async def flush_on_age() -> None:
     if _edge is None:
         return
     _edge.pipeline.tick()
-    if _edge.sink.due() or (_edge.unacked and not _edge.sink.pending_rows):
+    if _edge.sink.due() or _edge.unacked:
         await _edge.flush_then_ack()
+
+
+@app.on_partitions_revoked.connect
+async def _forget_revoked(sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
+    """A rebalance took partitions away: their state lives on in the last checkpoint, not in this worker.
+
+    Faust sends the revoked set as the first positional argument after the app."""
+    revoked = args[0] if args else kwargs.get("revoked", set())
+    if _edge is not None:
+        for tp in revoked:
+            _edge.pipeline.forget(tp.topic, tp.partition)
+
+
+@app.on_before_shutdown.connect
+async def _final_checkpoint(sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
+    """A clean stop writes what is buffered and a last checkpoint, so the next start replays nothing."""
+    if _edge is not None:
+        try:
+            await asyncio.wait_for(_edge.flush_then_ack(force_checkpoint=True), timeout=10)
+        except Exception:
+            log.exception("final checkpoint failed; the next start re-reads from the last one")

@@ -6,9 +6,10 @@ clock it reads is the injected one, to close the intervals of a partition that h
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from streams.clock import Clock, SystemClock
 from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record
@@ -25,8 +26,10 @@ from streams.events import (
     EventDecodeError,
     decode_event,
 )
+from streams.warehouse.checkpoints import CheckpointRow, encode
 from streams.warehouse.sink import BatchSink
 
+log = logging.getLogger(__name__)
 Kind = Literal["contact", "agent", "vendor"]
 _FAMILY: dict[Kind, tuple[str, ...]] = {
     "contact": ("contact.",),
@@ -46,13 +49,17 @@ class EnginePipeline:
         topics: dict[str, Kind],
         clock: Clock | None = None,
         idle_after_s: float = 5.0,
+        load_checkpoint: Callable[[str, int], dict[str, Any] | None] | None = None,
     ) -> None:
         self.sink = sink
         self.config = config
         self.topics = topics
         self.clock = clock or SystemClock()
         self.idle_after_s = idle_after_s
+        self.load_checkpoint = load_checkpoint
         self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition] = {}
+        self._topic_of: dict[tuple[Kind, int], str] = {}
+        self._checkpointed: dict[tuple[str, int], int] = {}
         self._out_now: dict[int, set[tuple[str, str]]] = {}
         self.volume: dict[int, VolumeCounter] = {}
         self._last_seen: dict[tuple[Kind, int], float] = {}
@@ -60,12 +67,56 @@ class EnginePipeline:
         self.rejected = 0
         self.duplicates = 0
 
-    def _engine(self, kind: Kind, partition: int) -> ContactPartition | AgentPartition:
+    def _engine(self, kind: Kind, topic: str, partition: int) -> ContactPartition | AgentPartition:
+        """The partition's engines, restored from its last checkpoint the first time the partition is seen."""
         engine = self.engines.get((kind, partition))
         if engine is None:
             factory = AgentPartition if kind == "agent" else ContactPartition
-            engine = self.engines[(kind, partition)] = factory(partition, self.config)
+            snapshot = self.load_checkpoint(topic, partition) if self.load_checkpoint else None
+            if snapshot is not None:
+                engine = factory.restore(snapshot, self.config)
+                self._checkpointed[(topic, partition)] = engine.last_offset
+                log.info(
+                    "restored %s[%d] from its checkpoint at offset %d", topic, partition, engine.last_offset
+                )
+            else:
+                engine = factory(partition, self.config)
+            self.engines[(kind, partition)] = engine
+            self._topic_of[(kind, partition)] = topic
         return engine
+
+    def forget(self, topic: str, partition: int) -> None:
+        """The partition moved to another worker (rebalance): drop its state; it lives on in the checkpoint."""
+        kind = self.topics.get(topic)
+        if kind is not None:
+            self.engines.pop((kind, partition), None)
+            self._checkpointed.pop((topic, partition), None)
+
+    def checkpoint(self, app_id: str) -> list[CheckpointRow]:
+        """Snapshots of every partition that moved since its last checkpoint, to be written after its rows."""
+        rows = []
+        for (kind, partition), engine in self.engines.items():
+            topic = self._topic_of[(kind, partition)]
+            if engine.last_offset > self._checkpointed.get((topic, partition), -1):
+                rows.append(
+                    CheckpointRow(
+                        app_id,
+                        topic,
+                        partition,
+                        engine.last_offset,
+                        encode(engine.snapshot()),
+                        engine.last_offset,
+                    )
+                )
+        return rows
+
+    def mark_checkpointed(self, rows: list[CheckpointRow]) -> None:
+        for row in rows:
+            self._checkpointed[(row.topic, row.stream_partition)] = row.last_offset
+
+    def checkpointed_offset(self, topic: str, partition: int) -> int:
+        """Events at or below this offset are in a written checkpoint: their offsets may be committed."""
+        return self._checkpointed.get((topic, partition), -1)
 
     def process(self, records: Sequence[Record]) -> list[DeadLetter]:
         """Decode, fold into the engines, buffer the changed rows; what cannot be counted comes back as dead letters."""
@@ -93,7 +144,8 @@ class EnginePipeline:
         now = self.clock.monotonic()
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
-            engine = self._engine(kind, partition)
+            topic = by_offset[(kind, partition, batch[0][0])].topic
+            engine = self._engine(kind, topic, partition)
             output = engine.process(batch)
             self.duplicates += output.duplicates
             for rejected in output.rejected:

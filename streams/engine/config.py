@@ -35,6 +35,10 @@ class EngineConfig(BaseModel):
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     allowed_lateness_s: Annotated[int, Field(ge=0)] = 300
     retention_hours: Annotated[int, Field(ge=1)] = 48
+    # How long a contact's own state is kept after its last event (a QA score later than that is dated by
+    # its own time), and how long event ids are remembered for de-duplication. Both bound memory.
+    contact_state_hours: Annotated[int, Field(ge=1)] = 6
+    dedup_hours: Annotated[int, Field(ge=1)] = 6
     service_thresholds_s: tuple[int, ...] = (10, 20, 30, 60)
     short_abandon_s: Annotated[int, Field(ge=0)] = 5
     # Adherence (Genesys AdherenceSettings): grace before an out-of-adherence episode is an exception, the
@@ -56,6 +60,14 @@ class EngineConfig(BaseModel):
     @property
     def retention_ms(self) -> int:
         return self.retention_hours * 3_600_000
+
+    @property
+    def contact_state_ms(self) -> int:
+        return self.contact_state_hours * 3_600_000
+
+    @property
+    def dedup_ms(self) -> int:
+        return self.dedup_hours * 3_600_000
 
     def tenant(self, name: str) -> TenantConfig:
         return self.tenants.get(name, self.default_tenant)

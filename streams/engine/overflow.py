@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from streams.engine.config import HIDDEN_ROUTING, HIDDEN_VENDOR_OUTCOME, EngineConfig
 from streams.engine.timebase import floor, from_ms
@@ -235,3 +235,40 @@ class OverflowEngine:
         self._dirty.clear()
         self._dirty_targets.clear()
         return rows, targets
+
+    # --- checkpoint ---------------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain JSON-able data; `restore` of it, then the same input, gives the same rows as never stopping."""
+        return {
+            "partition": self.partition,
+            "version": self._version,
+            "watermarks": dict(self._watermarks),
+            "counters": [[*key, values, self._within[key]] for key, values in self._counters.items()],
+            "targets": [[*key, count] for key, count in self._targets.items()],
+            "calls": [
+                [initial, *call.key, call.last_ms, call.outcome_counted]
+                for initial, call in self._calls.items()
+            ],
+            "final": [list(key) for key in self._final],
+            "dirty": [list(key) for key in self._dirty],
+            "dirty_targets": [list(key) for key in self._dirty_targets],
+        }
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any], config: EngineConfig) -> OverflowEngine:
+        engine = cls(snapshot["partition"], config)
+        engine._version = snapshot["version"]
+        engine._watermarks = dict(snapshot["watermarks"])
+        for tenant, source, call_type, start, values, within in snapshot["counters"]:
+            key = (tenant, source, call_type, start)
+            engine._counters[key] = list(values)
+            engine._within[key] = list(within)
+        for tenant, source, to_source, start, trigger, count in snapshot["targets"]:
+            engine._targets[(tenant, source, to_source, start, trigger)] = count
+        for initial, tenant, source, call_type, start, last_ms, counted in snapshot["calls"]:
+            engine._calls[initial] = _Call((tenant, source, call_type, start), last_ms, counted)
+        engine._final = {tuple(key) for key in snapshot["final"]}
+        engine._dirty = {tuple(key) for key in snapshot["dirty"]}
+        engine._dirty_targets = {tuple(key) for key in snapshot["dirty_targets"]}
+        return engine

@@ -42,6 +42,7 @@ class EngineOutput:
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
+    replayed: int = 0  # re-delivered after a restart, already in the restored state
 
 
 class _Partition:
@@ -56,6 +57,8 @@ class _Partition:
         self.config = config
         self.dedup = Deduplicator()
         self.max_ts_by_tenant: dict[str, int] = {}
+        # The last offset folded in: after a restore, anything at or below it was already counted.
+        self.last_offset = -1
 
     @property
     def max_ts_ms(self) -> int:
@@ -68,6 +71,10 @@ class _Partition:
     def _admit(self, batch: Iterable[tuple[int, Event]], out: EngineOutput) -> list[tuple[int, Event, int]]:
         admitted = []
         for offset, event in batch:
+            if offset <= self.last_offset:
+                out.replayed += 1
+                continue
+            self.last_offset = offset
             ts_ms = to_ms(event.ts)
             if ts_ms < self.watermark_ms(event.tenant) - self.config.retention_ms:
                 out.rejected.append(
@@ -95,8 +102,23 @@ class _Partition:
         raise NotImplementedError
 
     def _forget(self) -> None:
+        """Ids older than `dedup_hours` are forgotten: a duplicate that late (rare: producers retry within
+        seconds) would count twice; replays after a restart are caught by offsets, not ids."""
         low = min((self.watermark_ms(t) for t in self.max_ts_by_tenant), default=-(2**62))
-        self.dedup.forget_before(low - self.config.retention_ms)
+        self.dedup.forget_before(low - self.config.dedup_ms)
+
+    def _base_snapshot(self) -> dict[str, Any]:
+        return {
+            "partition": self.partition,
+            "last_offset": self.last_offset,
+            "max_ts_by_tenant": dict(self.max_ts_by_tenant),
+            "dedup": self.dedup.snapshot(),
+        }
+
+    def _restore_base(self, snapshot: dict[str, Any]) -> None:
+        self.last_offset = snapshot["last_offset"]
+        self.max_ts_by_tenant = dict(snapshot["max_ts_by_tenant"])
+        self.dedup = Deduplicator.restore(snapshot["dedup"])
 
 
 class ContactPartition(_Partition):
@@ -122,6 +144,21 @@ class ContactPartition(_Partition):
     def _advance(self, tenant: str, watermark_ms: int) -> None:
         self.quality.advance(watermark_ms, tenant)
         self.overflow.advance(watermark_ms, tenant)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            **self._base_snapshot(),
+            "quality": self.quality.snapshot(),
+            "overflow": self.overflow.snapshot(),
+        }
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any], config: EngineConfig) -> ContactPartition:
+        partition = cls(snapshot["partition"], config)
+        partition._restore_base(snapshot)
+        partition.quality = QualityEngine.restore(snapshot["quality"], config)
+        partition.overflow = OverflowEngine.restore(snapshot["overflow"], config)
+        return partition
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         overflow, targets = self.overflow.drain_rows()
@@ -158,6 +195,16 @@ class AgentPartition(_Partition):
 
     def _advance(self, tenant: str, watermark_ms: int) -> None:
         self.adherence.advance(watermark_ms, tenant)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**self._base_snapshot(), "adherence": self.adherence.snapshot()}
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any], config: EngineConfig) -> AgentPartition:
+        partition = cls(snapshot["partition"], config)
+        partition._restore_base(snapshot)
+        partition.adherence = AdherenceEngine.restore(snapshot["adherence"])
+        return partition
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         return {"adherence_interval": list(self.adherence.drain_rows())}

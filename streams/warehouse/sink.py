@@ -31,6 +31,8 @@ class TableSpec:
     table: str
     columns: tuple[str, ...]
     key: tuple[str, ...] | None = None
+    # Written after every other table of a flush (checkpoints must never get ahead of the rows).
+    last: bool = False
 
     def key_of(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
         if self.key is None:
@@ -84,6 +86,7 @@ class BatchSink:
     def detach(self) -> list[tuple[TableSpec, list[Sequence[Any]]]]:
         """Take the buffered rows out, so a write can run in another thread while new rows keep arriving."""
         batch = [(spec, list(buffer.values())) for spec, buffer in self._buffers.items() if buffer]
+        batch.sort(key=lambda item: item[0].last)  # stable: `last` tables go at the end
         self._buffers = {}
         self._pending = 0
         self._oldest = None

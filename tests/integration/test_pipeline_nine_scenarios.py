@@ -20,16 +20,15 @@ from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, scenario_from_dict, variant
 from producers.simulator.truth import TruthRecorder
-from streams.engine.timebase import to_ms
 from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
 from streams.warehouse.migrations import migrate
 from tests.support.expected import expected_conformance, expected_overflow, expected_quality
+from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 4
-TARGET_INDEX = 1  # thresholds (10, 20, 30, 60): the 20 s service target
 
 BASE = scenario_from_dict(
     {
@@ -43,79 +42,6 @@ BASE = scenario_from_dict(
         "redirect_fail_prob": 0.03,
     }
 )
-
-
-def _quality_from_warehouse(client: Any) -> dict[str, dict[tuple[str, str, int], dict[str, Any]]]:
-    result = client.query(
-        "select tenant, source, call_type, interval_start, observed_via, offered, answered, abandoned,"
-        " answered_within, wait_answered_ms, talk_ms, hold_ms, acw_ms, transferred, overflowed_out, handle_ms,"
-        " hidden_reason from quality_interval final"
-    )
-    got: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = defaultdict(dict)
-    numeric = ("offered", "answered", "abandoned", "answered_within_target", "wait_answered_ms", "talk_ms",
-               "hold_ms", "acw_ms", "transferred", "overflowed_out", "handle_ms")  # fmt: skip
-    for (tenant, source, call_type, start, via, offered, answered, abandoned, within, wait, talk, hold, acw,
-         transferred, overflowed, handle, reason) in result.result_rows:  # fmt: skip
-        key = (source, call_type, to_ms(start))
-        names = numeric if via == "vendor_report" else numeric[:-1]  # handle_ms only where reports carry it
-        row = got[tenant].setdefault(key, {"observed_via": via, **{name: None for name in names}})
-        values = {
-            "offered": offered, "answered": answered, "abandoned": abandoned,
-            "answered_within_target": within[TARGET_INDEX], "wait_answered_ms": wait, "talk_ms": talk,
-            "hold_ms": hold, "acw_ms": acw, "transferred": transferred, "overflowed_out": overflowed,
-        }  # fmt: skip
-        if via == "vendor_report":
-            values["handle_ms"] = handle
-            assert reason, "a figure hidden by the setup must say why"
-        for name, value in values.items():
-            if value is not None:
-                row[name] = (row[name] or 0) + value  # partitions of the stream are summed
-    return got
-
-
-def _overflow_from_warehouse(client: Any) -> dict[str, dict[tuple[str, int], dict[str, Any]]]:
-    result = client.query(
-        "select tenant, call_type, interval_start, arrived, overflowed, overflowed_timeout, overflowed_split,"
-        " overflowed_call_type, overflow_wait_ms, e2e_answered, e2e_answered_within, e2e_abandoned, e2e_hidden"
-        " from overflow_interval final"
-    )
-    got: dict[str, dict[tuple[str, int], dict[str, Any]]] = defaultdict(dict)
-    for (tenant, call_type, start, arrived, overflowed, timeout, split, by_type, wait, e2e_answered, within,
-         e2e_abandoned, hidden) in result.result_rows:  # fmt: skip
-        row = got[tenant].setdefault((call_type, to_ms(start)), defaultdict(int))
-        row["arrived"] += arrived
-        for name, value in (
-            ("overflowed", overflowed), ("overflowed_timeout", timeout), ("overflowed_split", split),
-            ("overflowed_call_type", by_type), ("overflow_wait_ms", wait), ("e2e_answered", e2e_answered),
-            ("e2e_abandoned", e2e_abandoned), ("e2e_hidden", hidden),
-        ):  # fmt: skip
-            row[name] += value or 0
-        row["e2e_answered_within_target"] += within[TARGET_INDEX]
-    return {
-        tenant: {k: {n: v for n, v in r.items() if v} for k, r in rows.items()}
-        for tenant, rows in got.items()
-    }
-
-
-def _assert_same(got: dict[Any, Any], expected: dict[Any, Any], what: str) -> None:
-    """Equality, with a readable account of the first differences when it fails."""
-    if got == expected:
-        return
-    lines = []
-    for key in sorted(set(got) | set(expected), key=repr):
-        a, b = got.get(key), expected.get(key)
-        if a != b:
-            if a is None or b is None:
-                lines.append(f"{key}: warehouse {a} / truth {b}")
-            else:
-                fields = {n: (a.get(n), b.get(n)) for n in set(a) | set(b) if a.get(n) != b.get(n)}
-                lines.append(f"{key}: (warehouse, truth) {fields}")
-        if len(lines) == 8:
-            break
-    raise AssertionError(
-        f"{what} differs in {sum(got.get(k) != expected.get(k) for k in set(got) | set(expected))} keys:\n"
-        + "\n".join(lines)
-    )
 
 
 def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhouse_db, topic_suffix, tmp_path):
@@ -177,7 +103,7 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         while time.monotonic() < deadline:
             assert worker.poll() is None, f"worker exited early:\n{log_path.read_text()[-3000:]}"
             assert "Crashed reason=" not in log_path.read_text(), log_path.read_text()[-3000:]
-            got_q, got_o = _quality_from_warehouse(client), _overflow_from_warehouse(client)
+            got_q, got_o = quality_from_warehouse(client), overflow_from_warehouse(client)
             if all(
                 got_q.get(n, {}) == expected_q[n] and got_o.get(n, {}) == expected_o[n] for n in expected_q
             ):
@@ -188,8 +114,8 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
                 break  # nothing has changed for 20 s: the worker is done, the difference is real
             time.sleep(1)
         for name in expected_q:
-            _assert_same(got_q.get(name, {}), expected_q[name], f"quality of {name}")
-            _assert_same(got_o.get(name, {}), expected_o[name], f"overflow of {name}")
+            assert_same(got_q.get(name, {}), expected_q[name], f"quality of {name}")
+            assert_same(got_o.get(name, {}), expected_o[name], f"overflow of {name}")
         # Adherence: conformance inputs per agent equal the truth's spans and schedules, to the millisecond, and
         # vendor agents appear only where the setup shows them (virtualized).
         deadline = time.monotonic() + 60
