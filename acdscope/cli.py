@@ -133,6 +133,18 @@ def migrate() -> None:
 
 
 @app.command()
+def terms() -> None:
+    """Load each source's cost model and SLA from the engine configuration into `source_terms`."""
+    from streams.edge.engine_config import load_engine_config
+    from streams.warehouse.client import connect
+    from streams.warehouse.terms import load_terms
+
+    settings = get_settings()
+    loaded = load_terms(connect(settings.clickhouse_dsn), load_engine_config(settings.engine_config))
+    console.print(f"loaded terms for {loaded} source(s)")
+
+
+@app.command()
 def topics() -> None:
     """Create the input and dead-letter topics with the configured partition count (safe to re-run)."""
     from producers.kafka_out import ensure_topics

@@ -20,11 +20,35 @@ HIDDEN_ROUTING = "network-delivered: the split and overflow happen at the carrie
 HIDDEN_VENDOR_OUTCOME = "enterprise-routed: a redirected call's outcome at the vendor is not seen"
 
 
+class SourceTerms(BaseModel):
+    """What a source costs and what is expected of it (the contract with a vendor, or the in-house budget).
+
+    Cost models: `loaded_hourly` (in-house: salaries, benefits, time off, per paid = rostered hour),
+    `per_agent_hour` (vendor seats, billed per rostered agent hour), `per_handled_minute`, `per_contact`
+    (per handled contact). The SLA: at least `sla_target` of offered contacts answered within
+    `sla_threshold_s` (abandons counted against) per interval; a breached interval earns the enterprise a
+    credit of `sla_credit` of that interval's cost; `chronic_after` consecutive breached intervals flag
+    chronic under-performance.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cost_model: Literal["loaded_hourly", "per_agent_hour", "per_handled_minute", "per_contact"] = (
+        "loaded_hourly"
+    )
+    rate: Annotated[float, Field(ge=0)] = 0.0
+    sla_threshold_s: Annotated[int, Field(ge=1, le=3600)] = 20
+    sla_target: Annotated[float, Field(ge=0, le=1)] = 0.8
+    sla_credit: Annotated[float, Field(ge=0, le=1)] = 0.0
+    chronic_after: Annotated[int, Field(ge=1)] = 8
+
+
 class TenantConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     setup: Setup = "virtualized"
     in_house: str = "in-house"
+    sources: dict[str, SourceTerms] = Field(default_factory=dict)
 
 
 class EngineConfig(BaseModel):

@@ -1,0 +1,32 @@
+"""Write the sources' terms (kind, setup, cost model, SLA) from the engine configuration to `source_terms`.
+
+Only loading; the cost and SLA figures themselves are computed in `sql/dashboards` from the engine's counters.
+"""
+
+from __future__ import annotations
+
+import time
+
+from clickhouse_connect.driver.client import Client
+
+from streams.engine.config import EngineConfig
+
+COLUMNS = [
+    "tenant", "source", "kind", "setup", "cost_model", "rate",
+    "sla_threshold_s", "sla_target", "sla_credit", "chronic_after", "version",
+]  # fmt: skip
+
+
+def load_terms(client: Client, config: EngineConfig) -> int:
+    version = time.time_ns() // 1000
+    rows = []
+    for tenant, terms in config.tenants.items():
+        for source, t in terms.sources.items():
+            kind = "in_house" if source == terms.in_house else "vendor"
+            rows.append(
+                [tenant, source, kind, terms.setup, t.cost_model, t.rate,
+                 t.sla_threshold_s, t.sla_target, t.sla_credit, t.chronic_after, version]
+            )  # fmt: skip
+    if rows:
+        client.insert("source_terms", rows, column_names=COLUMNS)
+    return len(rows)

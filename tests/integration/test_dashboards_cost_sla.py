@@ -1,0 +1,115 @@
+"""The cost and SLA-streak dashboards on hand-made counters, with every expected number worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from acdscope.dashboards import run
+from streams.edge.tables import TABLES
+from streams.engine.adherence import AdherenceRow
+from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
+from streams.engine.quality import QualityRow
+from streams.warehouse.migrations import migrate
+from streams.warehouse.sink import clickhouse_writer
+from streams.warehouse.terms import load_terms
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+THRESHOLDS = [10, 20, 30, 60]
+
+
+def quality(
+    tenant: str, source: str, slot: int, offered: int, within_20s: int, handled: int, partition: int = 0
+) -> QualityRow:
+    return QualityRow(
+        tenant, source, "billing", T0 + timedelta(minutes=15 * slot), 15, partition, "events",
+        offered, handled, offered - handled, 0, THRESHOLDS, [0, within_20s, handled, handled], [0, 0, 0, 0],
+        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, "", 1, 10 + slot,
+    )  # fmt: skip
+
+
+def rostered(tenant: str, source: str, agent: str, slot: int, ms: int) -> AdherenceRow:
+    return AdherenceRow(
+        T0 + timedelta(minutes=15 * slot), tenant, source, "team", agent, 0, ms, 0, ms, 0, 0, 0, ms, ms, 1
+    )
+
+
+@pytest.fixture
+def loaded(clickhouse_db):
+    _, client = clickhouse_db
+    migrate(client)
+    config = EngineConfig(
+        tenants={
+            "t": TenantConfig(
+                setup="virtualized",
+                sources={
+                    "in-house": SourceTerms(
+                        cost_model="loaded_hourly", rate=40.0, sla_target=0.8, chronic_after=2
+                    ),
+                    "vendor-a": SourceTerms(
+                        cost_model="per_contact", rate=5.0, sla_target=0.8, sla_credit=0.1, chronic_after=2
+                    ),
+                },
+            ),
+            "er": TenantConfig(
+                setup="enterprise_routed",
+                sources={"vendor-a": SourceTerms(cost_model="per_agent_hour", rate=30.0)},
+            ),
+        }
+    )
+    assert load_terms(client, config) == 3
+    write = clickhouse_writer(client)
+    rows = [
+        quality("t", "vendor-a", 0, 10, 9, 9),
+        quality("t", "vendor-a", 1, 6, 4, 4),  # interval 1 arrives on two partitions: 10 offered, 7 in SLA
+        quality("t", "vendor-a", 1, 4, 3, 3, partition=1),
+        quality("t", "vendor-a", 2, 10, 6, 6),
+        quality("t", "vendor-a", 3, 10, 9, 9),
+        quality("t", "in-house", 0, 20, 18, 20),
+        quality("er", "vendor-a", 0, 10, 9, 9),
+    ]
+    write("quality_interval", TABLES["quality_interval"].columns, rows)
+    staff = [rostered("t", "in-house", f"a{i}", 0, 900_000) for i in range(10)]  # 10 agents x 15 min = 2.5 h
+    write("adherence_interval", TABLES["adherence_interval"].columns, staff)
+    return client
+
+
+PARAMS = {"from": T0, "until": T0 + timedelta(hours=2)}
+
+
+def test_sla_streaks_count_consecutive_breaches_and_flag_chronic(loaded) -> None:
+    result = run(loaded, "sla_streaks", {"tenant": "t", **PARAMS})
+    vendor = [dict(zip(result.columns, row, strict=True)) for row in result.rows if row[1] == "vendor-a"]
+    assert [r["offered"] for r in vendor] == [10, 10, 10, 10]
+    assert [r["service_level"] for r in vendor] == [0.9, 0.7, 0.6, 0.9]
+    assert [r["breached"] for r in vendor] == [0, 1, 1, 0]
+    assert [r["streak"] for r in vendor] == [0, 1, 2, 0]
+    assert [r["chronic"] for r in vendor] == [0, 0, 1, 0]
+
+
+def test_cost_per_contact_after_sla_credits(loaded) -> None:
+    result = run(loaded, "source_cost", {"tenant": "t", **PARAMS})
+    rows = {(row[1], row[2]): dict(zip(result.columns, row, strict=True)) for row in result.rows}
+    vendor = [rows[("vendor-a", T0 + timedelta(minutes=15 * slot))] for slot in range(4)]
+    # per contact 5.00: 9 / 7 / 6 / 9 handled; intervals 1 and 2 missed 80 % in 20 s: 10 % credit.
+    assert [r["gross_cost"] for r in vendor] == [45.0, 35.0, 30.0, 45.0]
+    assert [r["sla_credit_amount"] for r in vendor] == [0.0, 3.5, 3.0, 0.0]
+    assert [r["net_cost"] for r in vendor] == [45.0, 31.5, 27.0, 45.0]
+    assert [r["cost_per_contact"] for r in vendor] == [5.0, 4.5, 4.5, 5.0]
+    in_house = rows[("in-house", T0)]
+    # 40.00 per rostered hour x 2.5 h = 100.00 over 20 handled contacts.
+    assert in_house["gross_cost"] == 100.0
+    assert in_house["cost_per_contact"] == 5.0
+    assert in_house["hidden_reason"] == ""
+
+
+def test_per_agent_hour_cost_of_an_unseen_vendor_is_null_with_a_reason(loaded) -> None:
+    result = run(loaded, "source_cost", {"tenant": "er", **PARAMS})
+    (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert row["gross_cost"] is None
+    assert row["cost_per_contact"] is None
+    assert "not observable" in row["hidden_reason"]
+    assert row["handled"] == 9
