@@ -144,18 +144,25 @@ def terms() -> None:
     console.print(f"loaded terms for {loaded} source(s)")
 
 
+def _all_topics() -> dict[str, int]:
+    """Every topic the worker reads or writes, with its partition count (Faust needs them to exist first)."""
+    settings = get_settings()
+    inputs = (
+        settings.topic_contact_events,
+        settings.topic_agent_events,
+        settings.topic_vendor_reports,
+        settings.topic_caller_contacts,
+    )
+    return {**{name: settings.topic_partitions for name in inputs}, settings.topic_dead_letter: 1}
+
+
 @app.command()
 def topics() -> None:
     """Create the input and dead-letter topics with the configured partition count (safe to re-run)."""
     from producers.kafka_out import ensure_topics
 
     settings = get_settings()
-    wanted = {
-        settings.topic_contact_events: settings.topic_partitions,
-        settings.topic_agent_events: settings.topic_partitions,
-        settings.topic_vendor_reports: settings.topic_partitions,
-        settings.topic_dead_letter: 1,
-    }
+    wanted = _all_topics()
     ensure_topics(settings.kafka_bootstrap, wanted)
     console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
 
@@ -172,10 +179,7 @@ def produce(
 
     settings = get_settings()
     events, _ = simulate(TinyScenario(hours=hours, calls_per_hour=calls_per_hour, seed=seed))
-    ensure_topics(
-        settings.kafka_bootstrap,
-        {settings.topic_contact_events: settings.topic_partitions, settings.topic_dead_letter: 1},
-    )
+    ensure_topics(settings.kafka_bootstrap, _all_topics())
     sent = publish_contact_events(settings.kafka_bootstrap, settings.topic_contact_events, events)
     console.print(f"published {sent} events to {settings.topic_contact_events}")
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     topic_contact_events: str = "acd.contact-events"
     topic_agent_events: str = "acd.agent-events"
     topic_vendor_reports: str = "acd.vendor-reports"
+    # Internal: customer-call outcomes re-keyed by caller, for repeat contacts (the FCR proxy).
+    topic_caller_contacts: str = "acd.caller-contacts"
     topic_dead_letter: str = "acd.dead-letter"
     # Engine settings and tenants (setup per tenant): a JSON or TOML file; defaults when unset.
     engine_config: str | None = None

@@ -17,7 +17,7 @@ from mode import BaseSignalT
 from acdscope.settings import get_settings
 from streams.edge.engine_config import load_engine_config
 from streams.edge.pipeline import EnginePipeline
-from streams.edge.records import Record
+from streams.edge.records import Record, encode_caller_contact
 from streams.warehouse import checkpoints
 from streams.warehouse.client import connect
 from streams.warehouse.sink import BatchSink, clickhouse_writer
@@ -64,6 +64,14 @@ vendor_reports = app.topic(
     value_serializer="raw",
     partitions=settings.topic_partitions,
 )
+caller_contacts = app.topic(
+    settings.topic_caller_contacts,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.topic_partitions,
+)
 dead_letters = app.topic(
     settings.topic_dead_letter, key_serializer="raw", value_serializer="raw", partitions=1
 )
@@ -94,7 +102,9 @@ class _Edge:
                 settings.topic_contact_events: "contact",
                 settings.topic_agent_events: "agent",
                 settings.topic_vendor_reports: "vendor",
+                settings.topic_caller_contacts: "caller",
             },
+            loopback_callers=False,
             load_checkpoint=lambda topic, partition: checkpoints.load(
                 self._reader, settings.faust_app_id, topic, partition
             ),
@@ -192,6 +202,14 @@ async def _consume(stream: StreamT[bytes]) -> None:
                     letter.record.offset,
                     letter.reason,
                 )
+        outcomes = state.pipeline.take_caller_contacts()
+        if outcomes:
+            # Delivered before these events can be acked: a checkpoint never covers an unpublished outcome.
+            futures = []
+            for contact in outcomes:
+                key, value = encode_caller_contact(contact)
+                futures.append(await caller_contacts.send(key=key, value=value, force=True))
+            await asyncio.gather(*futures)
         state.dead.update((r.record.topic, r.record.partition, r.record.offset) for r in dead)
         state.unacked.extend((stream, event) for event in events)
         if state.sink.due():
@@ -212,6 +230,11 @@ async def adherence_metrics(stream: StreamT[bytes]) -> None:
 
 @app.agent(vendor_reports, concurrency=1)
 async def vendor_report_metrics(stream: StreamT[bytes]) -> None:
+    await _consume(stream)
+
+
+@app.agent(caller_contacts, concurrency=1)
+async def repeat_contacts(stream: StreamT[bytes]) -> None:
     await _consume(stream)
 
 

@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from streams.clock import Clock, SystemClock
-from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record
+from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record, decode_caller_contact
 from streams.edge.tables import TABLES, LiveRow
 from streams.engine.config import EngineConfig
-from streams.engine.partition import AgentPartition, ContactPartition
+from streams.engine.overflow import CallerContact
+from streams.engine.partition import AgentPartition, CallerPartition, ContactPartition
 from streams.engine.timebase import from_ms
 from streams.engine.volume import VolumeCounter
 from streams.events import (
@@ -30,11 +31,13 @@ from streams.warehouse.checkpoints import CheckpointRow, encode
 from streams.warehouse.sink import BatchSink
 
 log = logging.getLogger(__name__)
-Kind = Literal["contact", "agent", "vendor"]
+Kind = Literal["contact", "agent", "vendor", "caller"]
+LOOPBACK = "(in-process caller contacts)"
 _FAMILY: dict[Kind, tuple[str, ...]] = {
     "contact": ("contact.",),
     "agent": ("agent.", "schedule."),
     "vendor": ("vendor.",),
+    "caller": (),
 }
 
 
@@ -50,14 +53,20 @@ class EnginePipeline:
         clock: Clock | None = None,
         idle_after_s: float = 5.0,
         load_checkpoint: Callable[[str, int], dict[str, Any] | None] | None = None,
+        loopback_callers: bool = True,
     ) -> None:
+        """`loopback_callers`: without a caller-keyed topic (the embedded demo, tests), customer-call outcomes go
+        straight to one in-process repeat engine; the Faust edge turns it off and publishes them instead."""
         self.sink = sink
         self.config = config
         self.topics = topics
         self.clock = clock or SystemClock()
         self.idle_after_s = idle_after_s
         self.load_checkpoint = load_checkpoint
-        self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition] = {}
+        self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition | CallerPartition] = {}
+        self.loopback_callers = loopback_callers
+        self.caller_contacts: list[CallerContact] = []
+        self._loopback_offset = -1
         self._topic_of: dict[tuple[Kind, int], str] = {}
         self._checkpointed: dict[tuple[str, int], int] = {}
         self._out_now: dict[int, set[tuple[str, str]]] = {}
@@ -67,11 +76,16 @@ class EnginePipeline:
         self.rejected = 0
         self.duplicates = 0
 
-    def _engine(self, kind: Kind, topic: str, partition: int) -> ContactPartition | AgentPartition:
+    def _engine(
+        self, kind: Kind, topic: str, partition: int
+    ) -> ContactPartition | AgentPartition | CallerPartition:
         """The partition's engines, restored from its last checkpoint the first time the partition is seen."""
         engine = self.engines.get((kind, partition))
         if engine is None:
-            factory = AgentPartition if kind == "agent" else ContactPartition
+            factory: type[ContactPartition | AgentPartition | CallerPartition] = {
+                "agent": AgentPartition,
+                "caller": CallerPartition,
+            }.get(kind, ContactPartition)  # type: ignore[assignment]
             snapshot = self.load_checkpoint(topic, partition) if self.load_checkpoint else None
             if snapshot is not None:
                 engine = factory.restore(snapshot, self.config)
@@ -120,7 +134,7 @@ class EnginePipeline:
 
     def process(self, records: Sequence[Record]) -> list[DeadLetter]:
         """Decode, fold into the engines, buffer the changed rows; what cannot be counted comes back as dead letters."""
-        groups: dict[tuple[Kind, int], list[tuple[int, Event]]] = defaultdict(list)
+        groups: dict[tuple[Kind, int], list[tuple[int, Any]]] = defaultdict(list)
         by_offset: dict[tuple[Kind, int, int], Record] = {}
         dead: list[DeadLetter] = []
         for record in records:
@@ -130,6 +144,15 @@ class EnginePipeline:
                 continue
             if record.value is None:
                 dead.append(DeadLetter(record, "empty message value"))
+                continue
+            if kind == "caller":
+                try:
+                    groups[(kind, record.partition)].append(
+                        (record.offset, decode_caller_contact(record.value))
+                    )
+                    by_offset[(kind, record.partition, record.offset)] = record
+                except ValueError as exc:
+                    dead.append(DeadLetter(record, str(exc)))
                 continue
             try:
                 event = decode_event(record.value)
@@ -150,14 +173,35 @@ class EnginePipeline:
             self.duplicates += output.duplicates
             for rejected in output.rejected:
                 dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
-            if kind == "contact":
-                self._volume(partition, batch)
+            if isinstance(engine, ContactPartition):
+                if kind == "contact":
+                    self._volume(partition, batch)
+                self._route_callers(engine.drain_caller_contacts())
             self._drain(engine)
             self.accepted += len(batch) - len(output.rejected)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
             self.rejected += len(dead)
         return dead
+
+    def _route_callers(self, contacts: list[CallerContact]) -> None:
+        if not contacts:
+            return
+        if not self.loopback_callers:
+            self.caller_contacts.extend(contacts)  # the edge publishes them to the caller-keyed topic
+            return
+        engine = self._engine("caller", LOOPBACK, 0)
+        assert isinstance(engine, CallerPartition)
+        numbered = []
+        for contact in contacts:
+            self._loopback_offset += 1
+            numbered.append((self._loopback_offset, contact))
+        engine.process(numbered)
+        self._drain(engine)
+
+    def take_caller_contacts(self) -> list[CallerContact]:
+        out, self.caller_contacts = self.caller_contacts, []
+        return out
 
     def _volume(self, partition: int, batch: list[tuple[int, Event]]) -> None:
         counter = self.volume.get(partition)
@@ -170,7 +214,7 @@ class EnginePipeline:
         )
         self.sink.add(TABLES["contact_volume_interval"], counter.drain_rows())
 
-    def _drain(self, engine: ContactPartition | AgentPartition) -> None:
+    def _drain(self, engine: ContactPartition | AgentPartition | CallerPartition) -> None:
         for table, rows in engine.drain().items():
             if rows:
                 self.sink.add(TABLES[table], rows)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
+
+from streams.engine.overflow import CallerContact
 from streams.warehouse.sink import TableSpec
 
 DEAD_LETTER_TABLE = TableSpec(
@@ -58,3 +61,20 @@ class DeadLetter:
             self.reason,
             self.record.value or b"",
         )
+
+
+def encode_caller_contact(contact: CallerContact) -> tuple[bytes, bytes]:
+    """(key, value) for the caller-keyed topic: one caller's calls meet on one partition."""
+    value = orjson.dumps(contact._asdict())
+    return f"{contact.tenant}|{contact.caller_hash}".encode(), value
+
+
+def decode_caller_contact(payload: bytes) -> CallerContact:
+    try:
+        data = orjson.loads(payload)
+        contact = CallerContact(**data)
+    except (orjson.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"not a caller-contact record: {exc}") from None
+    if not isinstance(contact.arrived_ms, int) or not isinstance(contact.caller_hash, str):
+        raise ValueError("not a caller-contact record: arrived_ms must be an integer, caller_hash a string")
+    return contact

@@ -12,6 +12,7 @@ from streams.edge.records import DEAD_LETTER_TABLE
 from streams.engine.adherence import ADHERENCE_KEY, AdherenceRow
 from streams.engine.overflow import OVERFLOW_KEY, TARGET_KEY, OverflowRow, OverflowTargetRow
 from streams.engine.quality import QUALITY_KEY, QualityRow
+from streams.engine.repeats import REPEAT_KEY, RepeatRow
 from streams.engine.volume import VOLUME_KEY, VolumeRow
 from streams.warehouse.sink import TableSpec
 
@@ -41,5 +42,6 @@ TABLES: dict[str, TableSpec] = {
     "quality_interval": TableSpec("quality_interval", QualityRow._fields, QUALITY_KEY),
     "overflow_interval": TableSpec("overflow_interval", OverflowRow._fields, OVERFLOW_KEY),
     "overflow_target_interval": TableSpec("overflow_target_interval", OverflowTargetRow._fields, TARGET_KEY),
+    "repeat_interval": TableSpec("repeat_interval", RepeatRow._fields, REPEAT_KEY),
     "dead_letter": DEAD_LETTER_TABLE,
 }

@@ -62,6 +62,8 @@ class EngineConfig(BaseModel):
     # How long a contact's own state is kept after its last event (a QA score later than that is dated by
     # its own time), and how long event ids are remembered for de-duplication. Both bound memory.
     contact_state_hours: Annotated[int, Field(ge=1)] = 6
+    # A handled call is "repeated" when the same caller calls again within this window (the FCR proxy).
+    repeat_window_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
     dedup_hours: Annotated[int, Field(ge=1)] = 6
     service_thresholds_s: tuple[int, ...] = (10, 20, 30, 60)
     short_abandon_s: Annotated[int, Field(ge=0)] = 5

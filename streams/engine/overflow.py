@@ -86,6 +86,22 @@ class _Call:
     key: Key
     last_ms: int
     outcome_counted: bool = False
+    caller_hash: str | None = None
+    arrived_ms: int = 0
+
+
+class CallerContact(NamedTuple):
+    """A customer call's outcome, re-keyed by caller for the repeat-contact (FCR proxy) engine.
+
+    `handled_by` is the source that answered it, or the vendor it was redirected to (whose outcome the setup
+    hides); None when the caller abandoned."""
+
+    tenant: str
+    caller_hash: str
+    initial_contact_id: str
+    arrived_ms: int
+    call_type: str
+    handled_by: str | None
 
 
 class OverflowEngine:
@@ -100,6 +116,7 @@ class OverflowEngine:
         self._within: dict[Key, list[int]] = {}
         self._targets: dict[TargetKey, int] = {}
         self._calls: dict[str, _Call] = {}
+        self._callers: list[CallerContact] = []
         self._dirty: set[Key] = set()
         self._dirty_targets: set[TargetKey] = set()
         self._final: set[Key | TargetKey] = set()
@@ -112,7 +129,7 @@ class OverflowEngine:
             if event.entry != "enterprise_acd" or event.contact_id != event.initial_contact_id:
                 return  # arrivals at the network, and the vendor leg of an overflow, are not arrivals here
             key = (event.tenant, event.source, event.call_type, floor(ts_ms, self._width))
-            self._calls[event.initial_contact_id] = _Call(key, ts_ms)
+            self._calls[event.initial_contact_id] = _Call(key, ts_ms, False, event.caller_hash, ts_ms)
             self._add(key)[ARRIVED] += 1
             return
         call = self._calls.get(getattr(event, "initial_contact_id", ""))
@@ -133,8 +150,12 @@ class OverflowEngine:
             if event.handoff == "accepted" and not call.outcome_counted:
                 call.outcome_counted = True
                 values[E2E_HIDDEN] += 1
+                self._outcome(event.initial_contact_id, call, event.to_source)
         elif isinstance(event, (ContactAnswered, ContactAbandoned)) and not call.outcome_counted:
             call.outcome_counted = True
+            self._outcome(
+                event.initial_contact_id, call, event.source if isinstance(event, ContactAnswered) else None
+            )
             total = event.total_wait_ms if event.total_wait_ms is not None else event.wait_ms
             values = self._add(call.key)
             if isinstance(event, ContactAnswered):
@@ -146,6 +167,20 @@ class OverflowEngine:
                         within[i] += 1
             else:
                 values[E2E_ABANDONED] += 1
+
+    def _outcome(self, initial_contact_id: str, call: _Call, handled_by: str | None) -> None:
+        if call.caller_hash is not None:
+            tenant, _, call_type, _ = call.key
+            self._callers.append(
+                CallerContact(
+                    tenant, call.caller_hash, initial_contact_id, call.arrived_ms, call_type, handled_by
+                )
+            )
+
+    def drain_caller_contacts(self) -> list[CallerContact]:
+        """Outcomes decided since the last drain, for the caller-keyed repeat engine."""
+        out, self._callers = self._callers, []
+        return out
 
     def _add(self, key: Key) -> list[int]:
         values = self._counters.get(key)
@@ -247,9 +282,10 @@ class OverflowEngine:
             "counters": [[*key, values, self._within[key]] for key, values in self._counters.items()],
             "targets": [[*key, count] for key, count in self._targets.items()],
             "calls": [
-                [initial, *call.key, call.last_ms, call.outcome_counted]
+                [initial, *call.key, call.last_ms, call.outcome_counted, call.caller_hash, call.arrived_ms]
                 for initial, call in self._calls.items()
             ],
+            "callers": [list(contact) for contact in self._callers],
             "final": [list(key) for key in self._final],
             "dirty": [list(key) for key in self._dirty],
             "dirty_targets": [list(key) for key in self._dirty_targets],
@@ -266,8 +302,11 @@ class OverflowEngine:
             engine._within[key] = list(within)
         for tenant, source, to_source, start, trigger, count in snapshot["targets"]:
             engine._targets[(tenant, source, to_source, start, trigger)] = count
-        for initial, tenant, source, call_type, start, last_ms, counted in snapshot["calls"]:
-            engine._calls[initial] = _Call((tenant, source, call_type, start), last_ms, counted)
+        for initial, tenant, source, call_type, start, last_ms, counted, caller, arrived in snapshot["calls"]:
+            engine._calls[initial] = _Call(
+                (tenant, source, call_type, start), last_ms, counted, caller, arrived
+            )
+        engine._callers = [CallerContact(*contact) for contact in snapshot["callers"]]
         engine._final = {tuple(key) for key in snapshot["final"]}
         engine._dirty = {tuple(key) for key in snapshot["dirty"]}
         engine._dirty_targets = {tuple(key) for key in snapshot["dirty_targets"]}

@@ -20,9 +20,10 @@ from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, scenario_from_dict, variant
 from producers.simulator.truth import TruthRecorder
+from streams.engine.timebase import to_ms
 from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
 from streams.warehouse.migrations import migrate
-from tests.support.expected import expected_conformance, expected_overflow, expected_quality
+from tests.support.expected import expected_conformance, expected_overflow, expected_quality, expected_repeats
 from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
 
 pytestmark = pytest.mark.integration
@@ -53,10 +54,13 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         TOPIC_VENDOR_REPORTS: f"reports.{topic_suffix}",
     }
     dlq = f"dlq.{topic_suffix}"
-    ensure_topics(servers.kafka_bootstrap, {**{name: PARTITIONS for name in topics.values()}, dlq: 1})
+    ensure_topics(
+        servers.kafka_bootstrap,
+        {**{name: PARTITIONS for name in topics.values()}, dlq: 1, f"callers.{topic_suffix}": PARTITIONS},
+    )
 
     scenarios = [variant(BASE, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
-    expected_q, expected_o, expected_a = {}, {}, {}
+    expected_q, expected_o, expected_a, expected_r = {}, {}, {}, {}
     for scenario in scenarios:
         truth = TruthRecorder()
         sink = KafkaSink(servers.kafka_bootstrap, scenario.name, topics)
@@ -64,6 +68,7 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         sink.close()
         expected_q[scenario.name] = expected_quality(scenario, truth)
         expected_a[scenario.name] = expected_conformance(scenario, truth)
+        expected_r[scenario.name] = expected_repeats(scenario, truth)
         expected_o[scenario.name] = {
             key: {n: v for n, v in row.items() if v}
             for key, row in expected_overflow(scenario, truth).items()
@@ -79,6 +84,7 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         ACDSCOPE_TOPIC_CONTACT_EVENTS=topics[TOPIC_CONTACT_EVENTS],
         ACDSCOPE_TOPIC_AGENT_EVENTS=topics[TOPIC_AGENT_EVENTS],
         ACDSCOPE_TOPIC_VENDOR_REPORTS=topics[TOPIC_VENDOR_REPORTS],
+        ACDSCOPE_TOPIC_CALLER_CONTACTS=f"callers.{topic_suffix}",
         ACDSCOPE_TOPIC_DEAD_LETTER=dlq,
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-nine-{topic_suffix}",
@@ -134,6 +140,20 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
             assert got_a.get(name, {}) == expected_a[name], f"adherence of {name}"
         assert any(agent.startswith("vendor-a") for agent in got_a["virtualized-shared"])
         assert not any(agent.startswith("vendor-a") for agent in got_a["enterprise-routed-shared"])
+        # Repeat contacts, through the caller-keyed topic: handled and repeated per source and interval.
+        deadline = time.monotonic() + 60
+        while True:
+            got_r: dict[str, dict[tuple[str, str, int], tuple[int, int]]] = defaultdict(dict)
+            for tenant, source, call_type, start, handled, repeated in client.query(
+                "select tenant, source, call_type, interval_start, sum(handled), sum(repeated)"
+                " from repeat_interval final group by tenant, source, call_type, interval_start"
+            ).result_rows:
+                got_r[tenant][(source, call_type, to_ms(start))] = (handled, repeated)
+            if all(got_r.get(n, {}) == expected_r[n] for n in expected_r) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        for name in expected_r:
+            assert got_r.get(name, {}) == expected_r[name], f"repeat contacts of {name}"
         dead = client.query("select count() from dead_letter").result_rows[0][0]
         assert dead == 0
         # NULL with a reason, never 0: network-delivered routing, enterprise-routed vendor outcomes.

@@ -41,6 +41,7 @@ def _worker_env(servers, dsn: str, topics: dict[str, str], tmp_path: Path) -> di
         ACDSCOPE_TOPIC_DEAD_LETTER=topics["dlq"],
         ACDSCOPE_TOPIC_AGENT_EVENTS=topics["agents"],
         ACDSCOPE_TOPIC_VENDOR_REPORTS=topics["reports"],
+        ACDSCOPE_TOPIC_CALLER_CONTACTS=topics["callers"],
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-test-{topics['suffix']}",
         ACDSCOPE_FAUST_DATA_DIR=str(tmp_path / "faust"),
@@ -57,6 +58,7 @@ def test_worker_counts_equal_ground_truth_and_dead_letters_bad_messages(
         "events": f"acd.contact-events.{topic_suffix}",
         "agents": f"acd.agent-events.{topic_suffix}",
         "reports": f"acd.vendor-reports.{topic_suffix}",
+        "callers": f"acd.caller-contacts.{topic_suffix}",
         "dlq": f"acd.dead-letter.{topic_suffix}",
         "suffix": topic_suffix,
     }

@@ -19,9 +19,10 @@ from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.scenario import scenario_from_dict, variant
 from producers.simulator.truth import TruthRecorder
+from streams.engine.timebase import to_ms
 from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
 from streams.warehouse.migrations import migrate
-from tests.support.expected import expected_conformance, expected_overflow, expected_quality
+from tests.support.expected import expected_conformance, expected_overflow, expected_quality, expected_repeats
 from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
 
 pytestmark = pytest.mark.integration
@@ -60,7 +61,12 @@ def test_sigkill_mid_stream_then_restart_counts_everything_exactly_once(
         TOPIC_VENDOR_REPORTS: f"reports.{topic_suffix}",
     }
     ensure_topics(
-        servers.kafka_bootstrap, {**{t: PARTITIONS for t in topics.values()}, f"dlq.{topic_suffix}": 1}
+        servers.kafka_bootstrap,
+        {
+            **{t: PARTITIONS for t in topics.values()},
+            f"dlq.{topic_suffix}": 1,
+            f"callers.{topic_suffix}": PARTITIONS,
+        },
     )
     scenarios = [
         variant(BASE, setup, "shared") for setup in ("virtualized", "enterprise_routed", "network_delivered")
@@ -74,6 +80,7 @@ def test_sigkill_mid_stream_then_restart_counts_everything_exactly_once(
         ACDSCOPE_TOPIC_CONTACT_EVENTS=topics[TOPIC_CONTACT_EVENTS],
         ACDSCOPE_TOPIC_AGENT_EVENTS=topics[TOPIC_AGENT_EVENTS],
         ACDSCOPE_TOPIC_VENDOR_REPORTS=topics[TOPIC_VENDOR_REPORTS],
+        ACDSCOPE_TOPIC_CALLER_CONTACTS=f"callers.{topic_suffix}",
         ACDSCOPE_TOPIC_DEAD_LETTER=f"dlq.{topic_suffix}",
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-restart-{topic_suffix}",
@@ -94,6 +101,7 @@ def test_sigkill_mid_stream_then_restart_counts_everything_exactly_once(
             expected_quality(scenario, truth),
             {k: {n: v for n, v in r.items() if v} for k, r in expected_overflow(scenario, truth).items()},
             expected_conformance(scenario, truth),
+            expected_repeats(scenario, truth),
         )
 
     log_path = tmp_path / "worker.log"
@@ -117,11 +125,13 @@ def test_sigkill_mid_stream_then_restart_counts_everything_exactly_once(
         while True:
             assert worker.poll() is None, log_path.read_text()[-3000:]
             got_q, got_o = quality_from_warehouse(client), overflow_from_warehouse(client)
-            done = all(got_q.get(n, {}) == q and got_o.get(n, {}) == o for n, (q, o, _) in expected.items())
+            done = all(
+                got_q.get(n, {}) == q and got_o.get(n, {}) == o for n, (q, o, _, _) in expected.items()
+            )
             if done or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        for name, (quality, overflow, _) in expected.items():
+        for name, (quality, overflow, _, _) in expected.items():
             assert_same(got_q.get(name, {}), quality, f"quality of {name}")
             assert_same(got_o.get(name, {}), overflow, f"overflow of {name}")
         rows = client.query(
@@ -131,8 +141,22 @@ def test_sigkill_mid_stream_then_restart_counts_everything_exactly_once(
         conformance: dict[str, dict[str, tuple[int, int]]] = {}
         for tenant, agent, worked, scheduled in rows:
             conformance.setdefault(tenant, {})[agent] = (worked, scheduled)
-        for name, (_, _, agents) in expected.items():
+        for name, (_, _, agents, _) in expected.items():
             assert conformance.get(name, {}) == agents, f"adherence of {name}"
+        repeats: dict[str, dict[tuple[str, str, int], tuple[int, int]]] = {}
+        deadline = time.monotonic() + 30
+        while True:
+            repeats = {}
+            for tenant, source, call_type, start, handled, repeated in client.query(
+                "select tenant, source, call_type, interval_start, sum(handled), sum(repeated)"
+                " from repeat_interval final group by tenant, source, call_type, interval_start"
+            ).result_rows:
+                repeats.setdefault(tenant, {})[(source, call_type, to_ms(start))] = (handled, repeated)
+            if all(repeats.get(n, {}) == r[3] for n, r in expected.items()) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        for name, (_, _, _, expected_r) in expected.items():
+            assert repeats.get(name, {}) == expected_r, f"repeat contacts of {name}"
         restarted_log = log_path.read_text()[killed_at:]
         assert "Crashed reason=" not in restarted_log
         assert "from its checkpoint at offset" in restarted_log

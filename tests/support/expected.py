@@ -110,3 +110,42 @@ def expected_conformance(scenario: Scenario, truth: TruthRecorder) -> dict[str, 
         for agent, source in agents.items()
         if observes_contacts(scenario, source)
     }
+
+
+def expected_repeats(
+    scenario: Scenario, truth: TruthRecorder, window_hours: int = 24
+) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """(handling source, call type, arrival interval ms) -> (handled, repeated), over the calls the enterprise sees.
+
+    A call counts as handled by the source that answered it (or, enterprise-routed, the vendor it was redirected
+    to); it is repeated when the same caller's next visible call arrives within the window."""
+    width = scenario.interval_minutes * 60_000
+    window = window_hours * HOUR
+    chains: dict[str, list[Any]] = defaultdict(list)
+    for leg in truth.legs:
+        chains[leg.initial_contact_id].append(leg)
+    calls_by_caller: dict[str, list[tuple[int, str | None, str]]] = defaultdict(list)
+    for legs in chains.values():
+        legs.sort(key=lambda leg: leg.leg_no)
+        first = legs[0]
+        if first.entry != "enterprise_acd":
+            continue  # network-delivered to a vendor: never seen
+        handled_by = None
+        if scenario.setup == "enterprise_routed" and first.handoff == "accepted":
+            handled_by = first.overflow_to
+        else:
+            answered = next((leg for leg in legs if leg.outcome in ("answered", "abandoned")), None)
+            if answered is not None and answered.outcome == "answered":
+                handled_by = answered.source
+        calls_by_caller[first.caller_hash].append((first.arrived_ms, handled_by, first.call_type))
+    expected: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for calls in calls_by_caller.values():
+        calls.sort()
+        for i, (arrived, handled_by, call_type) in enumerate(calls):
+            if handled_by is None:
+                continue
+            row = expected[(handled_by, call_type, arrived - arrived % width)]
+            row[0] += 1
+            if any(arrived < later <= arrived + window for later, _, _ in calls[i + 1 :]):
+                row[1] += 1
+    return {key: (handled, repeated) for key, (handled, repeated) in expected.items()}

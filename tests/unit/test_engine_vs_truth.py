@@ -172,3 +172,37 @@ def test_a_restart_from_a_checkpoint_replaying_from_an_older_offset_counts_every
             for table, rows in restored.drain().items():
                 got_rows.update({(table, *row[: KEY_LENGTH[table]]): row[:-1] for row in rows})
         assert got_rows == ref_rows, factory.__name__
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+@pytest.mark.parametrize("engagement", ENGAGEMENTS)
+def test_repeat_contacts_equal_the_truth(setup: str, engagement: str) -> None:
+    from streams.edge.pipeline import EnginePipeline
+    from streams.warehouse.sink import BatchSink
+    from tests.support.expected import expected_repeats
+
+    scenario, sink, truth = run(setup, engagement)
+    stored: dict[str, dict[tuple[Any, ...], Any]] = defaultdict(dict)
+
+    def write(table: str, columns: Any, rows: list[Any]) -> None:
+        for row in rows:
+            stored[table][tuple(row[:5])] = row
+
+    config = EngineConfig(tenants={scenario.name: TenantConfig(setup=scenario.setup)})
+    pipeline = EnginePipeline(BatchSink(write, 10**9, 10**9), config, {"c": "contact"})
+    from streams.edge.records import Record
+    from streams.events import encode_event
+
+    events = [e for e in sink.events() if e.type.startswith("contact.")]
+    records = [Record("c", 0, i, None, encode_event(e), 0) for i, e in enumerate(events)]
+    for start in range(0, len(records), 1000):
+        pipeline.process(records[start : start + 1000])
+    pipeline.sink.flush()
+    got = {
+        (row.source, row.call_type, to_ms(row.interval_start)): (row.handled, row.repeated)
+        for row in stored["repeat_interval"].values()
+    }
+    expected = expected_repeats(scenario, truth)
+    assert got == expected
+    if expected:  # network-delivered + full: the enterprise sees no call at all
+        assert sum(repeated for _, repeated in expected.values()) > 0
