@@ -13,6 +13,8 @@ create table if not exists source_terms
     sla_target      Float64,
     sla_credit      Float64,
     chronic_after   UInt32,
+    chronic_after_days UInt32,
+    contracted_share Nullable(Float64),
     version         Int64
 )
 engine = ReplacingMergeTree(version)

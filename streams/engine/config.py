@@ -41,6 +41,11 @@ class SourceTerms(BaseModel):
     sla_target: Annotated[float, Field(ge=0, le=1)] = 0.8
     sla_credit: Annotated[float, Field(ge=0, le=1)] = 0.0
     chronic_after: Annotated[int, Field(ge=1)] = 8
+    # Days in a row with the daily service level under target that also flag chronic under-performance.
+    chronic_after_days: Annotated[int, Field(ge=1)] = 3
+    # The share of the tenant's arriving calls this source is contracted to get (percentage splits, full):
+    # the actual share is compared with it (split drift). None when no share is contracted.
+    contracted_share: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 class TenantConfig(BaseModel):

@@ -10,6 +10,7 @@ from acdscope.dashboards import run
 from streams.edge.tables import TABLES
 from streams.engine.adherence import AdherenceRow
 from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
+from streams.engine.overflow import OverflowRow, OverflowTargetRow
 from streams.engine.quality import QualityRow
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
@@ -31,6 +32,25 @@ def quality(
     )  # fmt: skip
 
 
+def overflow(
+    tenant: str, slot: int, arrived: int, split: int | None
+) -> tuple[OverflowRow, OverflowTargetRow | None]:
+    start = T0 + timedelta(minutes=15 * slot)
+    hidden = split is None
+    row = OverflowRow(
+        tenant, "in-house", "billing", start, 15, 0, arrived,
+        None if hidden else split, None if hidden else 0, None if hidden else split, None if hidden else 0,
+        None if hidden else 0, None if hidden else split, None if hidden else 0, None if hidden else 0,
+        THRESHOLDS, 0, [0, 0, 0, 0], 0, 0, 0, "network-delivered: the carrier splits" if hidden else "", 1, 1,
+    )  # fmt: skip
+    target = (
+        None
+        if hidden
+        else OverflowTargetRow(tenant, "in-house", "vendor-a", start, 15, 0, "split", split, 1, 1)
+    )
+    return row, target
+
+
 def rostered(tenant: str, source: str, agent: str, slot: int, ms: int) -> AdherenceRow:
     return AdherenceRow(
         T0 + timedelta(minutes=15 * slot), tenant, source, "team", agent, 0, ms, 0, ms, 0, 0, 0, ms, ms, 1
@@ -50,7 +70,12 @@ def loaded(clickhouse_db):
                         cost_model="loaded_hourly", rate=40.0, sla_target=0.8, chronic_after=2
                     ),
                     "vendor-a": SourceTerms(
-                        cost_model="per_contact", rate=5.0, sla_target=0.8, sla_credit=0.1, chronic_after=2
+                        cost_model="per_contact",
+                        rate=5.0,
+                        sla_target=0.8,
+                        sla_credit=0.1,
+                        chronic_after=2,
+                        contracted_share=0.5,
                     ),
                 },
             ),
@@ -58,9 +83,12 @@ def loaded(clickhouse_db):
                 setup="enterprise_routed",
                 sources={"vendor-a": SourceTerms(cost_model="per_agent_hour", rate=30.0)},
             ),
+            "nd": TenantConfig(
+                setup="network_delivered", sources={"vendor-a": SourceTerms(contracted_share=0.5)}
+            ),
         }
     )
-    assert load_terms(client, config) == 3
+    assert load_terms(client, config) == 4
     write = clickhouse_writer(client)
     rows = [
         quality("t", "vendor-a", 0, 10, 9, 9),
@@ -74,6 +102,14 @@ def loaded(clickhouse_db):
     write("quality_interval", TABLES["quality_interval"].columns, rows)
     staff = [rostered("t", "in-house", f"a{i}", 0, 900_000) for i in range(10)]  # 10 agents x 15 min = 2.5 h
     write("adherence_interval", TABLES["adherence_interval"].columns, staff)
+    split = [
+        overflow("t", 0, arrived=60, split=27),  # 100 calls arrived, 45 split to vendor-a: 45 % vs 50 %
+        overflow("t", 1, arrived=40, split=18),
+        overflow("nd", 0, arrived=50, split=None),
+    ]
+    write("overflow_interval", TABLES["overflow_interval"].columns, [row for row, _ in split])
+    targets = [target for _, target in split if target is not None]
+    write("overflow_target_interval", TABLES["overflow_target_interval"].columns, targets)
     return client
 
 
@@ -113,3 +149,25 @@ def test_per_agent_hour_cost_of_an_unseen_vendor_is_null_with_a_reason(loaded) -
     assert row["cost_per_contact"] is None
     assert "not observable" in row["hidden_reason"]
     assert row["handled"] == 9
+
+
+def test_daily_streaks_flag_chronic_days(loaded) -> None:
+    result = run(loaded, "sla_streaks_daily", {"tenant": "t", **PARAMS})
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    vendor = next(r for r in rows if r["source"] == "vendor-a")
+    # The day's SL from summed counters: (9 + 7 + 6 + 9) / 40 = 0.775 < 0.8, not the mean of interval SLs.
+    assert vendor["offered"] == 40
+    assert vendor["service_level"] == 0.775
+    assert (vendor["breached"], vendor["streak_days"], vendor["chronic"]) == (1, 1, 0)
+
+
+def test_split_drift_against_the_contracted_share(loaded) -> None:
+    result = run(loaded, "split_drift", {"tenant": "t", **PARAMS})
+    (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert (row["arrived"], row["sent_by_split"]) == (100, 45)
+    assert (row["actual_share"], row["contracted_share"], row["drift"]) == (0.45, 0.5, -0.05)
+    hidden = run(loaded, "split_drift", {"tenant": "nd", **PARAMS})
+    (nd,) = [dict(zip(hidden.columns, r, strict=True)) for r in hidden.rows]
+    assert nd["actual_share"] is None
+    assert nd["drift"] is None
+    assert "carrier" in nd["hidden_reason"]
