@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -34,10 +35,19 @@ class TableSpec:
     # Written after every other table of a flush (checkpoints must never get ahead of the rows).
     last: bool = False
 
+    @property
+    def key_positions(self) -> tuple[int, ...]:
+        return tuple(self.columns.index(column) for column in self.key or ())
+
     def key_of(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
         if self.key is None:
             return None
-        return tuple(row[self.columns.index(column)] for column in self.key)
+        return tuple(row[i] for i in _positions(self))
+
+
+@lru_cache(maxsize=256)
+def _positions(spec: TableSpec) -> tuple[int, ...]:
+    return spec.key_positions
 
 
 def clickhouse_writer(client: Client) -> Writer:
