@@ -1,63 +1,109 @@
-"""The embedded default: simulate, run the engine in-process, land rows in an embedded chDB directory, report.
+"""The embedded default: the same demand through all 3 setups x 3 engagement models, the engine in-process,
+the rows in an embedded chDB directory, and the comparison dashboard read back through the same SQL.
 
-No server, no Kafka: the same pipeline, sink, migrations and dashboard SQL as the streaming deployment.
+No server, no Kafka: the pipeline, sink, migrations and dashboards are the streaming deployment's own.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from acdscope.dashboards import DashboardResult, run
-from producers.tiny_sim import GroundTruth, TinyScenario, simulate
-from streams.edge.pipeline import EnginePipeline
+from producers.simulator.run import simulate_in_memory
+from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
+from streams.edge.pipeline import EnginePipeline, Kind
 from streams.edge.records import Record
-from streams.engine.config import EngineConfig
-from streams.events import encode_event
+from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
+from streams.events import encode_event, event_topic
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import BatchSink, clickhouse_writer
+from streams.warehouse.terms import load_terms
+
+_TOPICS: dict[str, Kind] = {
+    "acd.contact-events": "contact",
+    "acd.agent-events": "agent",
+    "acd.vendor-reports": "vendor",
+}
 
 
 @dataclass(frozen=True)
 class DemoOutcome:
+    scenarios: list[Scenario]
     events: int
     rows_written: int
-    totals: DashboardResult
-    truth: GroundTruth
+    comparison: DashboardResult
+    # Queue entries at the in-house center per scenario, from the simulator's own truth (a cross-check).
+    truth_in_house_offered: dict[str, int]
 
 
-def run_demo(data_dir: Path, scenario: TinyScenario | None = None) -> DemoOutcome:
-    """Fresh data directory each run, so the printed figures depend only on the scenario's seed."""
-    scenario = scenario or TinyScenario()
+def demo_config(scenarios: list[Scenario]) -> EngineConfig:
+    """Tenants = scenarios; default terms: in-house at a loaded 38.00/h, vendors at 4.20 per handled contact."""
+    tenants = {}
+    for scenario in scenarios:
+        sources = {scenario.in_house.id: SourceTerms(cost_model="loaded_hourly", rate=38.0)}
+        for vendor in scenario.vendors:
+            sources[vendor.id] = SourceTerms(cost_model="per_contact", rate=4.2, sla_credit=0.05)
+        engagement: str = scenario.engagement.model
+        if engagement == "shared":
+            engagement = f"shared ({scenario.engagement.shared_mode})"
+        tenants[scenario.name] = TenantConfig(
+            setup=scenario.setup, engagement=engagement, in_house=scenario.in_house.id, sources=sources
+        )
+    return EngineConfig(tenants=tenants)
+
+
+def run_demo(
+    data_dir: Path,
+    base: Scenario | None = None,
+    on_scenario: Callable[[Scenario], None] | None = None,
+) -> DemoOutcome:
+    """A fresh data directory each run, so the printed figures depend only on the scenario's seed."""
+    base = base or Scenario()
+    scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     client = connect(f"chdb://{data_dir.resolve()}")
     try:
         migrate(client)
-        events, truth = simulate(scenario)
-        sink = BatchSink(clickhouse_writer(client), max_rows=10_000, max_age_s=1.0)
-        pipeline = EnginePipeline(
-            sink, EngineConfig(interval_minutes=scenario.interval_minutes), {"embedded": "contact"}
-        )
-        # The embedded run is one "partition"; offsets are positions in the simulated stream.
-        records = [
-            Record("embedded", 0, offset, None, encode_event(event), int(event.ts.timestamp() * 1000))
-            for offset, event in enumerate(events)
-        ]
-        for start in range(0, len(records), 5_000):
-            pipeline.process(records[start : start + 5_000])
-            if sink.due():
-                sink.flush()
+        config = demo_config(scenarios)
+        load_terms(client, config)
+        sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
+        pipeline = EnginePipeline(sink, config, _TOPICS)
+        offsets = dict.fromkeys(_TOPICS, 0)
+        events = 0
+        truth_offered = {}
+        for scenario in scenarios:
+            memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo")
+            memory.close()
+            records = []
+            for event in memory.events():
+                topic = event_topic(event)
+                ts_ms = int(event.ts.timestamp() * 1000)
+                records.append(Record(topic, 0, offsets[topic], None, encode_event(event), ts_ms))
+                offsets[topic] += 1
+            for start in range(0, len(records), 5_000):
+                pipeline.process(records[start : start + 5_000])
+                if sink.due():
+                    sink.flush()
+            events += len(records)
+            truth_offered[scenario.name] = sum(
+                1 for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
+            )
+            if on_scenario is not None:
+                on_scenario(scenario)
         sink.flush()
-        totals = run(
+        start_day = datetime.combine(base.start_date, datetime.min.time(), tzinfo=UTC)
+        comparison = run(
             client,
-            "source_totals",
-            {"from": scenario.start, "until": scenario.start + timedelta(hours=scenario.hours)},
+            "setup_comparison",
+            {"from": start_day, "until": start_day + timedelta(days=base.days + 1)},
         )
-        return DemoOutcome(len(events), sink.rows_written, totals, truth)
+        return DemoOutcome(scenarios, events, sink.rows_written, comparison, truth_offered)
     finally:
         client.close()

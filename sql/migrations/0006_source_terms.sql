@@ -7,6 +7,7 @@ create table if not exists source_terms
     source          LowCardinality(String),
     kind            LowCardinality(String),
     setup           LowCardinality(String),
+    engagement      LowCardinality(String),
     cost_model      LowCardinality(String),
     rate            Float64,
     sla_threshold_s UInt16,

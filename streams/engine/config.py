@@ -52,6 +52,8 @@ class TenantConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     setup: Setup = "virtualized"
+    # targeted | shared | full, or free text: a label for the comparison dashboards, not used by the engine.
+    engagement: str = ""
     in_house: str = "in-house"
     sources: dict[str, SourceTerms] = Field(default_factory=dict)
 

@@ -12,7 +12,7 @@ from clickhouse_connect.driver.client import Client
 from streams.engine.config import EngineConfig
 
 COLUMNS = [
-    "tenant", "source", "kind", "setup", "cost_model", "rate",
+    "tenant", "source", "kind", "setup", "engagement", "cost_model", "rate",
     "sla_threshold_s", "sla_target", "sla_credit", "chronic_after", "chronic_after_days", "contracted_share",
     "version",
 ]  # fmt: skip
@@ -25,7 +25,7 @@ def load_terms(client: Client, config: EngineConfig) -> int:
         for source, t in terms.sources.items():
             kind = "in_house" if source == terms.in_house else "vendor"
             rows.append(
-                [tenant, source, kind, terms.setup, t.cost_model, t.rate,
+                [tenant, source, kind, terms.setup, terms.engagement, t.cost_model, t.rate,
                  t.sla_threshold_s, t.sla_target, t.sla_credit, t.chronic_after, t.chronic_after_days,
                  t.contracted_share, version]
             )  # fmt: skip

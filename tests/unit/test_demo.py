@@ -1,25 +1,46 @@
-"""The embedded default end to end: simulator -> engine -> in-process chDB -> dashboard SQL equals ground truth."""
+"""The embedded default end to end: nine scenarios -> engine -> in-process chDB -> the comparison dashboard,
+checked against the simulator's truth and the visibility rules of each setup."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from acdscope.demo import run_demo
-from producers.tiny_sim import TinyScenario
+from producers.simulator.scenario import scenario_from_dict
+
+SMALL = scenario_from_dict(
+    {
+        "name": "demo",
+        "call_types": [{"name": "billing", "daily_volume": 500}, {"name": "sales", "daily_volume": 200}],
+        "in_house": {"id": "in-house", "agents": 20, "teams": 2},
+        "vendors": [{"id": "vendor-a", "agents": 10, "teams": 1}],
+    }
+)
 
 
-def test_embedded_demo_lands_the_simulators_ground_truth(tmp_path: Path) -> None:
-    scenario = TinyScenario(hours=3.0, calls_per_hour=200.0, seed=3)
-    outcome = run_demo(tmp_path / "chdb", scenario)
-    truth: dict[str, list[int]] = {}
-    for (_, source), counts in outcome.truth.table().items():
-        acc = truth.setdefault(source, [0, 0, 0])
-        for i, value in enumerate(counts):
-            acc[i] += value
-    assert outcome.totals.columns == ("source", "offered", "answered", "abandoned", "abandon_rate")
-    got = {row[0]: [row[1], row[2], row[3]] for row in outcome.totals.rows}
-    assert got == truth
-    for _source, offered, answered, abandoned, rate in outcome.totals.rows:
-        assert offered == answered + abandoned
-        assert rate == round(abandoned / offered, 4)
-    assert outcome.events == sum(sum(v[:1]) * 2 for v in truth.values())
+def test_embedded_demo_compares_the_nine_scenarios_with_their_visibility(tmp_path: Path) -> None:
+    outcome = run_demo(tmp_path / "chdb", SMALL)
+    rows = {
+        row[0]: dict(zip(outcome.comparison.columns, row, strict=True)) for row in outcome.comparison.rows
+    }
+    assert len(rows) == 9
+    assert [r["setup"] for r in rows.values()][:3] == ["network_delivered"] * 3
+    # The warehouse holds exactly the in-house queue volume the simulator produced, scenario by scenario.
+    assert {
+        name: row["in_house_offered"] or 0 for name, row in rows.items()
+    } == outcome.truth_in_house_offered
+    nd, er, v = rows["network-delivered-shared"], rows["enterprise-routed-shared"], rows["virtualized-shared"]
+    # Network-delivered: the carrier's routing is not observable; the vendor is seen through its reports only.
+    assert nd["overflow_rate"] is None
+    assert nd["vendor_offered"] is not None
+    assert nd["vendor_asa_s"] is None
+    # Enterprise-routed: redirects are seen, what happens at the vendor is not.
+    assert er["overflow_rate"] is not None
+    assert er["e2e_sl_20s"] is None
+    assert er["vendor_adherence"] is None
+    # Virtualized: everything, vendor adherence included.
+    assert v["e2e_sl_20s"] is not None
+    assert v["vendor_asa_s"] is not None
+    assert 0 < v["vendor_adherence"] <= 1
+    # Same demand everywhere: the calls that reach the ACD agree across enterprise-routed and virtualized.
+    assert er["arrived_at_acd"] == v["arrived_at_acd"]
