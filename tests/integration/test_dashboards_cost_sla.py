@@ -171,3 +171,22 @@ def test_split_drift_against_the_contracted_share(loaded) -> None:
     assert nd["actual_share"] is None
     assert nd["drift"] is None
     assert "carrier" in nd["hidden_reason"]
+
+
+def test_vendor_scorecard_on_hand_made_counters(loaded) -> None:
+    result = run(loaded, "vendor_scorecard", {"tenant": "t", **PARAMS})
+    rows = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
+    vendor, in_house = rows["vendor-a"], rows["in-house"]
+    # vendor-a: 40 offered, 31 answered within 20 s, 31 handled of 300 s each; intervals 1 and 2 breached.
+    assert vendor["offered"] == 40
+    assert vendor["sl_abandons_against"] == 0.775
+    assert vendor["intervals_breached"] == 2
+    assert vendor["aht_s"] == 300.0
+    assert vendor["abandon_rate"] == round(9 / 40, 4)
+    # 4 x 5.00 per contact, credits 3.50 + 3.00 on 31 handled: (155 - 6.5) / 31.
+    assert vendor["cost_per_contact"] == round((155 - 6.5) / 31, 2)
+    # in-house: 20 offered, 18 in 20 s; 2.5 rostered hours at 40.00 = 100.00 for 20 handled; no exceptions.
+    assert in_house["sl_abandons_against"] == 0.9
+    assert in_house["cost_per_contact"] == 5.0
+    assert in_house["adherence"] == 1.0
+    assert vendor["adherence"] is None  # no agent data for vendor-a: not observable, not 100 %
