@@ -190,3 +190,52 @@ def test_vendor_scorecard_on_hand_made_counters(loaded) -> None:
     assert in_house["cost_per_contact"] == 5.0
     assert in_house["adherence"] == 1.0
     assert vendor["adherence"] is None  # no agent data for vendor-a: not observable, not 100 %
+
+
+def test_value_ranking_suggests_a_split_by_quality_per_cost(loaded) -> None:
+    result = run(loaded, "value_ranking", {"tenant": "t", **PARAMS})
+    rows = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
+    # in-house: SL 18/20 = 0.9 at 5.00 -> 0.18; vendor-a: SL 31/40 = 0.775 at 148.5/31 = 4.79 -> 0.1618.
+    vendor_cost = (155 - 6.5) / 31
+    assert rows["in-house"]["value"] == round(0.9 / 5.0, 4)
+    assert rows["vendor-a"]["value"] == round(0.775 / vendor_cost, 4)
+    total = 0.9 / 5.0 + 0.775 / vendor_cost
+    assert rows["in-house"]["suggested_share"] == round((0.9 / 5.0) / total, 4)
+    assert rows["in-house"]["value_rank"] == 1
+
+
+def test_overflow_trend_per_interval_and_hidden_routing(loaded) -> None:
+    result = run(loaded, "overflow_trend", {"tenant": "t", **PARAMS})
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    assert [(r["arrived"], r["overflowed"], r["overflow_rate"]) for r in rows] == [
+        (60, 27, 0.45),
+        (40, 18, 0.45),
+    ]
+    assert [r["by_split"] for r in rows] == [27, 18]
+    hidden = run(loaded, "overflow_trend", {"tenant": "nd", **PARAMS})
+    (nd,) = [dict(zip(hidden.columns, row, strict=True)) for row in hidden.rows]
+    assert nd["overflowed"] is None
+    assert nd["overflow_rate"] is None
+    assert "carrier" in nd["hidden_reason"]
+
+
+def test_rta_board_lists_who_is_out_now(loaded) -> None:
+    from streams.edge.tables import LiveRow
+
+    as_of = T0 + timedelta(hours=1)
+    board = [
+        LiveRow("t", "a1", "in-house", "team", 1, T0 + timedelta(minutes=40), 20 * 60_000, 1, "on_queue",
+                "not_ready", "negative", as_of, 5),
+        LiveRow("t", "a2", "in-house", "team", 1, T0 + timedelta(minutes=58), 2 * 60_000, 0, "break",
+                "ready", "positive", as_of, 5),
+        LiveRow("t", "a3", "in-house", "team", 0, None, 0, 0, "", "", "", as_of, 5),
+    ]  # fmt: skip
+    clickhouse_writer(loaded)("adherence_live", TABLES["adherence_live"].columns, board)
+    result = run(loaded, "rta_board", {"tenant": "t", "min_duration_s": 0})
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    assert [(r["agent_id"], r["minutes_out"], r["severe"], r["impact"]) for r in rows] == [
+        ("a1", 20.0, 1, "negative"),
+        ("a2", 2.0, 0, "positive"),
+    ]
+    longer = run(loaded, "rta_board", {"tenant": "t", "min_duration_s": 300})
+    assert [row[0] for row in longer.rows] == ["a1"]
