@@ -236,21 +236,27 @@ def query(
     name: str,
     date_from: Annotated[datetime, typer.Option("--from", formats=_FORMATS)],
     date_until: Annotated[datetime, typer.Option("--until", formats=_FORMATS)],
+    param: Annotated[
+        list[str], typer.Option("--param", help="name=value, for the dashboard's other parameters")
+    ] = [],  # noqa: B006
 ) -> None:
     """Run one dashboard query from sql/dashboards against the configured ClickHouse."""
     from datetime import UTC
 
-    from acdscope.dashboards import UnknownDashboard, run
+    from acdscope.dashboards import BadParameters, UnknownDashboard, run
     from streams.warehouse.client import connect
 
     client = connect(get_settings().clickhouse_dsn)
-    params = {
+    params: dict[str, object] = {
         "from": date_from if date_from.tzinfo else date_from.replace(tzinfo=UTC),
         "until": date_until if date_until.tzinfo else date_until.replace(tzinfo=UTC),
     }
+    for item in param:
+        key, _, value = item.partition("=")
+        params[key] = value
     try:
         result = run(client, name, params)
-    except UnknownDashboard as exc:
+    except (UnknownDashboard, BadParameters) as exc:
         console.print(f"[red]{exc.args[0]}[/red]")
         raise typer.Exit(2) from None
     table = Table(title=name)

@@ -5,6 +5,7 @@ The SQL files are the one definition of each figure; this module only loads, val
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,32 @@ DASHBOARD_DIR = Path(__file__).resolve().parents[1] / "sql" / "dashboards"
 
 class UnknownDashboard(KeyError):
     pass
+
+
+class BadParameters(ValueError):
+    """Missing or unknown parameters; the message lists the dashboard's parameters with their types."""
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+):([^}]+)\}")
+
+
+def parameters_of(name: str) -> dict[str, str]:
+    """The dashboard's `{name:Type}` placeholders: what it needs and of which ClickHouse type."""
+    return dict(_PLACEHOLDER.findall(load(name)))
+
+
+def check_parameters(name: str, parameters: dict[str, Any]) -> None:
+    wanted = parameters_of(name)
+    missing = sorted(set(wanted) - set(parameters))
+    unknown = sorted(set(parameters) - set(wanted))
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown {', '.join(unknown)}")
+        valid = ", ".join(f"{key} ({kind})" for key, kind in sorted(wanted.items()))
+        raise BadParameters(f"dashboard {name!r}: {'; '.join(problems)}; its parameters are: {valid}")
 
 
 @dataclass(frozen=True)
@@ -36,5 +63,6 @@ def load(name: str) -> str:
 
 
 def run(client: Client, name: str, parameters: dict[str, Any]) -> DashboardResult:
+    check_parameters(name, parameters)
     result = client.query(load(name), parameters=parameters)
     return DashboardResult(tuple(result.column_names), [tuple(row) for row in result.result_rows])
