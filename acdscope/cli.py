@@ -34,6 +34,7 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="embedded chDB directory (recreated)")] = Path(
         ".local/demo-chdb"
     ),
+    report: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path(".local/report.html"),
 ) -> None:
     """One simulated day through all 3 setups x 3 engagement models, engine in-process, embedded ClickHouse."""
     from rich.progress import Progress
@@ -91,6 +92,11 @@ def demo(
         )
     console.print(calls)
     console.print(vendor)
+    from acdscope.report import render_html
+
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_html(outcome.comparison), encoding="utf-8")
+    console.print(f"HTML report with charts: {report}")
     got = {row["scenario"]: row["in_house_offered"] or 0 for row in rows}
     verdict = "[green]equal[/green]" if got == outcome.truth_in_house_offered else "[red]DIFFERENT[/red]"
     console.print(
@@ -159,6 +165,32 @@ def simulate(
     for result in results:
         console.print(f"{result.scenario.name}: {result.events} events -> {result.directory}")
     console.print(f"{total} events in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} events/s)")
+
+
+@app.command(name="report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="HTML file to write")] = Path("report.html"),
+    date_from: Annotated[datetime | None, typer.Option("--from", formats=_FORMATS)] = None,
+    date_until: Annotated[datetime | None, typer.Option("--until", formats=_FORMATS)] = None,
+) -> None:
+    """Compare the setups from the configured ClickHouse: terminal table plus a self-contained HTML report."""
+    from datetime import UTC
+
+    from acdscope.dashboards import run
+    from acdscope.report import cell, render_html, rows_of
+    from streams.warehouse.client import connect
+
+    start = (date_from or datetime(1970, 1, 1, tzinfo=UTC)).replace(tzinfo=UTC)
+    end = (date_until or datetime(2100, 1, 1, tzinfo=UTC)).replace(tzinfo=UTC)
+    result = run(connect(get_settings().clickhouse_dsn), "setup_comparison", {"from": start, "until": end})
+    table = Table(title="setup_comparison")
+    for column in result.columns:
+        table.add_column(column)
+    for row in rows_of(result):
+        table.add_row(*(cell(column, value) for column, value in row.items()))
+    console.print(table)
+    out.write_text(render_html(result), encoding="utf-8")
+    console.print(f"HTML report: {out}")
 
 
 @app.command()

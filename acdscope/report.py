@@ -1,0 +1,145 @@
+"""The comparison report: one self-contained HTML file (tables and Plotly charts, plotly.js inlined) built from
+the `setup_comparison` dashboard's rows.
+
+Rendering only: every figure comes from the dashboard SQL; nothing is recomputed here. A figure the setup
+cannot observe is shown as "n/o" and left out of the charts, never drawn as 0.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import plotly.graph_objects as go
+
+from acdscope.dashboards import DashboardResult
+
+NOT_OBSERVABLE = "n/o"
+
+_PERCENT = {
+    "overflow_rate",
+    "e2e_sl_20s",
+    "in_house_sl_20s",
+    "vendor_sl_20s",
+    "vendor_abandon_rate",
+    "vendor_adherence",
+    "in_house_adherence",
+}
+_LABELS = {
+    "scenario": "scenario",
+    "setup": "setup",
+    "engagement": "engagement",
+    "arrived_at_acd": "arrived at ACD",
+    "overflow_rate": "overflow rate",
+    "e2e_sl_20s": "end-to-end SL 20 s",
+    "in_house_offered": "in-house offered",
+    "in_house_sl_20s": "in-house SL 20 s",
+    "vendor_offered": "vendor offered",
+    "vendor_sl_20s": "vendor SL 20 s",
+    "vendor_abandon_rate": "vendor abandoned",
+    "vendor_asa_s": "vendor ASA s",
+    "vendor_aht_s": "vendor AHT s",
+    "vendor_adherence": "vendor adherence",
+    "in_house_adherence": "in-house adherence",
+}
+
+
+def rows_of(result: DashboardResult) -> list[dict[str, Any]]:
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def cell(column: str, value: Any) -> str:
+    if value is None:
+        return NOT_OBSERVABLE
+    if column in _PERCENT and isinstance(value, float):
+        return f"{value:.1%}"
+    return str(value)
+
+
+def _label(row: dict[str, Any]) -> str:
+    return f"{row['setup'].replace('_', '-')} / {row['engagement']}"
+
+
+def _bar_chart(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str, percent: bool
+) -> go.Figure:
+    figure = go.Figure()
+    labels = [_label(row) for row in rows]
+    for column in columns:
+        if not rows or column not in rows[0]:
+            continue
+        values = [row[column] for row in rows]
+        figure.add_bar(
+            name=_LABELS[column],
+            x=labels,
+            y=values,  # None stays a gap: not observable is not zero
+            text=[cell(column, value) for value in values],
+            textposition="outside",
+        )
+    figure.update_layout(
+        title=title,
+        barmode="group",
+        template="plotly_white",
+        height=460,
+        margin={"t": 60, "b": 140},
+        yaxis={"tickformat": ".0%" if percent else None, "rangemode": "tozero"},
+        legend={"orientation": "h", "y": 1.08},
+    )
+    return figure
+
+
+def render_html(comparison: DashboardResult, title: str = "acdscope: outsourcing setups compared") -> str:
+    rows = rows_of(comparison)
+    figures = [
+        _bar_chart(
+            rows, ["e2e_sl_20s", "in_house_sl_20s", "vendor_sl_20s"], "Service level within 20 s", True
+        ),
+        _bar_chart(
+            rows, ["overflow_rate", "vendor_abandon_rate"], "Overflow rate and vendor abandonment", True
+        ),
+        _bar_chart(
+            rows, ["vendor_adherence", "in_house_adherence"], "Adherence (where the setup shows agents)", True
+        ),
+        _bar_chart(rows, ["vendor_asa_s", "vendor_aht_s"], "Vendor ASA and AHT (seconds)", False),
+    ]
+    charts = [
+        figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=f"chart-{index}")
+        for index, figure in enumerate(figures)
+    ]
+    columns = [column for column in comparison.columns if column in _LABELS]
+    head = "".join(f"<th>{html.escape(_LABELS[column])}</th>" for column in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"no" if row[column] is None else ""}">{html.escape(cell(column, row[column]))}</td>'
+            for column in columns
+        )
+        + "</tr>"
+        for row in rows
+    )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+  body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2933; }}
+  table {{ border-collapse: collapse; font-size: 0.9rem; margin-bottom: 2rem; }}
+  th, td {{ border: 1px solid #d9e2ec; padding: 0.35rem 0.6rem; text-align: right; }}
+  th {{ background: #f0f4f8; }}
+  td:nth-child(-n+3) {{ text-align: left; }}
+  td.no {{ color: #9aa5b1; font-style: italic; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>Same demand through each delivery setup and engagement model. <em>n/o</em>: not observable in that
+setup (NULL in the warehouse, never 0). Generated {stamp} from the <code>setup_comparison</code> dashboard.</p>
+<table id="comparison"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{"".join(f'<section class="chart">{chart}</section>' for chart in charts)}
+</body>
+</html>
+"""
