@@ -194,6 +194,30 @@ def report_command(
 
 
 @app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(help="listen address (loopback by default)")] = "127.0.0.1",
+    port: int = 8050,
+    refresh_s: Annotated[float, typer.Option(min=1.0)] = 10.0,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="read the embedded demo's chDB directory instead of the configured DSN"),
+    ] = None,
+) -> None:
+    """Serve the local dashboard page (setup comparison, refreshing itself) over the dashboard SQL."""
+    from acdscope.webpage import serve
+    from streams.warehouse.client import connect
+
+    dsn = f"chdb://{data_dir.resolve()}" if data_dir else get_settings().clickhouse_dsn
+    server = serve(lambda: connect(dsn), host, port, refresh_s)
+    console.print(f"dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+@app.command()
 def migrate() -> None:
     """Apply the numbered SQL migrations to the configured ClickHouse (safe to re-run)."""
     from streams.warehouse.client import connect

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from clickhouse_connect.driver.client import Client
+
 from acdscope.dashboards import DashboardResult, run
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
@@ -63,47 +65,53 @@ def run_demo(
     on_scenario: Callable[[Scenario], None] | None = None,
 ) -> DemoOutcome:
     """A fresh data directory each run, so the printed figures depend only on the scenario's seed."""
-    base = base or Scenario()
-    scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     client = connect(f"chdb://{data_dir.resolve()}")
     try:
         migrate(client)
-        config = demo_config(scenarios)
-        load_terms(client, config)
-        sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
-        pipeline = EnginePipeline(sink, config, _TOPICS)
-        offsets = dict.fromkeys(_TOPICS, 0)
-        events = 0
-        truth_offered = {}
-        for scenario in scenarios:
-            memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo")
-            memory.close()
-            records = []
-            for event in memory.events():
-                topic = event_topic(event)
-                ts_ms = int(event.ts.timestamp() * 1000)
-                records.append(Record(topic, 0, offsets[topic], None, encode_event(event), ts_ms))
-                offsets[topic] += 1
-            for start in range(0, len(records), 5_000):
-                pipeline.process(records[start : start + 5_000])
-                if sink.due():
-                    sink.flush()
-            events += len(records)
-            truth_offered[scenario.name] = sum(
-                1 for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
-            )
-            if on_scenario is not None:
-                on_scenario(scenario)
-        sink.flush()
-        start_day = datetime.combine(base.start_date, datetime.min.time(), tzinfo=UTC)
-        comparison = run(
-            client,
-            "setup_comparison",
-            {"from": start_day, "until": start_day + timedelta(days=base.days + 1)},
-        )
-        return DemoOutcome(scenarios, events, sink.rows_written, comparison, truth_offered)
+        return load_scenarios(client, base or Scenario(), on_scenario)
     finally:
         client.close()
+
+
+def load_scenarios(
+    client: Client, base: Scenario, on_scenario: Callable[[Scenario], None] | None = None
+) -> DemoOutcome:
+    """The nine variants of `base` through the engine into `client`'s (migrated) database; any ClickHouse."""
+    scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
+    config = demo_config(scenarios)
+    load_terms(client, config)
+    sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
+    pipeline = EnginePipeline(sink, config, _TOPICS)
+    offsets = dict.fromkeys(_TOPICS, 0)
+    events = 0
+    truth_offered = {}
+    for scenario in scenarios:
+        memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo")
+        memory.close()
+        records = []
+        for event in memory.events():
+            topic = event_topic(event)
+            ts_ms = int(event.ts.timestamp() * 1000)
+            records.append(Record(topic, 0, offsets[topic], None, encode_event(event), ts_ms))
+            offsets[topic] += 1
+        for start in range(0, len(records), 5_000):
+            pipeline.process(records[start : start + 5_000])
+            if sink.due():
+                sink.flush()
+        events += len(records)
+        truth_offered[scenario.name] = sum(
+            1 for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
+        )
+        if on_scenario is not None:
+            on_scenario(scenario)
+    sink.flush()
+    start_day = datetime.combine(base.start_date, datetime.min.time(), tzinfo=UTC)
+    comparison = run(
+        client,
+        "setup_comparison",
+        {"from": start_day, "until": start_day + timedelta(days=base.days + 1)},
+    )
+    return DemoOutcome(scenarios, events, sink.rows_written, comparison, truth_offered)
