@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 UV := .local/uvenv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help install demo lint test test-unit test-integration servers-start servers-stop bench clean
+.PHONY: help install demo lint test test-unit test-integration servers-start servers-stop bench clean chromium
 
 help:
 	@echo "make demo   - install, then run the embedded demo (no servers)"
@@ -42,8 +42,12 @@ servers-start: install
 servers-stop:
 	@if [ -x $(PY) ]; then $(PY) -m infra.stack stop; fi
 
+# The dashboard page is tested in Debian's Chromium (driven by Playwright); install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 # The servers are stopped whatever pytest's outcome; pytest's own exit code (5 = no tests) is passed through.
-test: lint
+test: lint chromium
 	$(PY) -m infra.stack start
 	status=0; $(PY) -m pytest tests || status=$$?; $(PY) -m infra.stack stop; exit $$status
 

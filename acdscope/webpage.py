@@ -71,7 +71,8 @@ async function refresh() {
   const traces = ["e2e_sl_20s", "in_house_sl_20s", "vendor_sl_20s"].map(column => ({
     type: "bar", name: column, x: labels, y: data.rows.map(r => r[data.columns.indexOf(column)])
   }));
-  Plotly.react("chart", traces, {barmode: "group", title: "Service level within 20 s", yaxis: {tickformat: ".0%"}});
+  Plotly.react("chart", traces, {barmode: "group", title: {text: "Service level within 20 s"},
+    yaxis: {tickformat: ".0%"}, margin: {b: 160}});
   document.getElementById("status").textContent =
     data.rows.length + " scenarios; n/o = not observable in that setup; refreshed " + new Date().toLocaleTimeString();
 }
@@ -124,6 +125,8 @@ def make_handler(client_factory: Callable[[], Client], refresh_s: float) -> type
                 self._send(200, page.encode(), "text/html; charset=utf-8")
             elif url.path == "/plotly.min.js":
                 self._send(200, PLOTLY_JS.read_bytes(), "application/javascript")
+            elif url.path == "/favicon.ico":
+                self._send(204, b"", "image/x-icon")  # browsers ask; a 404 would be a console error
             elif url.path == "/api":
                 self._json(200, {"dashboards": available()})
             elif url.path.startswith("/api/"):

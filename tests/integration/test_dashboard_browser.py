@@ -1,0 +1,80 @@
+"""The dashboard page in headless Chromium (Debian's package, driven by Playwright): it loads, shows the
+comparison table and a chart, hides nothing as zero, and logs no console error. A screenshot is kept."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from acdscope.demo import load_scenarios
+from acdscope.webpage import serve
+from producers.simulator.scenario import scenario_from_dict
+from streams.warehouse.client import connect
+from streams.warehouse.migrations import migrate
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SMALL = scenario_from_dict(
+    {
+        "name": "browser",
+        "call_types": [{"name": "billing", "daily_volume": 300}],
+        "in_house": {"id": "in-house", "agents": 12, "teams": 2},
+        "vendors": [{"id": "vendor-a", "agents": 6, "teams": 1}],
+    }
+)
+# Chromium started the way this machine allows: no sandbox as root, and no background calls to Google.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+    return path
+
+
+def test_dashboard_page_renders_table_and_chart_without_console_errors(clickhouse_db) -> None:
+    dsn, client = clickhouse_db
+    migrate(client)
+    load_scenarios(client, SMALL)
+    server = serve(lambda: connect(dsn), port=0, refresh_s=60)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    errors: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.on(
+                "console", lambda message: errors.append(message.text) if message.type == "error" else None
+            )
+            page.on("pageerror", lambda exception: errors.append(str(exception)))
+            page.goto(url)
+            page.wait_for_selector("#comparison tbody tr", timeout=30_000)
+            page.wait_for_selector("#chart .main-svg", timeout=30_000)
+            rows = page.locator("#comparison tbody tr").count()
+            hidden = page.locator("#comparison td.no").count()
+            status = page.locator("#status").inner_text()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            browser.close()
+    finally:
+        server.shutdown()
+    assert rows == 9
+    assert hidden > 0  # not-observable cells are shown as n/o
+    assert "9 scenarios" in status
+    assert errors == []
+    assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
