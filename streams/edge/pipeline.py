@@ -54,6 +54,7 @@ class EnginePipeline:
         idle_after_s: float = 5.0,
         load_checkpoint: Callable[[str, int], dict[str, Any] | None] | None = None,
         loopback_callers: bool = True,
+        keep_raw: bool = True,
     ) -> None:
         """`loopback_callers`: without a caller-keyed topic (the embedded demo, tests), customer-call outcomes go
         straight to one in-process repeat engine; the Faust edge turns it off and publishes them instead."""
@@ -65,6 +66,7 @@ class EnginePipeline:
         self.load_checkpoint = load_checkpoint
         self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition | CallerPartition] = {}
         self.loopback_callers = loopback_callers
+        self.keep_raw = keep_raw
         self.caller_contacts: list[CallerContact] = []
         self._loopback_offset = -1
         self._topic_of: dict[tuple[Kind, int], str] = {}
@@ -137,6 +139,7 @@ class EnginePipeline:
         groups: dict[tuple[Kind, int], list[tuple[int, Any]]] = defaultdict(list)
         by_offset: dict[tuple[Kind, int, int], Record] = {}
         dead: list[DeadLetter] = []
+        raw: list[tuple[Any, ...]] = []
         for record in records:
             kind = self.topics.get(record.topic)
             if kind is None:
@@ -164,6 +167,10 @@ class EnginePipeline:
                 continue
             groups[(kind, record.partition)].append((record.offset, event))
             by_offset[(kind, record.partition, record.offset)] = record
+            raw.append(
+                (event.ts, event.tenant, event.type, event.event_id, record.topic, record.partition, record.offset,
+                 record.value)
+            )  # fmt: skip
         now = self.clock.monotonic()
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
@@ -179,6 +186,8 @@ class EnginePipeline:
                 self._route_callers(engine.drain_caller_contacts())
             self._drain(engine)
             self.accepted += len(batch) - len(output.rejected)
+        if raw and self.keep_raw:
+            self.sink.add(TABLES["acd_events"], raw)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
             self.rejected += len(dead)

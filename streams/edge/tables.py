@@ -35,7 +35,14 @@ class LiveRow(NamedTuple):
     version: int
 
 
+RAW_EVENTS = TableSpec(
+    "acd_events",
+    ("ts", "tenant", "type", "event_id", "topic", "stream_partition", "stream_offset", "payload"),
+    key=("topic", "stream_partition", "stream_offset"),
+)
+
 TABLES: dict[str, TableSpec] = {
+    "acd_events": RAW_EVENTS,
     "adherence_interval": TableSpec("adherence_interval", AdherenceRow._fields, ADHERENCE_KEY),
     "adherence_live": TableSpec("adherence_live", LiveRow._fields, ("tenant", "agent_id")),
     "contact_volume_interval": TableSpec("contact_volume_interval", VolumeRow._fields, VOLUME_KEY),

@@ -135,6 +135,16 @@ def test_worker_counts_equal_ground_truth_and_dead_letters_bad_messages(
 
         stored = client.query("select reason, payload from dead_letter final order by reason").result_rows
         assert len(stored) == len(MALFORMED)
+        # Every good event is kept raw, once, with its wire bytes (written in the same flush, after the counts).
+        deadline = time.monotonic() + 30
+        while True:
+            raw = tuple(
+                client.query("select count(), uniqExact(event_id) from acd_events final").result_rows[0]
+            )
+            if raw == (len(events), len(events)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert raw == (len(events), len(events))
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -79,3 +79,15 @@ def test_docker_compose_config_accepts_the_file() -> None:
         )
     result = subprocess.run([*cli, "config", "--quiet"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_grafana_dashboard_is_generated_from_the_same_sql() -> None:
+    import json
+
+    from acdscope.grafana import OUT, build_dashboard
+
+    assert json.loads(OUT.read_text()) == build_dashboard(), "run: python -m acdscope.grafana"
+    panels = build_dashboard()["panels"]
+    assert {panel["title"] for panel in panels} >= {"vendor scorecard", "setup comparison", "rta board"}
+    for panel in panels:
+        assert "{" not in panel["targets"][0]["rawSql"].replace("${tenant}", ""), panel["title"]
