@@ -53,8 +53,17 @@ def demo_config(scenarios: list[Scenario]) -> EngineConfig:
         engagement: str = scenario.engagement.model
         if engagement == "shared":
             engagement = f"shared ({scenario.engagement.shared_mode})"
+        targeted = scenario.engagement.targeted
+        call_types = {
+            ct.name: ct.name + (f" (to {targeted[ct.name]})" if ct.name in targeted else "")
+            for ct in scenario.call_types
+        }
         tenants[scenario.name] = TenantConfig(
-            setup=scenario.setup, engagement=engagement, in_house=scenario.in_house.id, sources=sources
+            setup=scenario.setup,
+            engagement=engagement,
+            in_house=scenario.in_house.id,
+            sources=sources,
+            call_types=call_types,
         )
     return EngineConfig(tenants=tenants)
 

@@ -56,6 +56,8 @@ class TenantConfig(BaseModel):
     engagement: str = ""
     in_house: str = "in-house"
     sources: dict[str, SourceTerms] = Field(default_factory=dict)
+    # call type -> label for the dashboards (and, for a targeted engagement, which vendor gets it).
+    call_types: dict[str, str] = Field(default_factory=dict)
 
 
 class EngineConfig(BaseModel):

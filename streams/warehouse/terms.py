@@ -1,4 +1,5 @@
-"""Write the sources' terms (kind, setup, cost model, SLA) from the engine configuration to `source_terms`.
+"""Write the sources' terms (kind, setup, cost model, SLA) and the call types from the engine configuration to
+`source_terms` and `call_type_dim`.
 
 Only loading; the cost and SLA figures themselves are computed in `sql/dashboards` from the engine's counters.
 """
@@ -31,4 +32,11 @@ def load_terms(client: Client, config: EngineConfig) -> int:
             )  # fmt: skip
     if rows:
         client.insert("source_terms", rows, column_names=COLUMNS)
+    call_types = [
+        [tenant, call_type, label, version]
+        for tenant, terms in config.tenants.items()
+        for call_type, label in terms.call_types.items()
+    ]
+    if call_types:
+        client.insert("call_type_dim", call_types, column_names=["tenant", "call_type", "label", "version"])
     return len(rows)

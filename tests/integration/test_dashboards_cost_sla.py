@@ -84,7 +84,9 @@ def loaded(clickhouse_db):
                 sources={"vendor-a": SourceTerms(cost_model="per_agent_hour", rate=30.0)},
             ),
             "nd": TenantConfig(
-                setup="network_delivered", sources={"vendor-a": SourceTerms(contracted_share=0.5)}
+                setup="network_delivered",
+                sources={"vendor-a": SourceTerms(contracted_share=0.5)},
+                call_types={"billing": "Billing questions (IVR 1)"},
             ),
         }
     )
@@ -239,3 +241,8 @@ def test_rta_board_lists_who_is_out_now(loaded) -> None:
     ]
     longer = run(loaded, "rta_board", {"tenant": "t", "min_duration_s": 300})
     assert [row[0] for row in longer.rows] == ["a1"]
+
+
+def test_call_types_dimension_is_loaded(loaded) -> None:
+    rows = loaded.query("select tenant, call_type, label from call_type_dim final").result_rows
+    assert rows == [("nd", "billing", "Billing questions (IVR 1)")]
