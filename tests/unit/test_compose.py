@@ -91,3 +91,12 @@ def test_grafana_dashboard_is_generated_from_the_same_sql() -> None:
     assert {panel["title"] for panel in panels} >= {"vendor scorecard", "setup comparison", "rta board"}
     for panel in panels:
         assert "{" not in panel["targets"][0]["rawSql"].replace("${tenant}", ""), panel["title"]
+
+
+def test_the_compose_engine_config_is_valid() -> None:
+    from streams.edge.engine_config import load_engine_config
+
+    config = load_engine_config(str(ROOT / "infra" / "engine.toml"))
+    assert config.tenant("default").sources["vendor-a"].contracted_share == 0.3
+    environment = _compose()["services"]["worker"]["environment"]
+    assert environment["ACDSCOPE_ENGINE_CONFIG"] == "/app/infra/engine.toml"
