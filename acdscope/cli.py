@@ -217,6 +217,66 @@ def dashboard(
         server.shutdown()
 
 
+@app.command(name="replay")
+def replay_command(
+    file: Path,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | parquet | anonymous-bank")] = "jsonl",
+    to: Annotated[
+        str, typer.Option(help="kafka (the configured broker and topics) or a .jsonl path")
+    ] = "kafka",
+    speed: Annotated[
+        float, typer.Option(min=0.0, help="1 = real time, 60 = a minute a second, 0 = flat out")
+    ] = 0.0,
+    date_from: Annotated[datetime | None, typer.Option("--from", formats=_FORMATS)] = None,
+    date_until: Annotated[datetime | None, typer.Option("--until", formats=_FORMATS)] = None,
+    resume_file: Annotated[Path | None, typer.Option(help="remember progress here; rerun to resume")] = None,
+) -> None:
+    """Replay recorded events (or a real log through its adapter) into Kafka or a JSON-lines file."""
+    from datetime import UTC
+
+    from rich.progress import Progress
+
+    from producers.replay import JsonLinesOutput, KafkaOutput, read_events, replay
+    from producers.simulator.run import caller_key_from_env
+    from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+
+    if fmt not in ("jsonl", "parquet", "anonymous-bank"):
+        console.print(f"[red]unknown format {fmt!r}; valid: jsonl, parquet, anonymous-bank[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    output: JsonLinesOutput | KafkaOutput
+    if to == "kafka":
+        topics = {
+            TOPIC_CONTACT_EVENTS: settings.topic_contact_events,
+            TOPIC_AGENT_EVENTS: settings.topic_agent_events,
+            TOPIC_VENDOR_REPORTS: settings.topic_vendor_reports,
+        }
+        output = KafkaOutput(settings.kafka_bootstrap, topics)
+    else:
+        output = JsonLinesOutput(Path(to), append=resume_file is not None and resume_file.exists())
+    rejects: list[str] = []
+    start = date_from.replace(tzinfo=UTC) if date_from and not date_from.tzinfo else date_from
+    until = date_until.replace(tzinfo=UTC) if date_until and not date_until.tzinfo else date_until
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"replay {file.name}", total=None)
+        stats = replay(
+            read_events(file, fmt, caller_key_from_env(), rejects),  # type: ignore[arg-type]
+            output,
+            speed=speed,
+            start=start,
+            until=until,
+            resume_file=resume_file,
+            on_event=lambda: progress.advance(task),
+        )
+    output.close()
+    for line in rejects[:20]:
+        console.print(f"[yellow]rejected {line}[/yellow]")
+    console.print(
+        f"read {stats.read}, sent {stats.sent}, outside the window {stats.outside_window}, "
+        f"already sent before {stats.skipped_resumed}, rejected {len(rejects)}"
+    )
+
+
 @app.command()
 def migrate() -> None:
     """Apply the numbered SQL migrations to the configured ClickHouse (safe to re-run)."""

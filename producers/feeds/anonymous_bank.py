@@ -12,7 +12,8 @@ Decisions on the known defects of the public copies (each counted in `BankReport
   (`duration_mismatch`): the published figures (mean service time 185 s) are computed from the duration fields;
 - call types outside the documented six (PS, PE, IN, NE, NW, TT) are kept as they are (`undocumented_types`);
 - PHANTOM calls are, per the documentation, not customer calls: counted, no events emitted;
-- a time earlier than the call's VRU entry belongs to the next day (calls crossing midnight).
+- a time earlier than the call's VRU entry belongs to the next day (calls crossing midnight);
+- within a call, event times are clamped to be non-decreasing (the log's clocks disagree by a second at times).
 """
 
 from __future__ import annotations
@@ -183,20 +184,23 @@ def to_events(call: BankCall, hasher: CallerHasher) -> list[ContactEvent]:
         ContactOffered(event_id=eid("offered"), ts=call.vru_entry, caller_hash=caller, **common)
     ]
     wait_ms = call.q_time * 1000
+    # The log's clocks disagree by a second here and there (service starting before the queue start): event
+    # times are clamped to be non-decreasing within the call, so its events stay in order on the wire.
+    at = call.vru_entry
     if call.queued and call.q_start is not None:
-        events.append(
-            ContactQueued(event_id=eid("queued"), ts=call.q_start, queue=f"bank.{call.call_type}", **common)
-        )
+        at = max(at, call.q_start)
+        events.append(ContactQueued(event_id=eid("queued"), ts=at, queue=f"bank.{call.call_type}", **common))
     if call.outcome == "AGENT" and call.ser_start is not None and call.ser_exit is not None:
+        at = max(at, call.ser_start)
         events.append(
             ContactAnswered(
-                event_id=eid("answered"), ts=call.ser_start, agent_id=call.server or "unknown", wait_ms=wait_ms,
+                event_id=eid("answered"), ts=at, agent_id=call.server or "unknown", wait_ms=wait_ms,
                 total_wait_ms=wait_ms, **common,
             )
         )  # fmt: skip
         events.append(
             ContactEnded(
-                event_id=eid("ended"), ts=max(call.ser_exit, call.ser_start), agent_id=call.server or "unknown",
+                event_id=eid("ended"), ts=max(call.ser_exit, at), agent_id=call.server or "unknown",
                 talk_ms=call.ser_time * 1000, **common,
             )
         )  # fmt: skip
@@ -204,7 +208,7 @@ def to_events(call: BankCall, hasher: CallerHasher) -> list[ContactEvent]:
         hung_up = call.q_exit if call.queued and call.q_exit is not None else call.vru_entry
         events.append(
             ContactAbandoned(
-                event_id=eid("abandoned"), ts=max(hung_up, call.vru_entry), wait_ms=wait_ms if call.queued else 0,
+                event_id=eid("abandoned"), ts=max(hung_up, at), wait_ms=wait_ms if call.queued else 0,
                 total_wait_ms=wait_ms if call.queued else 0, **common,
             )
         )  # fmt: skip
