@@ -1,0 +1,165 @@
+"""A generic adapter for call-detail CSV exports (one row per call), driven by a mapping file (TOML).
+
+Pure: rows in, canonical events and rejects (with the line number) out. The mapping names the columns; an
+unknown key in it, or a column it names that the file lacks, is an error before any row is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from streams.events import (
+    CallerHasher,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactEnded,
+    ContactEvent,
+    ContactOffered,
+    ContactQueued,
+)
+
+_NAMESPACE = uuid.UUID("9d3a1c52-17b4-4f0e-b6a8-52c0e7d4a913")
+
+
+class Columns(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact_id: str
+    arrived: str
+    outcome: str
+    answered: str | None = None
+    ended: str | None = None
+    talk_s: str | None = None
+    call_type: str | None = None
+    source: str | None = None
+    agent_id: str | None = None
+    caller: str | None = None
+
+
+class Mapping(BaseModel):
+    """How to read one export: delimiter, time format and zone, column names, outcome values, constants."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant: str = "default"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    time_format: str = "iso"  # "iso", "epoch_s", "epoch_ms" or a strptime pattern
+    utc_offset_hours: float = 0.0
+    source: str = "in-house"  # when no source column
+    call_type: str = "default"  # when no call-type column
+    answered_values: tuple[str, ...] = ("ANSWERED",)
+    abandoned_values: tuple[str, ...] = ("ABANDONED",)
+    columns: Columns
+
+
+class MappingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        return Mapping.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise MappingError(f"{path}: {exc}") from None
+
+
+class CsvAdapter:
+    def __init__(self, mapping: Mapping, caller_key: bytes) -> None:
+        self.mapping = mapping
+        self.hasher = CallerHasher(caller_key)
+        self.zone = timezone(timedelta(hours=mapping.utc_offset_hours))
+        self.accepted = 0
+        self.rejected = 0
+
+    def _time(self, value: str) -> datetime:
+        fmt = self.mapping.time_format
+        if fmt == "epoch_s":
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if fmt == "epoch_ms":
+            return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+        parsed = datetime.fromisoformat(value) if fmt == "iso" else datetime.strptime(value, fmt)  # noqa: DTZ007
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)).astimezone(UTC)
+
+    def adapt(self, lines: Iterable[str]) -> Iterator[ContactEvent | Reject]:
+        reader = csv.DictReader(lines, delimiter=self.mapping.delimiter)
+        header = set(reader.fieldnames or [])
+        named = {name for name in self.mapping.columns.model_dump().values() if name}
+        missing = sorted(named - header)
+        if missing:
+            raise MappingError(
+                f"the file has no column {', '.join(missing)} (it has: {', '.join(sorted(header))})"
+            )
+        for row in reader:
+            line = reader.line_num
+            try:
+                events = self._row(row, line)
+            except (ValueError, KeyError) as exc:
+                self.rejected += 1
+                yield Reject(line, f"{type(exc).__name__}: {exc}")
+                continue
+            self.accepted += 1
+            yield from events
+
+    def _row(self, row: dict[str, str], line: int) -> list[ContactEvent]:
+        m, c = self.mapping, self.mapping.columns
+        contact = row[c.contact_id].strip()
+        if not contact:
+            raise ValueError(f"empty {c.contact_id}")
+        arrived = self._time(row[c.arrived])
+        outcome = row[c.outcome].strip().upper()
+        common = {
+            "tenant": m.tenant,
+            "contact_id": contact,
+            "initial_contact_id": contact,
+            "source": row[c.source].strip() if c.source else m.source,
+            "call_type": row[c.call_type].strip() if c.call_type else m.call_type,
+        }
+        caller = row[c.caller].strip() if c.caller else ""
+
+        def eid(kind: str) -> uuid.UUID:
+            return uuid.uuid5(_NAMESPACE, f"{m.tenant}/{contact}/{kind}")
+
+        events: list[ContactEvent] = [
+            ContactOffered(event_id=eid("offered"), ts=arrived, caller_hash=self.hasher(caller) if caller else None, **common),
+            ContactQueued(event_id=eid("queued"), ts=arrived, queue=str(common["call_type"]), **common),
+        ]  # fmt: skip
+        ended = self._time(row[c.ended]) if c.ended and row.get(c.ended) else None
+        if outcome in m.answered_values:
+            if not c.answered or not row.get(c.answered):
+                raise ValueError(f"answered call without {c.answered or 'an answered column'}")
+            answered = self._time(row[c.answered])
+            wait_ms = int((answered - arrived) / timedelta(milliseconds=1))
+            if wait_ms < 0:
+                raise ValueError("answered before it arrived")
+            agent = (row[c.agent_id].strip() if c.agent_id else "") or "unknown"
+            events.append(ContactAnswered(event_id=eid("answered"), ts=answered, agent_id=agent, wait_ms=wait_ms,
+                                          total_wait_ms=wait_ms, **common))  # fmt: skip
+            talk_ms = int(float(row[c.talk_s]) * 1000) if c.talk_s and row.get(c.talk_s) else None
+            if talk_ms is None and ended is not None:
+                talk_ms = int((ended - answered) / timedelta(milliseconds=1))
+            if talk_ms is not None:
+                events.append(ContactEnded(event_id=eid("ended"), ts=max(ended or answered, answered), agent_id=agent,
+                                           talk_ms=max(0, talk_ms), **common))  # fmt: skip
+        elif outcome in m.abandoned_values:
+            if ended is None:
+                raise ValueError(f"abandoned call without {c.ended or 'an end column'}")
+            wait_ms = int((ended - arrived) / timedelta(milliseconds=1))
+            events.append(ContactAbandoned(event_id=eid("abandoned"), ts=ended, wait_ms=max(0, wait_ms),
+                                           total_wait_ms=max(0, wait_ms), **common))  # fmt: skip
+        else:
+            raise ValueError(f"outcome {outcome!r} is neither {m.answered_values} nor {m.abandoned_values}")
+        return events
