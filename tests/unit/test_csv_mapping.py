@@ -23,12 +23,15 @@ def test_export_to_events_counted_by_hand() -> None:
         {
             "contact.offered": 3,
             "contact.queued": 3,
-            "contact.answered": 1,
-            "contact.ended": 1,
+            "contact.answered": 2,
+            "contact.ended": 2,
             "contact.abandoned": 1,
         }
     )
-    # c-3's "answered" is lower case: outcomes are compared upper-cased, so it is answered too ...
+    # c-3's "answered" is lower case: outcomes are compared upper-cased, so it is answered too; its talk time
+    # comes from End - Answer (3 min), having no TalkSec.
+    ended = {e.contact_id: e.talk_ms for e in events if e.type == "contact.ended"}
+    assert ended == {"c-1": 240_000, "c-3": 180_000}
     assert [r.line for r in rejects] == [5, 6, 7]  # VOICEMAIL, empty CallID, bad date
     assert "VOICEMAIL" in rejects[0].reason
     answered = next(e for e in events if e.type == "contact.answered")
@@ -36,7 +39,7 @@ def test_export_to_events_counted_by_hand() -> None:
     assert answered.wait_ms == 12_000
     abandoned = next(e for e in events if e.type == "contact.abandoned")
     assert abandoned.wait_ms == 45_000
-    assert (adapter.accepted, adapter.rejected) == (3, 3)
+    assert (adapter.accepted, adapter.rejected) == (3, 3)  # c-1, c-2, c-3 in; three rows out
 
 
 def test_mapping_mistakes_are_caught_before_reading(tmp_path: Path) -> None:
