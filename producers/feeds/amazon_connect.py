@@ -1,0 +1,155 @@
+"""Amazon Connect contact trace records (CTRs, one JSON object per line) to canonical events.
+
+Pure. CTRs are delivered at least once and re-sent when updated, so per `ContactId` only the record with the
+latest `LastUpdateTimestamp` counts (Connect admin guide, "Contact records data model"). A voice contact
+with a queue entry and no agent connection is abandoned; `TransferredToEndpoint` is an external transfer, i.e.
+an enterprise-routed redirect to an outsourcer; the source of an agent comes from its hierarchy group (level 1
+names the site or vendor). Handle time = AgentInteractionDuration + CustomerHoldDuration + ACW.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from streams.events import (
+    CallerHasher,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactEnded,
+    ContactEvent,
+    ContactOffered,
+    ContactQueued,
+    ContactRedirected,
+    ContactWrapupEnded,
+)
+
+_NAMESPACE = uuid.UUID("6c1e9f3a-2d47-4b58-a0c9-3e7b5d2f8a61")
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+
+
+@dataclass
+class CtrReport:
+    records: int = 0
+    superseded: int = 0  # older copies of a re-sent record
+    accepted: int = 0
+    rejected: int = 0
+    not_voice: int = 0
+
+
+@dataclass(frozen=True)
+class ConnectMapping:
+    tenant: str = "default"
+    in_house: str = "in-house"
+    # hierarchy level-1 group name -> source id; phone numbers of outsourcers -> source id
+    groups: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def latest_records(lines: Iterable[str], report: CtrReport, rejects: list[Reject]) -> list[dict[str, Any]]:
+    """The latest version of every contact record, in first-seen order."""
+    latest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        report.records += 1
+        try:
+            record = json.loads(line)
+            contact_id = record["ContactId"]
+            updated = _ts(record.get("LastUpdateTimestamp") or record["DisconnectTimestamp"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            report.rejected += 1
+            rejects.append(Reject(number, f"not a contact record: {type(exc).__name__} {exc}"))
+            continue
+        previous = latest.get(contact_id)
+        if previous is None or updated >= previous[0]:
+            if previous is not None:
+                report.superseded += 1
+            latest[contact_id] = (updated, record)
+        else:
+            report.superseded += 1
+    return [record for _, record in latest.values()]
+
+
+def to_events(record: dict[str, Any], mapping: ConnectMapping, hasher: CallerHasher) -> list[ContactEvent]:
+    contact, initial = record["ContactId"], record.get("InitialContactId") or record["ContactId"]
+    agent = record.get("Agent") or {}
+    queue = record.get("Queue") or {}
+    group = (((agent.get("HierarchyGroups") or {}).get("Level1") or {}).get("GroupName")) or ""
+    source = mapping.groups.get(group, mapping.in_house)
+    caller = ((record.get("CustomerEndpoint") or {}).get("Address")) or ""
+    common = {"tenant": mapping.tenant, "contact_id": contact, "initial_contact_id": initial, "source": source,
+              "call_type": (queue.get("Name") or "default")[:64]}  # fmt: skip
+
+    def eid(kind: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"{mapping.tenant}/{contact}/{kind}")
+
+    events: list[ContactEvent] = []
+    if contact == initial:
+        events.append(ContactOffered(event_id=eid("offered"), ts=_ts(record["InitiationTimestamp"]),
+                                     caller_hash=hasher(caller) if caller else None, **common))  # fmt: skip
+    wait_ms = int(float(queue.get("Duration") or 0) * 1000)
+    if queue.get("EnqueueTimestamp"):
+        events.append(ContactQueued(event_id=eid("queued"), ts=_ts(queue["EnqueueTimestamp"]),
+                                    queue=common["call_type"], **common))  # fmt: skip
+    connected = agent.get("ConnectedToAgentTimestamp")
+    if connected:
+        username = agent.get("Username") or "unknown"
+        events.append(ContactAnswered(event_id=eid("answered"), ts=_ts(connected), agent_id=username,
+                                      wait_ms=wait_ms, total_wait_ms=wait_ms, **common))  # fmt: skip
+        events.append(ContactEnded(
+            event_id=eid("ended"), ts=_ts(record["DisconnectTimestamp"]), agent_id=username,
+            talk_ms=int(float(agent.get("AgentInteractionDuration") or 0) * 1000),
+            hold_ms=int(float(agent.get("CustomerHoldDuration") or 0) * 1000), **common,
+        ))  # fmt: skip
+        if agent.get("AfterContactWorkEndTimestamp"):
+            events.append(ContactWrapupEnded(
+                event_id=eid("acw"), ts=_ts(agent["AfterContactWorkEndTimestamp"]), agent_id=username,
+                acw_ms=int(float(agent.get("AfterContactWorkDuration") or 0) * 1000), **common,
+            ))  # fmt: skip
+    elif record.get("TransferredToEndpoint"):
+        address = record["TransferredToEndpoint"].get("Address") or ""
+        to_source = mapping.endpoints.get(address, "external")
+        at = _ts(record.get("TransferCompletedTimestamp") or record["DisconnectTimestamp"])
+        events.append(ContactRedirected(event_id=eid("redirected"), ts=at, to_source=to_source,
+                                        handoff="accepted", **common))  # fmt: skip
+    elif queue.get("EnqueueTimestamp"):
+        left = queue.get("DequeueTimestamp") or record["DisconnectTimestamp"]
+        events.append(ContactAbandoned(event_id=eid("abandoned"), ts=_ts(left), wait_ms=wait_ms,
+                                       total_wait_ms=wait_ms, **common))  # fmt: skip
+    return events
+
+
+def adapt(
+    lines: Iterable[str], mapping: ConnectMapping, caller_key: bytes
+) -> tuple[list[ContactEvent], list[Reject], CtrReport]:
+    """Events of the latest version of each voice CTR, in time order, with rejects and counts."""
+    report, rejects = CtrReport(), list[Reject]()
+    hasher = CallerHasher(caller_key)
+    events: list[ContactEvent] = []
+    for record in latest_records(lines, report, rejects):
+        if record.get("Channel", "VOICE") != "VOICE":
+            report.not_voice += 1
+            continue
+        try:
+            events.extend(to_events(record, mapping, hasher))
+        except (KeyError, ValueError, TypeError) as exc:
+            report.rejected += 1
+            rejects.append(Reject(0, f"contact {record.get('ContactId')}: {type(exc).__name__} {exc}"))
+            continue
+        report.accepted += 1
+    events.sort(key=lambda event: event.ts)
+    return events, rejects, report
