@@ -220,7 +220,11 @@ def dashboard(
 @app.command(name="replay")
 def replay_command(
     file: Path,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl | parquet | anonymous-bank")] = "jsonl",
+    fmt: Annotated[
+        str, typer.Option("--format", help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | csv")
+    ] = "jsonl",
+    tenant: Annotated[str, typer.Option(help="tenant of a real feed's events")] = "default",
+    mapping: Annotated[Path | None, typer.Option(help="column mapping (TOML) for --format csv")] = None,
     to: Annotated[
         str, typer.Option(help="kafka (the configured broker and topics) or a .jsonl path")
     ] = "kafka",
@@ -236,12 +240,12 @@ def replay_command(
 
     from rich.progress import Progress
 
-    from producers.replay import JsonLinesOutput, KafkaOutput, read_events, replay
+    from producers.replay import FORMATS, JsonLinesOutput, KafkaOutput, read_events, replay
     from producers.simulator.run import caller_key_from_env
     from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
 
-    if fmt not in ("jsonl", "parquet", "anonymous-bank"):
-        console.print(f"[red]unknown format {fmt!r}; valid: jsonl, parquet, anonymous-bank[/red]")
+    if fmt not in FORMATS:
+        console.print(f"[red]unknown format {fmt!r}; valid: {', '.join(FORMATS)}[/red]")
         raise typer.Exit(2)
     settings = get_settings()
     output: JsonLinesOutput | KafkaOutput
@@ -260,7 +264,7 @@ def replay_command(
     with Progress(console=console) as progress:
         task = progress.add_task(f"replay {file.name}", total=None)
         stats = replay(
-            read_events(file, fmt, caller_key_from_env(), rejects),  # type: ignore[arg-type]
+            read_events(file, fmt, caller_key_from_env(), rejects, tenant, mapping),  # type: ignore[arg-type]
             output,
             speed=speed,
             start=start,

@@ -18,7 +18,8 @@ from producers.feeds.anonymous_bank import BankCall, parse, to_events
 from producers.simulator.output import read_parquet_events
 from streams.events import CallerHasher, Event, EventDecodeError, decode_event, encode_event
 
-Format = Literal["jsonl", "parquet", "anonymous-bank"]
+Format = Literal["jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv"]
+FORMATS: tuple[str, ...] = ("jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv")
 
 
 class Output(Protocol):
@@ -37,10 +38,17 @@ class ReplayStats:
 
 
 def read_events(
-    path: Path, fmt: Format, caller_key: bytes, rejects: list[str] | None = None
+    path: Path,
+    fmt: Format,
+    caller_key: bytes,
+    rejects: list[str] | None = None,
+    tenant: str = "default",
+    mapping: Path | None = None,
 ) -> Iterator[Event]:
     """Events of a file in file order (a real log: in event-time order); undecodable lines are listed, not lost."""
-    if fmt == "parquet":
+    if fmt in ("asterisk", "connect-ctr", "csv"):
+        yield from _adapted(path, fmt, caller_key, rejects if rejects is not None else [], tenant, mapping)
+    elif fmt == "parquet":
         yield from read_parquet_events(path)
     elif fmt == "jsonl":
         with path.open("rb") as lines:
@@ -150,3 +158,38 @@ class KafkaOutput:
     def close(self) -> None:
         self._producer.flush()
         self._producer.close()
+
+
+def _adapted(
+    path: Path, fmt: str, caller_key: bytes, rejects: list[str], tenant: str, mapping: Path | None
+) -> Iterator[Event]:
+    """A real feed through its adapter, sorted by event time (per call, the adapters keep the order)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    events: list[Event] = []
+    if fmt == "asterisk":
+        from producers.feeds.asterisk import QueueLogAdapter
+        from producers.feeds.asterisk import Reject as AsteriskReject
+
+        for queue_item in QueueLogAdapter(tenant=tenant).adapt(lines):
+            if isinstance(queue_item, AsteriskReject):
+                rejects.append(f"{path}:{queue_item.line}: {queue_item.reason}")
+            else:
+                events.append(queue_item)
+    elif fmt == "connect-ctr":
+        from producers.feeds.amazon_connect import ConnectMapping, adapt
+
+        adapted, connect_rejects, _ = adapt(lines, ConnectMapping(tenant=tenant), caller_key)
+        events.extend(adapted)
+        rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in connect_rejects)
+    else:
+        from producers.feeds.csv_mapping import CsvAdapter, load_mapping
+        from producers.feeds.csv_mapping import Reject as CsvReject
+
+        if mapping is None:
+            raise ValueError("the csv format needs a mapping file (--mapping)")
+        for csv_item in CsvAdapter(load_mapping(mapping), caller_key).adapt(lines):
+            if isinstance(csv_item, CsvReject):
+                rejects.append(f"{path}:{csv_item.line}: {csv_item.reason}")
+            else:
+                events.append(csv_item)
+    yield from sorted(events, key=lambda event: event.ts)

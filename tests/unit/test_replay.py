@@ -102,3 +102,34 @@ def test_replay_to_a_json_lines_file_round_trips(fixture_file: Path, tmp_path: P
     output.close()
     assert isinstance(stats, ReplayStats)
     assert [decode_event(line) for line in out.read_bytes().splitlines()] == events
+
+
+def test_real_feeds_replay_through_their_adapters(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from acdscope.cli import app
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+    cases = [
+        (["--format", "asterisk"], fixtures / "asterisk_queue_log.txt", 21, 2),
+        (["--format", "connect-ctr"], fixtures / "connect_ctr.jsonl", 15, 1),
+        (
+            ["--format", "csv", "--mapping", str(fixtures / "cdr_mapping.toml")],
+            fixtures / "cdr_export.csv",
+            11,
+            3,
+        ),
+    ]
+    for options, source, sent, rejected in cases:
+        out = tmp_path / f"{source.stem}.jsonl"
+        result = CliRunner().invoke(
+            app, ["replay", str(source), *options, "--to", str(out), "--tenant", "acme"]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"sent {sent}," in result.output, result.output
+        assert f"rejected {rejected}" in result.output, result.output
+        lines = out.read_bytes().splitlines()
+        assert len(lines) == sent
+        assert all(
+            decode_event(line).tenant == "acme" for line in lines if b"vendor.interval_report" not in line
+        )
