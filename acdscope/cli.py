@@ -221,7 +221,11 @@ def dashboard(
 def replay_command(
     file: Path,
     fmt: Annotated[
-        str, typer.Option("--format", help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | csv")
+        str,
+        typer.Option(
+            "--format",
+            help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | csv | taskrouter | genesys",
+        ),
     ] = "jsonl",
     tenant: Annotated[str, typer.Option(help="tenant of a real feed's events")] = "default",
     mapping: Annotated[Path | None, typer.Option(help="column mapping (TOML) for --format csv")] = None,

@@ -18,8 +18,12 @@ from producers.feeds.anonymous_bank import BankCall, parse, to_events
 from producers.simulator.output import read_parquet_events
 from streams.events import CallerHasher, Event, EventDecodeError, decode_event, encode_event
 
-Format = Literal["jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv"]
-FORMATS: tuple[str, ...] = ("jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv")
+Format = Literal[
+    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv", "taskrouter", "genesys"
+]
+FORMATS: tuple[str, ...] = (
+    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv", "taskrouter", "genesys",
+)  # fmt: skip
 
 
 class Output(Protocol):
@@ -46,7 +50,7 @@ def read_events(
     mapping: Path | None = None,
 ) -> Iterator[Event]:
     """Events of a file in file order (a real log: in event-time order); undecodable lines are listed, not lost."""
-    if fmt in ("asterisk", "connect-ctr", "csv"):
+    if fmt in ("asterisk", "connect-ctr", "csv", "taskrouter", "genesys"):
         yield from _adapted(path, fmt, caller_key, rejects if rejects is not None else [], tenant, mapping)
     elif fmt == "parquet":
         yield from read_parquet_events(path)
@@ -175,6 +179,22 @@ def _adapted(
                 rejects.append(f"{path}:{queue_item.line}: {queue_item.reason}")
             else:
                 events.append(queue_item)
+    elif fmt == "taskrouter":
+        from producers.feeds.twilio import Reject as TwilioReject
+        from producers.feeds.twilio import TaskRouterAdapter
+
+        for task_item in TaskRouterAdapter(tenant, caller_key).adapt(lines):
+            if isinstance(task_item, TwilioReject):
+                rejects.append(f"{path}:{task_item.line}: {task_item.reason}")
+            else:
+                events.append(task_item)
+    elif fmt == "genesys":
+        from producers.feeds.genesys import GenesysMapping
+        from producers.feeds.genesys import adapt as adapt_genesys
+
+        conversations, genesys_rejects = adapt_genesys(lines, GenesysMapping(tenant=tenant), caller_key)
+        events.extend(conversations)
+        rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in genesys_rejects)
     elif fmt == "connect-ctr":
         from producers.feeds.amazon_connect import ConnectMapping, adapt
 

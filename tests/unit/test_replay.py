@@ -119,6 +119,8 @@ def test_real_feeds_replay_through_their_adapters(tmp_path: Path) -> None:
             11,
             3,
         ),
+        (["--format", "taskrouter"], fixtures / "twilio_taskrouter.jsonl", 21, 2),
+        (["--format", "genesys"], fixtures / "genesys_conversations.jsonl", 12, 1),
     ]
     for options, source, sent, rejected in cases:
         out = tmp_path / f"{source.stem}.jsonl"
