@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from producers.feeds.anonymous_bank import BankCall, parse, to_events
+from producers.feeds.rejects import Reject
 from producers.simulator.output import read_parquet_events
 from streams.events import CallerHasher, Event, EventDecodeError, decode_event, encode_event
 
@@ -172,22 +173,12 @@ def _adapted(
     events: list[Event] = []
     if fmt == "asterisk":
         from producers.feeds.asterisk import QueueLogAdapter
-        from producers.feeds.asterisk import Reject as AsteriskReject
 
-        for queue_item in QueueLogAdapter(tenant=tenant).adapt(lines):
-            if isinstance(queue_item, AsteriskReject):
-                rejects.append(f"{path}:{queue_item.line}: {queue_item.reason}")
-            else:
-                events.append(queue_item)
+        _split(QueueLogAdapter(tenant=tenant).adapt(lines), path, events, rejects)
     elif fmt == "taskrouter":
-        from producers.feeds.twilio import Reject as TwilioReject
         from producers.feeds.twilio import TaskRouterAdapter
 
-        for task_item in TaskRouterAdapter(tenant, caller_key).adapt(lines):
-            if isinstance(task_item, TwilioReject):
-                rejects.append(f"{path}:{task_item.line}: {task_item.reason}")
-            else:
-                events.append(task_item)
+        _split(TaskRouterAdapter(tenant, caller_key).adapt(lines), path, events, rejects)
     elif fmt == "genesys":
         from producers.feeds.genesys import GenesysMapping
         from producers.feeds.genesys import adapt as adapt_genesys
@@ -203,13 +194,16 @@ def _adapted(
         rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in connect_rejects)
     else:
         from producers.feeds.csv_mapping import CsvAdapter, load_mapping
-        from producers.feeds.csv_mapping import Reject as CsvReject
 
         if mapping is None:
             raise ValueError("the csv format needs a mapping file (--mapping)")
-        for csv_item in CsvAdapter(load_mapping(mapping), caller_key).adapt(lines):
-            if isinstance(csv_item, CsvReject):
-                rejects.append(f"{path}:{csv_item.line}: {csv_item.reason}")
-            else:
-                events.append(csv_item)
+        _split(CsvAdapter(load_mapping(mapping), caller_key).adapt(lines), path, events, rejects)
     yield from sorted(events, key=lambda event: event.ts)
+
+
+def _split(items: Iterable[Event | Reject], path: Path, events: list[Event], rejects: list[str]) -> None:
+    for item in items:
+        if isinstance(item, Reject):
+            rejects.append(f"{path}:{item.line}: {item.reason}")
+        else:
+            events.append(item)

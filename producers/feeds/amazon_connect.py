@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -29,12 +30,6 @@ from streams.events import (
 )
 
 _NAMESPACE = uuid.UUID("6c1e9f3a-2d47-4b58-a0c9-3e7b5d2f8a61")
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
 
 
 @dataclass

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -68,13 +69,6 @@ class BankCall:
     ser_exit: datetime | None
     ser_time: int
     server: str
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
-    text: str
 
 
 @dataclass

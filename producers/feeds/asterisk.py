@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     AgentLogin,
     AgentLogout,
@@ -54,13 +55,6 @@ class AsteriskReport:
     rejected: int = 0
     ignored: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
-    text: str
 
 
 @dataclass

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     AgentAfterContactWork,
     AgentLogin,
@@ -27,12 +28,6 @@ from streams.events import (
     AgentReady,
     Event,
 )
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
 
 
 @dataclass

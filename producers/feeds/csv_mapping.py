@@ -10,12 +10,12 @@ import csv
 import tomllib
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -62,12 +62,6 @@ class Mapping(BaseModel):
 
 class MappingError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
 
 
 def load_mapping(path: Path) -> Mapping:

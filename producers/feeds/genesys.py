@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -32,12 +33,6 @@ from streams.events import (
 
 _NAMESPACE = uuid.UUID("c4a7e2d9-5b61-4f83-8e0a-9d16b3f72c58")
 _MS = timedelta(milliseconds=1)
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True)

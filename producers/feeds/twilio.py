@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from producers.feeds.rejects import Reject
 from streams.events import (
     AgentLogin,
     AgentLogout,
@@ -36,12 +37,6 @@ from streams.events import (
 
 _NAMESPACE = uuid.UUID("0e6b3d7c-4a12-45f9-9c8e-71d2b5a3f604")
 _MS = timedelta(milliseconds=1)
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
 
 
 @dataclass

@@ -40,38 +40,24 @@ app = faust.App(
     broker_heartbeat_interval=min(3.0, settings.faust_session_timeout_s / 4),
 )
 
-contact_events = app.topic(
-    settings.topic_contact_events,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.topic_partitions,
-)
-agent_events = app.topic(
-    settings.topic_agent_events,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.topic_partitions,
-)
-vendor_reports = app.topic(
-    settings.topic_vendor_reports,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.topic_partitions,
-)
-caller_contacts = app.topic(
-    settings.topic_caller_contacts,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.topic_partitions,
-)
+
+def _input_topic(name: str) -> faust.TopicT:
+    """Raw bytes in (the pipeline decodes, so a bad message becomes a dead letter, not a crash), and the same
+    partition count as the producers created, which Faust checks."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+
+
+contact_events = _input_topic(settings.topic_contact_events)
+agent_events = _input_topic(settings.topic_agent_events)
+vendor_reports = _input_topic(settings.topic_vendor_reports)
+caller_contacts = _input_topic(settings.topic_caller_contacts)
 dead_letters = app.topic(
     settings.topic_dead_letter, key_serializer="raw", value_serializer="raw", partitions=1
 )
