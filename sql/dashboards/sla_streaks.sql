@@ -3,30 +3,23 @@
 -- Grain: one row per (tenant, source, interval_start) with traffic. service_level = answered within the
 -- source's SLA threshold / offered (abandons counted against); streak = consecutive breached intervals ending
 -- here (intervals without traffic neither break nor extend it); chronic once streak >= chronic_after.
+-- Counters come from the source_interval view (migration 0008).
 with
-
-terms as (
-    select *
-    from source_terms final
-    where tenant = {tenant:String}
-),
 
 per_interval as (
     select
-        q.tenant as tenant,
-        q.source as source,
-        q.interval_start as interval_start,
-        sum(q.offered) as offered,
-        sum(arrayElement(q.answered_within, indexOf(q.thresholds_s, t.sla_threshold_s))) as answered_in_sla,
-        any(t.sla_target) as sla_target,
-        any(t.chronic_after) as chronic_after
-    from quality_interval as q final
-    inner join terms as t on t.tenant = q.tenant and t.source = q.source
-    where q.tenant = {tenant:String}
-      and q.interval_start >= {from:DateTime64(3, 'UTC')}
-      and q.interval_start < {until:DateTime64(3, 'UTC')}
-    group by q.tenant, q.source, q.interval_start
-    having offered > 0
+        tenant,
+        source,
+        interval_start,
+        offered,
+        answered_in_sla,
+        sla_target,
+        chronic_after
+    from source_interval
+    where tenant = {tenant:String}
+      and interval_start >= {from:DateTime64(3, 'UTC')}
+      and interval_start < {until:DateTime64(3, 'UTC')}
+      and offered > 0
 ),
 
 flagged as (
