@@ -20,11 +20,16 @@ from producers.simulator.output import read_parquet_events
 from streams.events import CallerHasher, Event, EventDecodeError, decode_event, encode_event
 
 Format = Literal[
-    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv", "taskrouter", "genesys"
-]
+    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
+    "genesys", "genesys-users",
+]  # fmt: skip
 FORMATS: tuple[str, ...] = (
-    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "csv", "taskrouter", "genesys",
+    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
+    "genesys", "genesys-users",
 )  # fmt: skip
+_ADAPTED = frozenset(
+    {"asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter", "genesys", "genesys-users"}
+)
 
 
 class Output(Protocol):
@@ -51,7 +56,7 @@ def read_events(
     mapping: Path | None = None,
 ) -> Iterator[Event]:
     """Events of a file in file order (a real log: in event-time order); undecodable lines are listed, not lost."""
-    if fmt in ("asterisk", "connect-ctr", "csv", "taskrouter", "genesys"):
+    if fmt in _ADAPTED:
         yield from _adapted(path, fmt, caller_key, rejects if rejects is not None else [], tenant, mapping)
     elif fmt == "parquet":
         yield from read_parquet_events(path)
@@ -186,6 +191,14 @@ def _adapted(
         conversations, genesys_rejects = adapt_genesys(lines, GenesysMapping(tenant=tenant), caller_key)
         events.extend(conversations)
         rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in genesys_rejects)
+    elif fmt == "genesys-users":
+        from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping
+
+        _split(GenesysUserAdapter(UserMapping(tenant=tenant)).adapt(lines), path, events, rejects)
+    elif fmt == "connect-agents":
+        from producers.feeds.connect_agents import AgentMapping, ConnectAgentAdapter
+
+        _split(ConnectAgentAdapter(AgentMapping(tenant=tenant)).adapt(lines), path, events, rejects)
     elif fmt == "connect-ctr":
         from producers.feeds.amazon_connect import ConnectMapping, adapt
 

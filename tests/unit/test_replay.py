@@ -121,6 +121,8 @@ def test_real_feeds_replay_through_their_adapters(tmp_path: Path) -> None:
         ),
         (["--format", "taskrouter"], fixtures / "twilio_taskrouter.jsonl", 21, 2),
         (["--format", "genesys"], fixtures / "genesys_conversations.jsonl", 12, 1),
+        (["--format", "genesys-users"], fixtures / "genesys_user_events.jsonl", 20, 2),
+        (["--format", "connect-agents"], fixtures / "connect_agent_events.jsonl", 8, 1),
     ]
     for options, source, sent, rejected in cases:
         out = tmp_path / f"{source.stem}.jsonl"

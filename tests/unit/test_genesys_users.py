@@ -1,0 +1,97 @@
+"""Genesys Cloud presence + routing-status notifications: the effective state worked out by hand from a small
+recorded channel (out-of-order topics, a duplicate, a heartbeat, two bad messages), then through adherence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping, effective_state
+from producers.feeds.rejects import Reject
+from streams.engine.adherence import AdherenceEngine
+from streams.events import Event, decode_event, encode_event
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "genesys_user_events.jsonl"
+MAPPING = UserMapping(tenant="gen", teams={"u-ana": "lisbon", "u-bo": "bpo-team"},
+                      team_sources={"bpo-team": "vendor-x"})  # fmt: skip
+
+
+def _run() -> tuple[GenesysUserAdapter, list[Event], list[Reject]]:
+    adapter = GenesysUserAdapter(MAPPING)
+    items = list(adapter.adapt(FIXTURE.read_text().splitlines()))
+    return (
+        adapter,
+        [i for i in items if not isinstance(i, Reject)],
+        [i for i in items if isinstance(i, Reject)],
+    )
+
+
+def _label(event: Event) -> str:
+    reason = getattr(event, "reason", None)
+    return f"{event.type}({reason})" if reason else event.type
+
+
+def test_states_by_hand() -> None:
+    adapter, events, rejects = _run()
+    ana = [_label(e) for e in events if e.agent_id == "u-ana"]  # type: ignore[union-attr]
+    assert ana == [
+        "agent.login",
+        "agent.not_ready(available)",  # presence Available is not on queue
+        "agent.not_ready(not_routable)",  # On Queue, routing not yet IDLE
+        "agent.ready",
+        "agent.on_contact",
+        "agent.ready",
+        "agent.on_contact",  # 08:20 COMMUNICATING arrived after 09:00 messages: put back in time order
+        "agent.ready",
+        "agent.not_ready(break)",  # presence Break alone changes nothing until routing goes OFF_QUEUE
+        "agent.not_ready(not_routable)",
+        "agent.ready",
+        "agent.not_ready(meal)",  # one activity message carries both halves
+        "agent.not_ready(not_routable)",
+        "agent.ready",
+        "agent.logout",
+    ]
+    bo = [_label(e) for e in events if e.agent_id == "u-bo"]  # type: ignore[union-attr]
+    assert bo == ["agent.login", "agent.ready", "agent.on_contact", "agent.ready", "agent.logout"]
+    assert {e.source for e in events if e.agent_id == "u-bo"} == {"vendor-x"}  # type: ignore[union-attr]
+    assert {e.source for e in events if e.agent_id == "u-ana"} == {"in-house"}  # type: ignore[union-attr]
+    assert [r.line for r in rejects] == [15, 20]
+    assert "DANCING" in rejects[0].reason
+    assert adapter.report.unchanged == Counter({"heartbeat": 1, "no state change": 3})
+    assert (adapter.report.messages, adapter.report.emitted, adapter.report.rejected) == (24, 20, 2)
+    assert [e.ts for e in events] == sorted(e.ts for e in events)
+    assert all(decode_event(encode_event(e)) == e for e in events)
+    assert len({e.event_id for e in events}) == len(events)
+
+
+def test_worked_time_through_the_adherence_engine() -> None:
+    _, events, _ = _run()
+    engine = AdherenceEngine(0)
+    engine.apply(enumerate(events))
+    rows = engine.drain_rows()
+    worked = Counter[str]()
+    for row in rows:
+        worked[row.agent_id] += row.worked_on_queue_ms
+    # ana: 08:00:06-10:00:00, 10:15:02-12:00:00, 12:30:01-16:00:00; bo: 09:00-11:00.
+    assert worked == {"u-ana": (7194 + 6298 + 12599) * 1000, "u-bo": 7200 * 1000}
+
+
+@pytest.mark.parametrize(
+    ("presence", "routing", "state"),
+    [
+        (None, None, None),
+        ("OFFLINE", "INTERACTING", ("logged_out", "")),
+        ("BREAK", "INTERACTING", ("on_contact", "")),  # Genesys RTA: interacting counts as on queue
+        ("AVAILABLE", "IDLE", ("ready", "")),
+        ("ON_QUEUE", "NOT_RESPONDING", ("not_ready", "not_responding")),
+        ("ON_QUEUE", None, ("not_ready", "not_routable")),
+        (None, "OFF_QUEUE", ("not_ready", "not_routable")),
+        ("TRAINING", "OFF_QUEUE", ("not_ready", "training")),
+    ],
+)
+def test_effective_state_rule(
+    presence: str | None, routing: str | None, state: tuple[str, str] | None
+) -> None:
+    assert effective_state(presence, routing) == state
