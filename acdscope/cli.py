@@ -10,13 +10,16 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from acdscope.settings import get_settings
+
+if TYPE_CHECKING:
+    from acdscope.dashboards import DashboardResult
 
 app = typer.Typer(
     add_completion=False,
@@ -46,17 +49,34 @@ def demo(
         task = progress.add_task("simulate -> engine -> embedded ClickHouse", total=9)
         outcome = run_demo(data_dir, on_scenario=lambda _: progress.advance(task))
     elapsed = time.perf_counter() - started
-    rows = [dict(zip(outcome.comparison.columns, row, strict=True)) for row in outcome.comparison.rows]
-    missing = "[dim]n/o[/dim]"
+    rows = _print_comparison(outcome.comparison, "Customer calls, same demand, one day")
+    from acdscope.report import render_html
 
-    def show(value: object, percent: bool = False) -> str:
-        if value is None:
-            return missing
-        if percent and isinstance(value, float):
-            return f"{value:.1%}"
-        return str(value)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_html(outcome.comparison), encoding="utf-8")
+    console.print(f"HTML report with charts: {report}")
+    got = {row["scenario"]: row["in_house_offered"] or 0 for row in rows}
+    verdict = "[green]equal[/green]" if got == outcome.truth_in_house_offered else "[red]DIFFERENT[/red]"
+    console.print(
+        f"n/o = not observable in that setup. {outcome.events:,} events -> {outcome.rows_written:,} rows in "
+        f"{elapsed:.1f} s; in-house queue volumes vs the simulator's truth: {verdict}"
+    )
+    if got != outcome.truth_in_house_offered:
+        raise typer.Exit(1)
 
-    calls = Table(title="Customer calls, same demand, one day (dashboard setup_comparison)")
+
+def _show(value: object, percent: bool = False) -> str:
+    if value is None:
+        return "[dim]n/o[/dim]"
+    if percent and isinstance(value, float):
+        return f"{value:.1%}"
+    return str(value)
+
+
+def _print_comparison(comparison: DashboardResult, title: str) -> list[dict[str, Any]]:
+    """The setup_comparison dashboard as two tables: customer calls end to end, and the vendors as seen."""
+    rows = [dict(zip(comparison.columns, row, strict=True)) for row in comparison.rows]
+    calls = Table(title=f"{title} (dashboard setup_comparison)")
     for column in (
         "setup",
         "engagement",
@@ -71,40 +91,28 @@ def demo(
         vendor.add_column(column, justify="left" if column in ("setup", "engagement") else "right")
     for row in rows:
         label = (
-            row["setup"].replace("_", "-"),
+            "(the log)" if row["engagement"] == "as recorded" else row["setup"].replace("_", "-"),
             row["engagement"].replace("shared (overflow)", "shared 30 s"),
         )
         calls.add_row(
             *label,
-            show(row["arrived_at_acd"]),
-            show(row["overflow_rate"], True),
-            show(row["e2e_sl_20s"], True),
-            show(row["in_house_sl_20s"], True),
+            _show(row["arrived_at_acd"]),
+            _show(row["overflow_rate"], True),
+            _show(row["e2e_sl_20s"], True),
+            _show(row["in_house_sl_20s"], True),
         )
         vendor.add_row(
             *label,
-            show(row["vendor_offered"]),
-            show(row["vendor_sl_20s"], True),
-            show(row["vendor_abandon_rate"], True),
-            show(row["vendor_asa_s"]),
-            show(row["vendor_aht_s"]),
-            show(row["vendor_adherence"], True),
+            _show(row["vendor_offered"]),
+            _show(row["vendor_sl_20s"], True),
+            _show(row["vendor_abandon_rate"], True),
+            _show(row["vendor_asa_s"]),
+            _show(row["vendor_aht_s"]),
+            _show(row["vendor_adherence"], True),
         )
     console.print(calls)
     console.print(vendor)
-    from acdscope.report import render_html
-
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(render_html(outcome.comparison), encoding="utf-8")
-    console.print(f"HTML report with charts: {report}")
-    got = {row["scenario"]: row["in_house_offered"] or 0 for row in rows}
-    verdict = "[green]equal[/green]" if got == outcome.truth_in_house_offered else "[red]DIFFERENT[/red]"
-    console.print(
-        f"n/o = not observable in that setup. {outcome.events:,} events -> {outcome.rows_written:,} rows in "
-        f"{elapsed:.1f} s; in-house queue volumes vs the simulator's truth: {verdict}"
-    )
-    if got != outcome.truth_in_house_offered:
-        raise typer.Exit(1)
+    return rows
 
 
 @app.command()
@@ -224,7 +232,8 @@ def replay_command(
         str,
         typer.Option(
             "--format",
-            help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | csv | taskrouter | genesys",
+            help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | connect-agents | csv | "
+            "taskrouter | genesys | genesys-users",
         ),
     ] = "jsonl",
     tenant: Annotated[str, typer.Option(help="tenant of a real feed's events")] = "default",
@@ -282,6 +291,60 @@ def replay_command(
     console.print(
         f"read {stats.read}, sent {stats.sent}, outside the window {stats.outside_window}, "
         f"already sent before {stats.skipped_resumed}, rejected {len(rejects)}"
+    )
+
+
+@app.command(name="what-if")
+def what_if(
+    file: Path,
+    fmt: Annotated[str, typer.Option("--format", help="a replay format holding contact events")] = (
+        "anonymous-bank"
+    ),
+    scenario: Annotated[
+        Path, typer.Option(help="staffing, vendors, setup and engagement (TOML or YAML)")
+    ] = Path("scenarios/bank-1999.toml"),
+    days: Annotated[int | None, typer.Option(min=1, help="only the log's first N days")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the draws the log cannot supply")] = 1999,
+    mapping: Annotated[Path | None, typer.Option(help="column mapping (TOML) for --format csv")] = None,
+    data_dir: Annotated[Path, typer.Option(help="embedded chDB directory (recreated)")] = Path(
+        ".local/what-if-chdb"
+    ),
+) -> None:
+    """A real log's calls (arrivals, patience, handle times) through all 3 setups x 3 engagement models."""
+    from rich.progress import Progress
+
+    from acdscope.whatif import run_what_if
+    from producers.replay import FORMATS, read_events
+    from producers.simulator.run import caller_key_from_env
+    from producers.simulator.scenario import ScenarioError, load_scenario
+
+    if fmt not in FORMATS:
+        console.print(f"[red]unknown format {fmt!r}; valid: {', '.join(FORMATS)}[/red]")
+        raise typer.Exit(2)
+    try:
+        base = load_scenario(scenario)
+    except (ScenarioError, OSError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    rejects: list[str] = []
+    events = list(read_events(file, fmt, caller_key_from_env(), rejects, "default", mapping))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("log -> simulator x 9 -> engine -> embedded ClickHouse", total=9)
+        outcome = run_what_if(
+            events, base, data_dir, seed=seed, days=days, on_scenario=lambda _: progress.advance(task)
+        )
+    t = outcome.trace
+    first, last = outcome.scenario.start_date, outcome.scenario.days
+    _print_comparison(
+        outcome.comparison, f"{file.name}: its {t.calls:,} queued calls, {last} days from {first}"
+    )
+    console.print(
+        f"The log's own calls in every row: {t.answered:,} served (their service times as recorded), "
+        f"{t.abandoned:,} hung up (patience = their recorded wait), {t.left_before_queue:,} left in the IVR "
+        f"(not queue demand), {len(rejects)} rejected lines. Served callers' patience: Kaplan-Meier draws "
+        f"beyond their wait ({t.unbounded_patience:,} beyond the longest recorded abandon: no limit). "
+        f"{outcome.events:,} events in {time.perf_counter() - started:.1f} s. n/o = not observable."
     )
 
 
@@ -367,14 +430,25 @@ def query(
     """Run one dashboard query from sql/dashboards against the configured ClickHouse."""
     from datetime import UTC
 
-    from acdscope.dashboards import BadParameters, UnknownDashboard, run
+    from acdscope.dashboards import BadParameters, UnknownDashboard, parameters_of, run
     from streams.warehouse.client import connect
 
+    try:
+        kinds = parameters_of(name)
+    except UnknownDashboard as exc:
+        console.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(2) from None
     client = connect(get_settings().clickhouse_dsn)
-    params: dict[str, object] = {
-        "from": date_from if date_from.tzinfo else date_from.replace(tzinfo=UTC),
-        "until": date_until if date_until.tzinfo else date_until.replace(tzinfo=UTC),
-    }
+    params: dict[str, object] = {}
+    for key, moment in (("from", date_from), ("until", date_until)):
+        # A dashboard over local days takes dates; the others take UTC moments.
+        params[key] = (
+            moment.date()
+            if kinds.get(key) == "Date"
+            else moment
+            if moment.tzinfo
+            else moment.replace(tzinfo=UTC)
+        )
     for item in param:
         key, _, value = item.partition("=")
         params[key] = value

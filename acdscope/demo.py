@@ -15,6 +15,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from acdscope.dashboards import DashboardResult, run
+from producers.simulator.demand import Demand, daily_calls
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
 from streams.edge.pipeline import EnginePipeline, Kind
@@ -26,7 +27,7 @@ from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import BatchSink, clickhouse_writer
 from streams.warehouse.terms import load_terms
 
-_TOPICS: dict[str, Kind] = {
+TOPICS: dict[str, Kind] = {
     "acd.contact-events": "contact",
     "acd.agent-events": "agent",
     "acd.vendor-reports": "vendor",
@@ -86,19 +87,22 @@ def run_demo(
 
 
 def load_scenarios(
-    client: Client, base: Scenario, on_scenario: Callable[[Scenario], None] | None = None
+    client: Client,
+    base: Scenario,
+    on_scenario: Callable[[Scenario], None] | None = None,
+    demand: Demand = daily_calls,
 ) -> DemoOutcome:
     """The nine variants of `base` through the engine into `client`'s (migrated) database; any ClickHouse."""
     scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
     config = demo_config(scenarios)
     load_terms(client, config)
     sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
-    pipeline = EnginePipeline(sink, config, _TOPICS)
-    offsets = dict.fromkeys(_TOPICS, 0)
+    pipeline = EnginePipeline(sink, config, TOPICS)
+    offsets = dict.fromkeys(TOPICS, 0)
     events = 0
     truth_offered = {}
     for scenario in scenarios:
-        memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo")
+        memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo", demand=demand)
         memory.close()
         records = []
         for event in memory.events():

@@ -21,6 +21,7 @@ GRAFANA_VALUES = {
     "from": "$__fromTime",
     "until": "$__toTime",
     "tenant": "'${tenant}'",
+    "tz": "'${tz}'",
     "min_duration_s": "0",
 }
 
@@ -70,7 +71,14 @@ def build_dashboard() -> dict[str, Any]:
                     "datasource": DATASOURCE,
                     "query": "select distinct tenant from source_terms order by tenant",
                     "refresh": 1,
-                }
+                },
+                {
+                    "name": "tz",
+                    "label": "center time zone (IANA)",
+                    "type": "textbox",
+                    "query": "UTC",
+                    "current": {"text": "UTC", "value": "UTC"},
+                },
             ]
         },
         "panels": panels,

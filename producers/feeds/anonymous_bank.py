@@ -7,11 +7,15 @@ I. Guedj and A. Mandelbaum, "Anonymous Bank call-center data", documentation.pdf
 Decisions on the known defects of the public copies (each counted in `BankReport`):
 - a line whose fields are separated by spaces instead of tabs is split on whitespace when that yields the 17
   fields (`repaired_separators`); otherwise it is rejected with its line number;
-- `q_start` 0:00:00 means the call never queued (the documentation's convention): no queue event;
+- `q_start` 0:00:00 means the call never waited in the queue (the documentation's convention): served, it was
+  routed straight to an idle agent and is queued for 0 s at its service start (as an ACD counts it); hung up,
+  it left in the VRU and never reached the queue (no queue event);
 - durations (`q_time`, `ser_time`) that disagree with their timestamps by more than 1 s are kept as recorded
   (`duration_mismatch`): the published figures (mean service time 185 s) are computed from the duration fields;
 - call types outside the documented six (PS, PE, IN, NE, NW, TT) are kept as they are (`undocumented_types`);
 - PHANTOM calls are, per the documentation, not customer calls: counted, no events emitted;
+- an AGENT call whose `ser_start` is 0:00:00 (45 in January, all with `ser_time` 0) has no service times: it
+  is answered when it left the queue (or the VRU) and served for 0 s as recorded (`missing_service_times`);
 - a time earlier than the call's VRU entry belongs to the next day (calls crossing midnight);
 - within a call, event times are clamped to be non-decreasing (the log's clocks disagree by a second at times).
 """
@@ -82,6 +86,7 @@ class BankReport:
     never_queued: int = 0
     duration_mismatch: int = 0
     undocumented_types: Counter[str] = field(default_factory=Counter)
+    missing_service_times: int = 0
 
 
 def _clock(value: str, day: date, after: datetime | None) -> datetime:
@@ -142,6 +147,10 @@ def _call(number: int, v: dict[str, str], report: BankReport) -> BankCall:
     served = v["outcome"] == "AGENT"
     ser_start = _clock(v["ser_start"], day, entry) if served else None
     ser_exit = _clock(v["ser_exit"], day, entry) if served else None
+    if served and v["ser_start"] in ("0:00:00", "00:00:00"):
+        # Served, but no service times: answered when the call left the queue (or the VRU), for 0 s as recorded.
+        report.missing_service_times += 1
+        ser_start = ser_exit = q_exit if q_exit is not None else _clock(v["vru_exit"], day, entry)
     ser_time = int(v["ser_time"])
     if q_time < 0 or ser_time < 0:
         raise ValueError("negative duration")
@@ -184,6 +193,10 @@ def to_events(call: BankCall, hasher: CallerHasher) -> list[ContactEvent]:
     if call.queued and call.q_start is not None:
         at = max(at, call.q_start)
         events.append(ContactQueued(event_id=eid("queued"), ts=at, queue=f"bank.{call.call_type}", **common))
+    elif call.outcome == "AGENT" and call.ser_start is not None:
+        # Routed straight to an idle agent: the ACD offered it to the queue for 0 s, as ACDs count it.
+        at = max(at, call.ser_start)
+        events.append(ContactQueued(event_id=eid("queued"), ts=at, queue=f"bank.{call.call_type}", **common))
     if call.outcome == "AGENT" and call.ser_start is not None and call.ser_exit is not None:
         at = max(at, call.ser_start)
         events.append(
@@ -215,7 +228,8 @@ class DailyFigures:
     offered: int  # AGENT + HANG (phantoms are not customer calls)
     abandoned: int  # HANG
     served: int  # AGENT
-    mean_service_s: float | None  # AGENT calls with 0 < ser_time <= 3600 s
+    mean_service_s: float | None  # AGENT calls with 0 < ser_time <= 3600 s (the published filter)
+    mean_service_all_s: float | None  # every AGENT call, ser_time as recorded (what the warehouse's AHT uses)
 
 
 def daily_figures(calls: Iterable[BankCall]) -> list[DailyFigures]:
@@ -223,10 +237,11 @@ def daily_figures(calls: Iterable[BankCall]) -> list[DailyFigures]:
     per_day: dict[date, list[int]] = {}
     times: dict[date, list[int]] = {}
     for call in calls:
-        row = per_day.setdefault(call.day, [0, 0, 0])
+        row = per_day.setdefault(call.day, [0, 0, 0, 0])
         if call.outcome == "AGENT":
             row[0] += 1
             row[2] += 1
+            row[3] += call.ser_time
             if 0 < call.ser_time <= 3600:
                 times.setdefault(call.day, []).append(call.ser_time)
         elif call.outcome == "HANG":
@@ -239,6 +254,7 @@ def daily_figures(calls: Iterable[BankCall]) -> list[DailyFigures]:
             abandoned,
             served,
             round(sum(times[day]) / len(times[day]), 1) if times.get(day) else None,
+            round(total / served, 1) if served else None,
         )
-        for day, (offered, abandoned, served) in sorted(per_day.items())
+        for day, (offered, abandoned, served, total) in sorted(per_day.items())
     ]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from producers.simulator import emit as E
-from producers.simulator.demand import DAY_MS, Call, daily_calls, day_start_ms, repeat_call
+from producers.simulator.demand import DAY_MS, Call, Demand, daily_calls, day_start_ms, repeat_call
 from producers.simulator.emit import EventSink
 from producers.simulator.gcpause import paused_gc
 from producers.simulator.scenario import Scenario, Source
@@ -129,8 +129,10 @@ class Simulation:
         truth: TruthRecorder,
         caller_key: bytes,
         on_day: Callable[[int], None] | None = None,
+        demand: Demand = daily_calls,
     ) -> None:
         self.s = scenario
+        self._demand = demand
         self.sink = sink
         self._buckets = [bucket.append for bucket in sink.by_code]
         self._code = sink.codes.append
@@ -231,7 +233,7 @@ class Simulation:
         for day in range(self.s.days):
             start = day_start_ms(self.s, day)
             self._plan_day(day, start)
-            calls = daily_calls(self.s, day, n)
+            calls = self._demand(self.s, day, n)
             n += len(calls)
             for call in calls:
                 self._push(call.arrival_ms, ARRIVAL, call)
@@ -514,7 +516,12 @@ class Simulation:
         initial = f"{self.tenant}-{call.n}"
         contact = ContactState(call, initial, self._caller_hash(call.customer), self.now, None)
         patience = self.s.patience
-        if patience.distribution == "exponential":
+        trace = call.trace
+        if trace is not None:
+            contact.abandon_at_ms = (
+                None if trace.patience_ms is None else self.now + max(1, trace.patience_ms)
+            )
+        elif patience.distribution == "exponential":
             contact.abandon_at_ms = self.now + max(1, int(patience.mean_s * 1000 * call.patience_draw))
         elif patience.distribution == "lognormal":
             contact.abandon_at_ms = self.now + max(
@@ -622,6 +629,23 @@ class Simulation:
         source.working += 1
         self._agent_event(agent, E.ON_CONTACT, self.now, leg.contact_id)
         self._set_state(agent, "busy")
+        talk, hold, acw = self._handle_times(call, leg, source)
+        truth = leg.truth
+        assert truth is not None
+        truth.outcome, truth.outcome_ms, truth.agent_id = "answered", self.now, agent.id
+        truth.wait_ms, truth.total_wait_ms = wait, total
+        truth.talk_ms, truth.hold_ms, truth.acw_ms = talk, hold, acw
+        if hold:
+            held_at = self.now + talk // 2
+            self._contact_later(held_at, E.HELD, leg, agent.id)
+            self._contact_later(held_at + hold, E.RETRIEVED, leg, agent.id, hold)
+        self._push(self.now + talk + hold, TALK_END, agent)
+
+    def _handle_times(self, call: Call, leg: LegState, source: SourceState) -> tuple[int, int, int]:
+        """Talk, hold and wrap-up of a leg: a real log's observed times (scaled like a draw), or the draws."""
+        if call.trace is not None:
+            scale = source.spec.aht_multiplier
+            return int(call.trace.talk_ms * scale), 0, int(call.trace.acw_ms * scale)
         handle = self.s.call_types[call.call_type].handle
         lognormal = handle.distribution == "lognormal"
         z = call.talk_z if leg.leg_no == 1 else call.talk2_z
@@ -643,16 +667,7 @@ class Simulation:
             if handle.acw_mean_s > 0
             else 0
         )
-        truth = leg.truth
-        assert truth is not None
-        truth.outcome, truth.outcome_ms, truth.agent_id = "answered", self.now, agent.id
-        truth.wait_ms, truth.total_wait_ms = wait, total
-        truth.talk_ms, truth.hold_ms, truth.acw_ms = talk, hold, acw
-        if hold:
-            held_at = self.now + talk // 2
-            self._contact_later(held_at, E.HELD, leg, agent.id)
-            self._contact_later(held_at + hold, E.RETRIEVED, leg, agent.id, hold)
-        self._push(self.now + talk + hold, TALK_END, agent)
+        return talk, hold, acw
 
     def _abandon(self, leg: LegState) -> None:
         if not leg.waiting:

@@ -6,6 +6,7 @@ face exactly the same callers, patience and handle-time draws (common random num
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,22 @@ from producers.simulator.scenario import Scenario
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+
+
+@dataclass(frozen=True, slots=True)
+class TraceCall:
+    """A real log's call with what it observed: the simulator uses these instead of drawing them.
+
+    `patience_ms` None = this caller would not have hung up within the longest wait the log saw.
+    """
+
+    contact_id: str
+    arrival_ms: int
+    call_type: str
+    customer: str
+    patience_ms: int | None
+    talk_ms: int
+    acw_ms: int
 
 
 @dataclass(slots=True)
@@ -41,6 +58,7 @@ class Call:
     csat_u: float
     csat_z: float
     repeat_of: int | None = None
+    trace: TraceCall | None = None  # a real log's call: its patience and handle times replace the draws
 
 
 def day_start_ms(scenario: Scenario, day: int) -> int:
@@ -100,6 +118,10 @@ def daily_calls(scenario: Scenario, day: int, first_n: int) -> list[Call]:
         _call(first_n + i, int(arrival[i]), int(call_type_index[i]), int(customers[i]), rows[i], None)
         for i in range(n)
     ]
+
+
+# Every primary call of one day: (scenario, day index, number of the first call) -> calls in arrival order.
+Demand = Callable[[Scenario, int, int], list[Call]]
 
 
 def _call(

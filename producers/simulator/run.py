@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from producers.simulator.core import Simulation
+from producers.simulator.demand import Demand, daily_calls
 from producers.simulator.output import JsonLinesSink, MemorySink, ParquetSink, RowSink, write_truth
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
 from producers.simulator.truth import TruthRecorder
@@ -105,11 +106,11 @@ def simulate_to_kafka(
 
 
 def simulate_in_memory(
-    scenario: Scenario, caller_key: bytes = b"test-key"
+    scenario: Scenario, caller_key: bytes = b"test-key", demand: Demand = daily_calls
 ) -> tuple[MemorySink, TruthRecorder]:
     sink = MemorySink(f"{scenario.seed}:{scenario.tenant()}")
     truth = TruthRecorder()
-    Simulation(scenario, sink, truth, caller_key).run()
+    Simulation(scenario, sink, truth, caller_key, demand=demand).run()
     return sink, truth
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -55,7 +56,14 @@ def test_defects_are_handled_and_counted() -> None:
     calls, _, report = january()
     assert report.never_queued == sum(1 for call in calls if not call.queued) > 0
     assert report.undocumented_types == Counter({"AA": 2})
-    assert report.duration_mismatch >= 0
+    # This copy has none of the space-separated lines or disagreeing durations other public copies have.
+    assert (report.repaired_separators, report.duration_mismatch, report.rejected) == (0, 0, 0)
+    # 42 AGENT calls with no service times (ser_start 0:00:00, ser_time 0): answered as they left the queue/VRU.
+    assert report.missing_service_times == 42
+    # With them placed, no served call starts service more than an hour after it entered (midnight is crossed
+    # only by calls that really cross it, by seconds).
+    served = [c for c in calls if c.outcome == "AGENT"]
+    assert all(c.ser_start is not None and c.ser_start - c.vru_entry < timedelta(hours=1) for c in served)
 
 
 def test_a_line_with_spaces_for_tabs_is_repaired_and_a_broken_one_rejected_with_its_line() -> None:
