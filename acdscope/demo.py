@@ -18,6 +18,7 @@ from acdscope.dashboards import DashboardResult, run
 from producers.simulator.demand import Demand, daily_calls
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
+from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline, Kind
 from streams.edge.records import Record
 from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
@@ -93,6 +94,7 @@ def load_scenarios(
     demand: Demand = daily_calls,
 ) -> DemoOutcome:
     """The nine variants of `base` through the engine into `client`'s (migrated) database; any ClickHouse."""
+    tune_for_streaming()
     scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
     config = demo_config(scenarios)
     load_terms(client, config)

@@ -42,7 +42,13 @@ def run(days: int | None = None) -> dict[str, Any]:
         finished = time.perf_counter()
         size = (directory / "events.parquet").stat().st_size
     events = sink.count
+    figure = (
+        f"{round(events / (events_done - started)):,} events/s "
+        f"({round(events / (finished - started)):,} with truth); {events:,} events in "
+        f"{finished - started:.1f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"
+    )
     return {
+        "figure": figure,
         "name": "simulator to Parquet",
         "method": (
             f"{scenario.days} days, {scenario.in_house.agents + sum(v.agents for v in scenario.vendors)} agents, "

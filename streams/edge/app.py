@@ -16,6 +16,7 @@ from mode import BaseSignalT
 
 from acdscope.settings import get_settings
 from streams.edge.engine_config import load_engine_config
+from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record, encode_caller_contact
 from streams.warehouse import checkpoints
@@ -124,7 +125,13 @@ class _Edge:
                     self.dead |= dead
                     return
                 self.sink.rows_written += written
-                log.info("sink flushed %d rows (%d checkpoints)", written, len(rows))
+                log.info(
+                    "sink flushed %d rows (%d checkpoints); accepted %d, dead letters %d",
+                    written,
+                    len(rows),
+                    self.pipeline.accepted,
+                    self.pipeline.rejected,
+                )
             self.pipeline.mark_checkpointed(rows)
             keep = []
             for stream, event in self.unacked:
@@ -146,6 +153,7 @@ def edge() -> _Edge:
     global _edge
     if _edge is None:
         _edge = _Edge()
+        tune_for_streaming()  # after start-up: what is alive now is never rescanned
     return _edge
 
 

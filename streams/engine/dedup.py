@@ -13,10 +13,13 @@ _BUCKET_MS = 3_600_000
 
 
 class Deduplicator:
-    def __init__(self) -> None:
-        self._buckets: dict[int, set[UUID]] = {}
+    """Ids are kept as their 128-bit integers: an int hashes in C and is invisible to the cyclic collector,
+    where a `UUID` hashes in Python and is one more tracked object per remembered event."""
 
-    def first_time(self, event_id: UUID, ts_ms: int) -> bool:
+    def __init__(self) -> None:
+        self._buckets: dict[int, set[int]] = {}
+
+    def first_time(self, event_id: int, ts_ms: int) -> bool:
         bucket_key = ts_ms - ts_ms % _BUCKET_MS
         bucket = self._buckets.get(bucket_key)
         if bucket is None:
@@ -34,10 +37,13 @@ class Deduplicator:
         return sum(len(bucket) for bucket in self._buckets.values())
 
     def snapshot(self) -> dict[str, list[str]]:
-        return {str(key): [str(event_id) for event_id in bucket] for key, bucket in self._buckets.items()}
+        return {
+            str(key): [str(UUID(int=event_id)) for event_id in bucket]
+            for key, bucket in self._buckets.items()
+        }
 
     @classmethod
     def restore(cls, data: dict[str, list[str]]) -> Deduplicator:
         dedup = cls()
-        dedup._buckets = {int(key): {UUID(value) for value in ids} for key, ids in data.items()}
+        dedup._buckets = {int(key): {UUID(value).int for value in ids} for key, ids in data.items()}
         return dedup

@@ -120,8 +120,10 @@ class OverflowEngine:
         self._dirty: set[Key] = set()
         self._dirty_targets: set[TargetKey] = set()
         self._final: set[Key | TargetKey] = set()
+        self._unscanned: set[Key | TargetKey] = set()  # keys created since the last advance of their tenant
         self._version = 0
         self._watermarks: dict[str, int] = {}
+        self._next_sweep: dict[str, int] = {}  # per tenant: when contact state is next swept
 
     def apply(self, offset: int, event: Event, ts_ms: int) -> None:
         self._version = max(self._version, offset * 2)
@@ -142,6 +144,8 @@ class OverflowEngine:
             values[{"timeout": BY_TIMEOUT, "split": BY_SPLIT, "call_type": BY_CALL_TYPE}[event.trigger]] += 1
             values[OVERFLOW_WAIT] += event.wait_ms
             target = (event.tenant, event.source, event.to_source, call.key[3], event.trigger)
+            if target not in self._targets:
+                self._unscanned.add(target)
             self._targets[target] = self._targets.get(target, 0) + 1
             self._dirty_targets.add(target)
         elif isinstance(event, ContactRedirected):
@@ -187,22 +191,29 @@ class OverflowEngine:
         if values is None:
             values = self._counters[key] = [0] * _WIDTH
             self._within[key] = [0] * len(self._thresholds_ms)
+            self._unscanned.add(key)
         self._dirty.add(key)
         return values
 
     def advance(self, watermark_ms: int, tenant: str) -> None:
-        """As `QualityEngine.advance`: per tenant, final flags then the retention horizon."""
-        if watermark_ms <= self._watermarks.get(tenant, -(2**62)):
+        """As `QualityEngine.advance`: per tenant, final flags (a full scan only when the watermark crosses an
+        interval boundary, else just the new keys), then the retention horizon."""
+        previous = self._watermarks.get(tenant, -(2**62))
+        if watermark_ms <= previous:
             return
         self._watermarks[tenant] = watermark_ms
-        for key in self._counters:
+        crossed = watermark_ms // self._width != previous // self._width
+        fresh = [key for key in self._unscanned if key[0] == tenant]
+        self._unscanned.difference_update(fresh)
+        for key in (list(self._counters) + list(self._targets)) if crossed else fresh:
             if key[0] == tenant and key[3] + self._width <= watermark_ms and key not in self._final:
                 self._final.add(key)
-                self._dirty.add(key)
-        for target in self._targets:
-            if target[0] == tenant and target[3] + self._width <= watermark_ms and target not in self._final:
-                self._final.add(target)
-                self._dirty_targets.add(target)
+                if len(key) == 4:
+                    self._dirty.add(key)
+                else:
+                    self._dirty_targets.add(key)
+        if not crossed:
+            return
         horizon = watermark_ms - self.config.retention_ms
         # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
         for key in [
@@ -214,12 +225,18 @@ class OverflowEngine:
             del self._within[key]
             self._final.discard(key)
         for target in [
-            t for t in self._targets if t[3] + self._width <= horizon and t not in self._dirty_targets
+            t
+            for t in self._targets
+            if t[0] == tenant and t[3] + self._width <= horizon and t not in self._dirty_targets
         ]:
             del self._targets[target]
             self._final.discard(target)
+        if watermark_ms < self._next_sweep.get(tenant, -(2**62)):
+            return  # swept four times per contact-state span, as in QualityEngine
+        self._next_sweep[tenant] = watermark_ms + self.config.contact_state_ms // 4
+        contacts_horizon = watermark_ms - self.config.contact_state_ms
         for initial in [
-            i for i, call in self._calls.items() if call.key[0] == tenant and call.last_ms <= horizon
+            i for i, call in self._calls.items() if call.key[0] == tenant and call.last_ms <= contacts_horizon
         ]:
             del self._calls[initial]
 

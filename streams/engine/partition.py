@@ -17,7 +17,7 @@ from streams.engine.dedup import Deduplicator
 from streams.engine.overflow import CallerContact, OverflowEngine
 from streams.engine.quality import QualityEngine
 from streams.engine.repeats import RepeatEngine
-from streams.engine.timebase import to_ms
+from streams.engine.timebase import EPOCH, MS
 from streams.events import Event
 
 # How many leading columns of each table's rows form its key (the grain a newer version replaces).
@@ -70,14 +70,21 @@ class _Partition:
         return self.max_ts_by_tenant.get(tenant, -(2**62)) - self.config.lateness_ms
 
     def _admit(self, batch: Iterable[tuple[int, Event]], out: EngineOutput) -> list[tuple[int, Event, int]]:
-        admitted = []
+        """The per-event gate of every engine: the hottest loop of the worker, so config and lookups are local."""
+        admitted: list[tuple[int, Event, int]] = []
+        append = admitted.append
+        first_time = self.dedup.first_time
+        max_ts = self.max_ts_by_tenant
+        oldest_ok = self.config.lateness_ms + self.config.retention_ms
+        last_offset = self.last_offset
         for offset, event in batch:
-            if offset <= self.last_offset:
+            if offset <= last_offset:
                 out.replayed += 1
                 continue
-            self.last_offset = offset
-            ts_ms = to_ms(event.ts)
-            if ts_ms < self.watermark_ms(event.tenant) - self.config.retention_ms:
+            last_offset = offset
+            ts_ms = (event.ts - EPOCH) // MS
+            tenant_max = max_ts.get(event.tenant, -(2**62))
+            if ts_ms < tenant_max - oldest_ok:
                 out.rejected.append(
                     Rejected(
                         offset,
@@ -86,12 +93,13 @@ class _Partition:
                     )
                 )
                 continue
-            if not self.dedup.first_time(event.event_id, ts_ms):
+            if not first_time(event.event_id.int, ts_ms):
                 out.duplicates += 1
                 continue
-            if ts_ms > self.max_ts_by_tenant.get(event.tenant, -(2**62)):
-                self.max_ts_by_tenant[event.tenant] = ts_ms
-            admitted.append((offset, event, ts_ms))
+            if ts_ms > tenant_max:
+                max_ts[event.tenant] = ts_ms
+            append((offset, event, ts_ms))
+        self.last_offset = last_offset
         return admitted
 
     def advance_idle(self, quiet_ms: int) -> None:

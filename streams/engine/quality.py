@@ -114,8 +114,10 @@ class QualityEngine:
         self._legs: dict[str, _Leg] = {}
         self._dirty: set[Key] = set()
         self._final: set[Key] = set()
+        self._unscanned: set[Key] = set()  # keys created since the last advance of their tenant
         self._version = 0
         self._watermarks: dict[str, int] = {}
+        self._next_sweep: dict[str, int] = {}  # per tenant: when contact state is next swept
 
     # --- input ------------------------------------------------------------------------------------------
 
@@ -184,6 +186,7 @@ class QualityEngine:
             # A re-sent report for the same interval replaces the earlier one: reports are totals, not deltas.
             self._reports[key] = _Report(event, start)
             self._dirty.add(key)
+            self._unscanned.add(key)
 
     def _leg_key(
         self, contact_id: str, tenant: str, source: str, call_type: str, enqueued_ms: int, ts_ms: int
@@ -202,6 +205,7 @@ class QualityEngine:
         if counters is None:
             n = len(self._thresholds_ms)
             counters = self._counters[key] = _Counters(answered_within=[0] * n, abandoned_within=[0] * n)
+            self._unscanned.add(key)
         self._dirty.add(key)
         return counters
 
@@ -212,14 +216,24 @@ class QualityEngine:
 
     def advance(self, watermark_ms: int, tenant: str) -> None:
         """A tenant's intervals ending at or before its watermark are final: their rows go out once more,
-        flagged final. State older than the retention horizon is dropped (its rows were written long ago)."""
-        if watermark_ms <= self._watermarks.get(tenant, -(2**62)):
+        flagged final. State older than the retention horizon is dropped (its rows were written long ago).
+
+        Called after every batch, so it must not cost O(state): an interval can only become final when the
+        watermark crosses an interval boundary, or when its key is new; everything else waits for a crossing.
+        """
+        previous = self._watermarks.get(tenant, -(2**62))
+        if watermark_ms <= previous:
             return
         self._watermarks[tenant] = watermark_ms
-        for key in list(self._counters) + list(self._reports):
+        crossed = watermark_ms // self._width != previous // self._width
+        fresh = [key for key in self._unscanned if key[0] == tenant]
+        self._unscanned.difference_update(fresh)
+        for key in (list(self._counters) + list(self._reports)) if crossed else fresh:
             if key[0] == tenant and key[3] + self._width <= watermark_ms and key not in self._final:
                 self._final.add(key)
                 self._dirty.add(key)
+        if not crossed:
+            return
         horizon = watermark_ms - self.config.retention_ms
         # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
         for key in [
@@ -236,8 +250,15 @@ class QualityEngine:
         ]:
             del self._reports[key]
             self._final.discard(key)
+        # A contact's own state lives `contact_state_hours` after its last event (later events, a QA score days
+        # later, are dated by their own time). Swept four times per that span, so each contact is looked at a
+        # handful of times in its life, not once per interval.
+        if watermark_ms < self._next_sweep.get(tenant, -(2**62)):
+            return
+        self._next_sweep[tenant] = watermark_ms + self.config.contact_state_ms // 4
+        contacts_horizon = watermark_ms - self.config.contact_state_ms
         for contact_id in [
-            c for c, leg in self._legs.items() if leg.key[0] == tenant and leg.last_ms <= horizon
+            c for c, leg in self._legs.items() if leg.key[0] == tenant and leg.last_ms <= contacts_horizon
         ]:
             del self._legs[contact_id]
 

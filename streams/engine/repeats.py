@@ -96,10 +96,16 @@ class RepeatEngine:
                 self._dirty.add(first[2])
 
     def advance(self, watermark_ms: int, tenant: str) -> None:
-        """Windows that end before the watermark are complete: their rows lose the censored flag."""
-        if watermark_ms <= self._watermarks.get(tenant, -(2**62)):
+        """Windows that end before the watermark are complete: their rows lose the censored flag.
+
+        A window ends on an interval boundary shifted by the window length, so nothing can change unless the
+        shifted watermark crosses one: between crossings this costs nothing, whatever the state."""
+        previous = self._watermarks.get(tenant, -(2**62))
+        if watermark_ms <= previous:
             return
         self._watermarks[tenant] = watermark_ms
+        if (watermark_ms - self._window) // self._width == (previous - self._window) // self._width:
+            return
         for key in [
             k for k in self._censored if k[0] == tenant and k[3] + self._width + self._window <= watermark_ms
         ]:
@@ -116,6 +122,15 @@ class RepeatEngine:
                 self._callers[caller] = keep
             else:
                 del self._callers[caller]
+        for key in [
+            k
+            for k in self._counters
+            if k[0] == tenant
+            and k[3] + self._width <= horizon
+            and k not in self._dirty
+            and k not in self._censored
+        ]:
+            del self._counters[key]
 
     def drain_rows(self) -> list[RepeatRow]:
         rows = []

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
+MS = timedelta(milliseconds=1)
 
 
 def to_ms(ts: datetime) -> int:
-    return (ts - EPOCH) // _MS
+    return (ts - EPOCH) // MS
 
 
 def from_ms(ms: int) -> datetime:

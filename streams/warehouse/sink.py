@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -42,12 +43,17 @@ class TableSpec:
     def key_of(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
         if self.key is None:
             return None
-        return tuple(row[i] for i in _positions(self))
+        return _key_getter(self)(row)
 
 
 @lru_cache(maxsize=256)
-def _positions(spec: TableSpec) -> tuple[int, ...]:
-    return spec.key_positions
+def _key_getter(spec: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """One C-level getter per table: the key is taken for every buffered row, so it is on the hot path."""
+    positions = spec.key_positions
+    if len(positions) == 1:
+        single = itemgetter(positions[0])
+        return lambda row: (single(row),)
+    return itemgetter(*positions)
 
 
 def clickhouse_writer(client: Client) -> Writer:
@@ -78,13 +84,15 @@ class BatchSink:
 
     def add(self, spec: TableSpec, rows: Iterable[Sequence[Any]]) -> None:
         buffer = self._buffers.setdefault(spec, {})
-        for row in rows:
-            key = spec.key_of(row)
-            if key is None:
-                key = ("#", len(buffer))
-            if key not in buffer:
-                self._pending += 1
-            buffer[key] = row
+        before = len(buffer)
+        if spec.key is None:
+            for row in rows:
+                buffer[("#", len(buffer))] = row
+        else:
+            key_of = _key_getter(spec)
+            for row in rows:
+                buffer[key_of(row)] = row
+        self._pending += len(buffer) - before
         if self._pending and self._oldest is None:
             self._oldest = self._clock.monotonic()
 
