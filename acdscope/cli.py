@@ -414,7 +414,10 @@ def produce(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context) -> None:
     """Run the Faust worker (`faust -A streams.edge.app worker`); extra arguments go to Faust."""
-    args = [sys.executable, "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info", *ctx.args]
+    # No HTTP endpoint (the Faust CLI would start one whatever the app says): several workers on one host
+    # would fight over its port, and nothing reads it.
+    args = [sys.executable, "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info", "--without-web",
+            *ctx.args]  # fmt: skip
     os.execv(sys.executable, args)
 
 

@@ -83,9 +83,17 @@ async def _raw_loop(bootstrap: str, topics: list[str], expected: int) -> float:
         await consumer.stop()
 
 
-def _raw(bootstrap: str, topics: list[str], expected: int) -> float:
+def _raw_pinned(bootstrap: str, topics: list[str], expected: int) -> float:
     pin_one_core()
     return asyncio.run(_raw_loop(bootstrap, topics, expected))
+
+
+def _raw(bootstrap: str, topics: list[str], expected: int) -> float:
+    """In a child process: pinning it must not pin the workers started after it."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return float(pool.apply(_raw_pinned, (bootstrap, topics, expected)))
 
 
 def _flushes(log: Path) -> list[tuple[float, int, int]]:
@@ -107,7 +115,23 @@ def _workers(
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     processes = []
     for i, log in enumerate(logs):
-        command = [sys.executable, "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info"]
+        profile = (
+            ["-m", "cProfile", "-o", f"{os.environ['BENCH_PROFILE']}.{count}.{i}"]
+            if os.environ.get("BENCH_PROFILE")
+            else []
+        )
+        command = [
+            sys.executable,
+            *profile,
+            "-m",
+            "faust",
+            "-A",
+            "streams.edge.app",
+            "worker",
+            "-l",
+            "info",
+            "--without-web",
+        ]
         if cpus:  # one CPU each, from the first: one worker shares nothing it would not share in production
             command = ["taskset", "-c", str(cpus[i % len(cpus)]), *command]
         processes.append(

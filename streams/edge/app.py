@@ -1,6 +1,7 @@
 """The Faust application: `faust -A streams.edge.app worker`.
 
-Agents here only decode, batch, dead-letter and commit; every count is made by `streams.engine`.
+The batch handler here only decodes, dead-letters, flushes and acks; every count is made by `streams.engine`.
+Messages arrive a fetched batch at a time (`streams.edge.batching`), not one by one through agents.
 """
 
 from __future__ import annotations
@@ -8,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, cast
+from typing import Any
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import Message
 from mode import BaseSignalT
 
 from acdscope.settings import get_settings
+from streams.edge.batching import BatchApp
 from streams.edge.engine_config import load_engine_config
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
@@ -26,7 +28,7 @@ from streams.warehouse.sink import BatchSink, clickhouse_writer
 log = logging.getLogger(__name__)
 settings = get_settings()
 
-app = faust.App(
+app = BatchApp(
     settings.faust_app_id,
     broker=f"kafka://{settings.kafka_bootstrap}",
     topic_partitions=settings.topic_partitions,
@@ -96,10 +98,36 @@ class _Edge:
                 self._reader, settings.faust_app_id, topic, partition
             ),
         )
-        self.unacked: list[tuple[StreamT[Any], EventT[Any]]] = []
+        self.unacked: list[Message] = []
         self.dead: set[tuple[str, int, int]] = set()
         self.lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def flush_when_due(self) -> None:
+        """Start a flush in the background when one is due, so consuming goes on while ClickHouse writes.
+
+        One flush at a time. Rows keep arriving meanwhile; past `4 x sink_max_rows` buffered the handler waits
+        for the flush in flight, and while writes fail it keeps retrying (backing off up to 30 s) without
+        consuming: memory stays bounded and nothing is dropped while ClickHouse is away.
+        """
+        if not self.sink.due():
+            return
+        limit = 4 * settings.sink_max_rows
+        backoff = 0.5
+        while True:
+            if self._flushing is None or self._flushing.done():
+                self._flushing = asyncio.create_task(self.flush_then_ack())
+                self._flushing.add_done_callback(_report_failure)
+            if self.sink.pending_rows < limit:
+                return
+            await asyncio.shield(self._flushing)
+            if self.sink.pending_rows < limit:
+                return
+            log.warning("sink behind (%d rows buffered): consuming paused, retrying in %.1f s",
+                        self.sink.pending_rows, backoff)  # fmt: skip
+            await asyncio.sleep(backoff)
+            backoff = min(30.0, backoff * 2)
 
     async def flush_then_ack(self, force_checkpoint: bool = False) -> None:
         """Write what is buffered (rows, then checkpoints), then ack what a written checkpoint covers.
@@ -134,16 +162,22 @@ class _Edge:
                 )
             self.pipeline.mark_checkpointed(rows)
             keep = []
-            for stream, event in self.unacked:
-                message = event.message
-                covered = message.offset <= self.pipeline.checkpointed_offset(
-                    message.topic, message.partition
-                )
-                if covered or (message.topic, message.partition, message.offset) in dead:
-                    await stream.ack(event)
+            ack = app.consumer.ack
+            covered_up_to = self.pipeline.checkpointed_offset
+            for message in self.unacked:
+                if (
+                    message.offset <= covered_up_to(message.topic, message.partition)
+                    or (message.topic, message.partition, message.offset) in dead
+                ):
+                    ack(message)
                 else:
-                    keep.append((stream, event))
+                    keep.append(message)
             self.unacked = keep
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background flush failed", exc_info=task.exception())
 
 
 _edge: _Edge | None = None
@@ -157,79 +191,48 @@ def edge() -> _Edge:
     return _edge
 
 
-def _record(event: EventT[Any]) -> Record:
-    message = event.message
-    return Record(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        timestamp_ms=int(message.timestamp * 1000),
-    )
-
-
-async def _consume(stream: StreamT[bytes]) -> None:
+async def _on_batch(messages: list[Message]) -> None:
     """Decode, run the engines, dead-letter what cannot be counted, flush when due; acks follow the flush."""
     state = edge()
-    # noack_take yields events (not values) and leaves acking to us: we ack after the sink flush.
-    batches = cast(faust.Stream[Any], stream).noack_take(
-        settings.consume_batch_max, within=settings.consume_batch_within_s
-    )
-    async for batch in batches:
-        events = cast(list[EventT[Any]], batch)
-        records = [_record(event) for event in events]
-        dead = state.pipeline.process(records)
-        if dead:
-            sent = [
-                await dead_letters.send(
-                    key=letter.record.key, value=letter.record.value, headers=letter.headers(), force=True
-                )
-                for letter in dead
-            ]
-            await asyncio.gather(*sent)
-            for letter in dead:
-                log.warning(
-                    "dead letter %s[%d]@%d: %s",
-                    letter.record.topic,
-                    letter.record.partition,
-                    letter.record.offset,
-                    letter.reason,
-                )
-        outcomes = state.pipeline.take_caller_contacts()
-        if outcomes:
-            # Delivered before these events can be acked: a checkpoint never covers an unpublished outcome.
-            futures = []
-            for contact in outcomes:
-                key, value = encode_caller_contact(contact)
-                futures.append(await caller_contacts.send(key=key, value=value, force=True))
-            await asyncio.gather(*futures)
-        state.dead.update((r.record.topic, r.record.partition, r.record.offset) for r in dead)
-        state.unacked.extend((stream, event) for event in events)
-        if state.sink.due():
-            await state.flush_then_ack()
+    assigned = app.consumer.assignment()
+    # A partition revoked while its messages were in flight is another worker's now: its state was dropped
+    # and lives on in the checkpoint, so none of its messages may rebuild it here.
+    mine = [m for m in messages if m.tp in assigned]
+    records = [
+        Record(m.topic, m.partition, m.offset, m.key, m.value, int((m.timestamp or 0) * 1000)) for m in mine
+    ]
+    dead = state.pipeline.process(records)
+    if dead:
+        sent = [
+            await dead_letters.send(
+                key=letter.record.key, value=letter.record.value, headers=letter.headers(), force=True
+            )
+            for letter in dead
+        ]
+        await asyncio.gather(*sent)
+        for letter in dead:
+            log.warning(
+                "dead letter %s[%d]@%d: %s",
+                letter.record.topic,
+                letter.record.partition,
+                letter.record.offset,
+                letter.reason,
+            )
+    outcomes = state.pipeline.take_caller_contacts()
+    if outcomes:
+        # Delivered before these messages can be acked: a checkpoint never covers an unpublished outcome.
+        futures = []
+        for contact in outcomes:
+            key, value = encode_caller_contact(contact)
+            futures.append(await caller_contacts.send(key=key, value=value, force=True))
+        await asyncio.gather(*futures)
+    state.dead.update((r.record.topic, r.record.partition, r.record.offset) for r in dead)
+    state.unacked.extend(mine)
+    await state.flush_when_due()
 
 
-# One agent per input topic; concurrency=1 each: with more, Faust can commit past a message still in flight
-# (faust issue 606).
-@app.agent(contact_events, concurrency=1)
-async def contact_metrics(stream: StreamT[bytes]) -> None:
-    await _consume(stream)
-
-
-@app.agent(agent_events, concurrency=1)
-async def adherence_metrics(stream: StreamT[bytes]) -> None:
-    await _consume(stream)
-
-
-@app.agent(vendor_reports, concurrency=1)
-async def vendor_report_metrics(stream: StreamT[bytes]) -> None:
-    await _consume(stream)
-
-
-@app.agent(caller_contacts, concurrency=1)
-async def repeat_contacts(stream: StreamT[bytes]) -> None:
-    await _consume(stream)
+app.batch_handler = _on_batch
+app.subscribe(contact_events, agent_events, vendor_reports, caller_contacts)
 
 
 @app.timer(interval=max(0.1, settings.sink_max_age_s / 2))

@@ -36,14 +36,19 @@ class Deduplicator:
     def __len__(self) -> int:
         return sum(len(bucket) for bucket in self._buckets.values())
 
-    def snapshot(self) -> dict[str, list[str]]:
+    def snapshot(self) -> dict[str, str]:
+        """Each hour's ids as one string of 32-hex-digit ids: checkpoints are written every few seconds and
+        hold hours of ids, so this is the bulk of a checkpoint's work."""
         return {
-            str(key): [str(UUID(int=event_id)) for event_id in bucket]
-            for key, bucket in self._buckets.items()
+            str(key): "".join([format(i, "032x") for i in bucket]) for key, bucket in self._buckets.items()
         }
 
     @classmethod
-    def restore(cls, data: dict[str, list[str]]) -> Deduplicator:
+    def restore(cls, data: dict[str, str | list[str]]) -> Deduplicator:
         dedup = cls()
-        dedup._buckets = {int(key): {UUID(value).int for value in ids} for key, ids in data.items()}
+        for key, ids in data.items():
+            if isinstance(ids, str):
+                dedup._buckets[int(key)] = {int(ids[i : i + 32], 16) for i in range(0, len(ids), 32)}
+            else:  # checkpoints written before ids were packed: a list of UUID strings
+                dedup._buckets[int(key)] = {UUID(value).int for value in ids}
         return dedup

@@ -6,9 +6,9 @@ Only storage; when to checkpoint and what may be committed is the edge's decisio
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any, NamedTuple
 
+import orjson
 import zstandard
 from clickhouse_connect.driver.client import Client
 
@@ -31,12 +31,12 @@ CHECKPOINT_TABLE = TableSpec(
 
 def encode(snapshot: dict[str, Any]) -> str:
     """zstd-compressed JSON in base64: snapshots repeat their keys a lot and compress ~10x."""
-    raw = json.dumps(snapshot, separators=(",", ":")).encode()
+    raw = orjson.dumps(snapshot, option=orjson.OPT_NON_STR_KEYS)
     return base64.b64encode(zstandard.ZstdCompressor(level=3).compress(raw)).decode()
 
 
 def decode(text: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(base64.b64decode(text)))
+    data: dict[str, Any] = orjson.loads(zstandard.ZstdDecompressor().decompress(base64.b64decode(text)))
     return data
 
 
