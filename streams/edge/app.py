@@ -154,10 +154,10 @@ class _Edge:
                     return
                 self.sink.rows_written += written
                 log.info(
-                    "sink flushed %d rows (%d checkpoints); accepted %d, dead letters %d",
+                    "sink flushed %d rows (%d checkpoints); accepted %d events, dead letters %d",
                     written,
                     len(rows),
-                    self.pipeline.accepted,
+                    self.pipeline.accepted_events,
                     self.pipeline.rejected,
                 )
             self.pipeline.mark_checkpointed(rows)

@@ -74,7 +74,8 @@ class EnginePipeline:
         self._out_now: dict[int, set[tuple[str, str]]] = {}
         self.volume: dict[int, VolumeCounter] = {}
         self._last_seen: dict[tuple[Kind, int], float] = {}
-        self.accepted = 0
+        self.accepted = 0  # every record counted, including the internal caller contacts
+        self.accepted_events = 0  # canonical events from the input topics only
         self.rejected = 0
         self.duplicates = 0
 
@@ -186,6 +187,8 @@ class EnginePipeline:
                 self._route_callers(engine.drain_caller_contacts())
             self._drain(engine)
             self.accepted += len(batch) - len(output.rejected)
+            if kind != "caller":
+                self.accepted_events += len(batch) - len(output.rejected)
         if raw and self.keep_raw:
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
