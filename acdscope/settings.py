@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     sink_max_age_s: float = Field(default=1.0, gt=0)
     # Engine state is checkpointed this often; offsets are committed only up to the last checkpoint.
     checkpoint_interval_s: float = Field(default=5.0, gt=0)
+    # At most this many records per fetch, i.e. per batch the worker processes.
     consume_batch_max: int = Field(default=10_000, ge=1)
-    consume_batch_within_s: float = Field(default=0.5, gt=0)
 
 
 @lru_cache(maxsize=1)

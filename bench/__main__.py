@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import engine, simulator
+from bench import engine, latency, memory, pipeline, simulator, sink
+from bench.stack import in_child, local_stack
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -23,24 +24,31 @@ def main() -> None:
         "--quick", action="store_true", help="smaller inputs (a smoke run of every benchmark)"
     )
     args = parser.parse_args()
-    # Each benchmark runs in its own child process so CPU pinning and memory peaks do not leak between them.
-    plan = [(engine.run, (1 if args.quick else 3,)), (simulator.run, (3 if args.quick else None,))]
+    quick = args.quick
+    plan = [
+        (engine.run, (1 if quick else 3,)),
+        (pipeline.run, (1 if quick else 3,)),
+        (latency.run, (20 if quick else 40,)),
+        (sink.run, (1,)),
+        (memory.run, (6 if quick else 30,)),
+        (simulator.run, (3 if quick else None,)),
+    ]
     results = []
-    for function, arguments in plan:
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            results.append(pool.apply(function, arguments))
+    # One local stack for the benchmarks that need servers; each benchmark in its own child process, so CPU
+    # pinning and memory peaks do not leak between them.
+    with local_stack():
+        for function, arguments in plan:
+            results.append(in_child(function, arguments))
     table = Table(title="acdscope benchmarks")
-    for column in ("benchmark", "figure", "target", "met", "method"):
+    for column in ("benchmark", "figure", "target", "met"):
         table.add_column(column, overflow="fold")
     for result in results:
-        table.add_row(
-            result["name"],
-            result["figure"],
-            result["target"],
-            "yes" if result["met"] else "NO",
-            result["method"],
-        )
-    Console().print(table)
+        met = "—" if result["met"] is None else "yes" if result["met"] else "NO"
+        table.add_row(result["name"], result["figure"], result["target"], met)
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    for result in results:
+        console.print(f"[bold]{result['name']}[/bold]: {result['method']}")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     payload = {

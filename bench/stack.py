@@ -4,17 +4,20 @@ worker processes, and reading progress from their logs."""
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from producers.kafka_out import ensure_topics
 from streams.edge.records import Record
@@ -25,6 +28,36 @@ PARTITIONS = 4
 _FLUSH = re.compile(
     r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\].*sink flushed \d+ rows .*accepted (\d+) events, dead letters (\d+)"
 )
+
+
+def _child(function: Callable[..., dict[str, Any]], arguments: tuple[Any, ...], out: Any) -> None:
+    try:
+        out.put(function(*arguments))
+    except BaseException as exc:
+        out.put({"error": f"{type(exc).__name__}: {exc}"})
+        raise
+
+
+def in_child(function: Callable[..., dict[str, Any]], arguments: tuple[Any, ...]) -> dict[str, Any]:
+    """A fresh (non-daemon) process per benchmark, since some start processes of their own; a child that
+    dies without a result is an error, not a hang."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_child, args=(function, arguments, out))
+    process.start()
+    while True:
+        try:
+            result: dict[str, Any] = out.get(timeout=2.0)
+            break
+        except queue.Empty:
+            if not process.is_alive():
+                raise RuntimeError(
+                    f"benchmark {function.__module__} died (exit code {process.exitcode})"
+                ) from None
+    process.join()
+    if "error" in result:
+        raise RuntimeError(f"benchmark {function.__module__} failed: {result['error']}")
+    return result
 
 
 @dataclass(frozen=True)

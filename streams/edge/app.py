@@ -40,6 +40,7 @@ app = BatchApp(
     # deliberately unacked, and are re-read (and skipped by offset) after the restart.
     stream_wait_empty=False,
     broker_session_timeout=settings.faust_session_timeout_s,
+    broker_max_poll_records=settings.consume_batch_max,
     broker_heartbeat_interval=min(3.0, settings.faust_session_timeout_s / 4),
 )
 
@@ -145,6 +146,7 @@ class _Edge:
             batch = self.sink.detach()
             dead, self.dead = self.dead, set()
             if batch:
+                began = time.monotonic()
                 try:
                     written = await asyncio.to_thread(self.sink.write, batch)
                 except Exception:
@@ -154,9 +156,10 @@ class _Edge:
                     return
                 self.sink.rows_written += written
                 log.info(
-                    "sink flushed %d rows (%d checkpoints); accepted %d events, dead letters %d",
+                    "sink flushed %d rows (%d checkpoints) in %.3f s; accepted %d events, dead letters %d",
                     written,
                     len(rows),
+                    time.monotonic() - began,
                     self.pipeline.accepted_events,
                     self.pipeline.rejected,
                 )
