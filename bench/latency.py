@@ -73,6 +73,7 @@ def run(seconds: int = 40) -> dict[str, Any]:
         finally:
             stop.set()
             workers.stop()
+            run_.drop()
     latencies = []
     for at, meta in landed:
         if at - began < 5.0:

@@ -6,9 +6,10 @@ Both consumers read the same simulator events; each is pinned to one CPU. Start-
 excluded from both figures:
 - raw loop: the events are in the topics first; from its first fetched batch to the last message, counted and
   `orjson`-decoded;
-- workers: started on empty topics and left to join (the group stable, every worker holding partitions), then
-  the events are produced; from the first sink flush holding events to the flush holding all of them, read
-  from the workers' logs (each flush logs the events accepted so far). Flushes and checkpoints every second.
+- workers: the events are in the topics first, as for the raw loop; from the first sink flush holding events
+  to the flush holding all of them, read from the workers' logs (each flush logs the events accepted so far);
+  flushes and checkpoints every second. Two workers start together: their figure includes the group forming
+  (a worker that joins second takes partitions over from the checkpoints of the first).
 """
 
 from __future__ import annotations
@@ -66,21 +67,24 @@ def _raw_pinned(bootstrap: str, topics: list[str], expected: int) -> float:
 
 def raw_rate(stack: Stack, records: list[Record]) -> float:
     run = Run.create(stack, "raw")
-    produce(stack.bootstrap, run.topics, records)
-    # In a child process: pinning it must not pin the workers started after it.
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return float(pool.apply(_raw_pinned, (stack.bootstrap, list(run.topics.values()), len(records))))
+    try:
+        produce(stack.bootstrap, run.topics, records)
+        # In a child process: pinning it must not pin the workers started after it.
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            return float(pool.apply(_raw_pinned, (stack.bootstrap, list(run.topics.values()), len(records))))
+    finally:
+        run.drop()
 
 
 def worker_rate(stack: Stack, records: list[Record], count: int) -> float:
     run = Run.create(stack, f"w{count}")
+    produce(stack.bootstrap, run.topics, records)
     workers = Workers(run, count, run.env(ACDSCOPE_CHECKPOINT_INTERVAL_S="1", ACDSCOPE_SINK_MAX_AGE_S="1"))
     try:
-        workers.wait_group()
-        produce(stack.bootstrap, run.topics, records)
         workers.wait_counted(len(records))
     finally:
         workers.stop()
+        run.drop()
     flushes = [f for f in workers.flushes() if f]
     start = min(next(at for at, accepted, _ in f if accepted > 0) for f in flushes)
     first = sum(next((a for at, a, _ in f if at == start), 0) for f in flushes)

@@ -33,13 +33,16 @@ def run(days: int = 1) -> dict[str, Any]:
     sink.flush()
     rows = sum(len(r) for _, _, r in captured)
     with local_stack() as stack:
-        client = connect(Run.create(stack, "sink").dsn)
-        write = clickhouse_writer(client)
-        began = time.perf_counter()
-        for table, columns, batch in captured:
-            for start in range(0, len(batch), ROWS_PER_INSERT):
-                write(table, columns, batch[start : start + ROWS_PER_INSERT])
-        seconds = time.perf_counter() - began
+        run_ = Run.create(stack, "sink")
+        try:
+            write = clickhouse_writer(connect(run_.dsn))
+            began = time.perf_counter()
+            for table, columns, batch in captured:
+                for start in range(0, len(batch), ROWS_PER_INSERT):
+                    write(table, columns, batch[start : start + ROWS_PER_INSERT])
+            seconds = time.perf_counter() - began
+        finally:
+            run_.drop()
     rate = rows / seconds
     tables = len({table for table, _, _ in captured})
     return {

@@ -116,6 +116,23 @@ class Run:
         run.work.mkdir(parents=True, exist_ok=True)
         return run
 
+    def drop(self) -> None:
+        """Remove the run's topics and database: runs must not slow each other down with leftovers."""
+        from kafka import KafkaAdminClient
+
+        from streams.warehouse.client import connect
+
+        with contextlib.suppress(Exception):
+            connect(f"{self.stack.clickhouse_http}/default").command(
+                f"drop database if exists {self.dsn.rsplit('/', 1)[1]} sync"
+            )
+        admin = KafkaAdminClient(bootstrap_servers=self.stack.bootstrap)
+        try:
+            with contextlib.suppress(Exception):
+                admin.delete_topics([*self.topics.values(), self.callers, self.dead_letters])
+        finally:
+            admin.close()
+
     @property
     def group(self) -> str:
         return f"bench-{self.suffix}"

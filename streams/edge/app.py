@@ -20,7 +20,7 @@ from streams.edge.batching import BatchApp
 from streams.edge.engine_config import load_engine_config
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
-from streams.edge.records import Record, encode_caller_contact
+from streams.edge.records import Record, encode_caller_contacts
 from streams.warehouse import checkpoints
 from streams.warehouse.client import connect
 from streams.warehouse.sink import BatchSink, clickhouse_writer
@@ -224,10 +224,10 @@ async def _on_batch(messages: list[Message]) -> None:
     outcomes = state.pipeline.take_caller_contacts()
     if outcomes:
         # Delivered before these messages can be acked: a checkpoint never covers an unpublished outcome.
-        futures = []
-        for contact in outcomes:
-            key, value = encode_caller_contact(contact)
-            futures.append(await caller_contacts.send(key=key, value=value, force=True))
+        futures = [
+            await caller_contacts.send(value=value, partition=partition, force=True)
+            for partition, value in encode_caller_contacts(outcomes, settings.topic_partitions).items()
+        ]
         await asyncio.gather(*futures)
     state.dead.update((r.record.topic, r.record.partition, r.record.offset) for r in dead)
     state.unacked.extend(mine)

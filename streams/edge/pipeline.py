@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from streams.clock import Clock, SystemClock
-from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record, decode_caller_contact
+from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record, decode_caller_contacts
 from streams.edge.tables import TABLES, LiveRow
 from streams.engine.config import EngineConfig
 from streams.engine.overflow import CallerContact
@@ -151,9 +151,8 @@ class EnginePipeline:
                 continue
             if kind == "caller":
                 try:
-                    groups[(kind, record.partition)].append(
-                        (record.offset, decode_caller_contact(record.value))
-                    )
+                    contacts = decode_caller_contacts(record.value)
+                    groups[(kind, record.partition)].extend((record.offset, c) for c in contacts)
                     by_offset[(kind, record.partition, record.offset)] = record
                 except ValueError as exc:
                     dead.append(DeadLetter(record, str(exc)))

@@ -5,8 +5,11 @@ No Kafka client here: the Faust agent converts its events to `Record`s and sends
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -63,18 +66,34 @@ class DeadLetter:
         )
 
 
-def encode_caller_contact(contact: CallerContact) -> tuple[bytes, bytes]:
-    """(key, value) for the caller-keyed topic: one caller's calls meet on one partition."""
-    value = orjson.dumps(contact._asdict())
-    return f"{contact.tenant}|{contact.caller_hash}".encode(), value
+def caller_partition(contact: CallerContact, partitions: int) -> int:
+    """Where a caller's calls meet: a stable hash of (tenant, caller), the same in every worker process."""
+    return zlib.crc32(f"{contact.tenant}|{contact.caller_hash}".encode()) % partitions
 
 
-def decode_caller_contact(payload: bytes) -> CallerContact:
+def encode_caller_contacts(contacts: Sequence[CallerContact], partitions: int) -> dict[int, bytes]:
+    """One message per partition of the caller-keyed topic, holding every outcome of a batch bound for it.
+
+    Per-outcome messages cost a produce and a consume each, as much as counting the events that made them;
+    a message per partition and batch keeps the caller-keyed grouping at a few messages per batch.
+    """
+    by_partition: dict[int, list[dict[str, Any]]] = {}
+    for contact in contacts:
+        by_partition.setdefault(caller_partition(contact, partitions), []).append(contact._asdict())
+    return {partition: orjson.dumps(items) for partition, items in by_partition.items()}
+
+
+def decode_caller_contacts(payload: bytes) -> list[CallerContact]:
+    """The outcomes of one caller-topic message (a list; a single object from older workers is one outcome)."""
     try:
         data = orjson.loads(payload)
-        contact = CallerContact(**data)
+        items = data if isinstance(data, list) else [data]
+        contacts = [CallerContact(**item) for item in items]
     except (orjson.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"not a caller-contact record: {exc}") from None
-    if not isinstance(contact.arrived_ms, int) or not isinstance(contact.caller_hash, str):
-        raise ValueError("not a caller-contact record: arrived_ms must be an integer, caller_hash a string")
-    return contact
+    for contact in contacts:
+        if not isinstance(contact.arrived_ms, int) or not isinstance(contact.caller_hash, str):
+            raise ValueError(
+                "not a caller-contact record: arrived_ms must be an integer, caller_hash a string"
+            )
+    return contacts

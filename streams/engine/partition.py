@@ -243,11 +243,14 @@ class CallerPartition:
     def process(self, batch: Iterable[tuple[int, CallerContact]]) -> EngineOutput:
         out = EngineOutput()
         tenants = set()
+        # A message holds several outcomes under one offset, and is always processed whole: what was counted
+        # before a restore is the messages at or below the restored offset.
+        counted_up_to = self.last_offset
         for offset, contact in batch:
-            if offset <= self.last_offset:
+            if offset <= counted_up_to:
                 out.replayed += 1
                 continue
-            self.last_offset = offset
+            self.last_offset = max(self.last_offset, offset)
             self.repeats.apply(offset, contact)
             if contact.arrived_ms > self.max_ts_by_tenant.get(contact.tenant, -(2**62)):
                 self.max_ts_by_tenant[contact.tenant] = contact.arrived_ms

@@ -76,3 +76,20 @@ def test_recent_intervals_are_censored_until_their_window_has_passed() -> None:
     later = totals(partition)
     assert later[("in-house", DAY0 + 33 * H)] == (1, 0, 0)
     assert from_ms(DAY0).hour == 8
+
+
+def test_outcomes_travel_a_message_per_partition_and_count_as_if_one_by_one() -> None:
+    from streams.edge.records import caller_partition, decode_caller_contacts, encode_caller_contacts
+
+    messages = encode_caller_contacts(CALLS, 4)
+    assert sorted(c for payload in messages.values() for c in decode_caller_contacts(payload)) == sorted(
+        CALLS
+    )
+    for partition, payload in messages.items():  # one caller's calls share a partition
+        assert {caller_partition(c, 4) for c in decode_caller_contacts(payload)} == {partition}
+    # All outcomes under one offset (one message): each is counted, and a re-read of it after a restore is not.
+    partition = CallerPartition(0, EngineConfig(allowed_lateness_s=0))
+    partition.process([(7, c) for c in CALLS])
+    restored = CallerPartition.restore(partition.snapshot(), EngineConfig(allowed_lateness_s=0))
+    assert restored.process([(7, c) for c in CALLS]).replayed == len(CALLS)
+    assert totals(partition) == run(CALLS)
