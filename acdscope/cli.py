@@ -160,8 +160,11 @@ def simulate(
             TOPIC_AGENT_EVENTS: settings.topic_agent_events,
             TOPIC_VENDOR_REPORTS: settings.topic_vendor_reports,
         }
-        ensure_topics(settings.kafka_bootstrap, {name: settings.topic_partitions for name in names.values()})
-        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names)]
+        security = settings.kafka_security()
+        ensure_topics(
+            settings.kafka_bootstrap, {name: settings.topic_partitions for name in names.values()}, security
+        )
+        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names, security=security)]
     elif paired:
         with Progress(console=console) as progress:
             task = progress.add_task("simulating 9 variants", total=9)
@@ -268,7 +271,7 @@ def replay_command(
             TOPIC_AGENT_EVENTS: settings.topic_agent_events,
             TOPIC_VENDOR_REPORTS: settings.topic_vendor_reports,
         }
-        output = KafkaOutput(settings.kafka_bootstrap, topics)
+        output = KafkaOutput(settings.kafka_bootstrap, topics, settings.kafka_security())
     else:
         output = JsonLinesOutput(Path(to), append=resume_file is not None and resume_file.exists())
     rejects: list[str] = []
@@ -390,7 +393,7 @@ def topics() -> None:
 
     settings = get_settings()
     wanted = _all_topics()
-    ensure_topics(settings.kafka_bootstrap, wanted)
+    ensure_topics(settings.kafka_bootstrap, wanted, settings.kafka_security())
     console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
 
 
@@ -406,8 +409,10 @@ def produce(
 
     settings = get_settings()
     events, _ = simulate(TinyScenario(hours=hours, calls_per_hour=calls_per_hour, seed=seed))
-    ensure_topics(settings.kafka_bootstrap, _all_topics())
-    sent = publish_contact_events(settings.kafka_bootstrap, settings.topic_contact_events, events)
+    ensure_topics(settings.kafka_bootstrap, _all_topics(), settings.kafka_security())
+    sent = publish_contact_events(
+        settings.kafka_bootstrap, settings.topic_contact_events, events, settings.kafka_security()
+    )
     console.print(f"published {sent} events to {settings.topic_contact_events}")
 
 

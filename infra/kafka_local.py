@@ -53,6 +53,12 @@ def _default_controller_port() -> int:
     return _env_port("ACDSCOPE_KAFKA_CONTROLLER_PORT", 19093)
 
 
+# The development broker's SASL/PLAIN listener (loopback only) lets tests prove that the clients' SASL settings
+# work against a real broker. Not a secret: a local development credential, overridable.
+LOCAL_SASL_USER = "acdscope"
+LOCAL_SASL_PASSWORD = os.environ.get("ACDSCOPE_KAFKA_LOCAL_SASL_PASSWORD", "acdscope-local-dev")
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         with path.open("rb") as fh:
@@ -101,6 +107,8 @@ class KafkaLocal:
     root: Path = field(default_factory=lambda: _REPO_ROOT)
     port: int = field(default_factory=_default_port)
     controller_port: int = field(default_factory=_default_controller_port)
+    # None: ACDSCOPE_KAFKA_SASL_PORT, else two above `port` (a second broker on other ports moves it too).
+    sasl_port: int | None = None
     # None means root/.local/kafka; tests pass a temporary directory to run a second, isolated broker.
     home_dir: Path | None = None
 
@@ -110,6 +118,8 @@ class KafkaLocal:
         object.__setattr__(self, "root", Path(self.root).resolve())
         if self.home_dir is not None:
             object.__setattr__(self, "home_dir", Path(self.home_dir).resolve())
+        if self.sasl_port is None:
+            object.__setattr__(self, "sasl_port", _env_port("ACDSCOPE_KAFKA_SASL_PORT", self.port + 2))
 
     @classmethod
     def from_env(cls) -> KafkaLocal:
@@ -167,6 +177,11 @@ class KafkaLocal:
     @property
     def server_properties(self) -> Path:
         return self.home / "server.properties"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """The SASL/PLAIN listener (user `LOCAL_SASL_USER`, password `LOCAL_SASL_PASSWORD`)."""
+        return f"127.0.0.1:{self.sasl_port}"
 
     @property
     def bootstrap(self) -> str:
@@ -274,11 +289,14 @@ class KafkaLocal:
 process.roles=broker,controller
 node.id={NODE_ID}
 controller.quorum.voters={NODE_ID}@127.0.0.1:{self.controller_port}
-listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}
+listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+# A SASL/PLAIN listener beside the plain one, so the clients' SASL settings are tested against a real broker.
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_{LOCAL_SASL_USER}="{LOCAL_SASL_PASSWORD}";
 log.dirs={self.data_dir}
 
 # One broker: every internal topic must accept a single replica, or consumer groups and transactions hang.

@@ -6,7 +6,8 @@ Only moves bytes: no metric, no decoding of what it sends.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -15,9 +16,11 @@ from kafka.errors import TopicAlreadyExistsError
 from streams.events import ContactEvent, contact_key, encode_event
 
 
-def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
-    """Create missing topics; Faust needs source topics to exist with the partition count it was told."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="acdscope-admin")
+def ensure_topics(bootstrap: str, topics: dict[str, int], security: Mapping[str, Any] | None = None) -> None:
+    """Create missing topics; Faust needs source topics to exist with the partition count it was told.
+
+    `security`: kafka-python keyword arguments for SASL / TLS (`Settings.kafka_security()`), here and below."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="acdscope-admin", **(security or {}))
     try:
         existing = set(admin.list_topics())
         new = [NewTopic(name, partitions, 1) for name, partitions in topics.items() if name not in existing]
@@ -29,7 +32,9 @@ def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
         admin.close()
 
 
-def publish_contact_events(bootstrap: str, topic: str, events: Iterable[ContactEvent]) -> int:
+def publish_contact_events(
+    bootstrap: str, topic: str, events: Iterable[ContactEvent], security: Mapping[str, Any] | None = None
+) -> int:
     """Idempotent producer with acks=all, so a retried send never duplicates an event on the topic."""
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
@@ -37,6 +42,7 @@ def publish_contact_events(bootstrap: str, topic: str, events: Iterable[ContactE
         enable_idempotence=True,
         linger_ms=20,
         compression_type=None,
+        **(security or {}),
     )
     sent = 0
     try:
@@ -49,9 +55,16 @@ def publish_contact_events(bootstrap: str, topic: str, events: Iterable[ContactE
     return sent
 
 
-def publish_raw(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
+def publish_raw(
+    bootstrap: str,
+    topic: str,
+    messages: Iterable[tuple[bytes | None, bytes]],
+    security: Mapping[str, Any] | None = None,
+) -> int:
     """Send pre-encoded payloads as they are; replays and hostile-input tests need exact bytes on the wire."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **(security or {})
+    )
     sent = 0
     try:
         for key, value in messages:

@@ -8,11 +8,11 @@ and remembers how far it got in a small resume file; it computes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from producers.feeds.anonymous_bank import BankCall, parse, to_events
 from producers.feeds.rejects import Reject
@@ -144,7 +144,9 @@ def replay(
 class KafkaOutput:
     """The contract's topics (renamed by `topics`) and keys, one idempotent producer: per-key order is kept."""
 
-    def __init__(self, bootstrap: str, topics: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, topics: dict[str, str] | None = None, security: Mapping[str, Any] | None = None
+    ) -> None:
         from kafka import KafkaProducer
 
         self._topics = topics or {}
@@ -154,6 +156,7 @@ class KafkaOutput:
             enable_idempotence=True,
             linger_ms=20,
             batch_size=256 * 1024,
+            **(security or {}),
         )
 
     def send(self, event: Event) -> None:

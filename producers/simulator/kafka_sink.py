@@ -5,6 +5,7 @@ One idempotent producer in emission order, so every key's events keep their orde
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kafka import KafkaProducer
@@ -23,7 +24,13 @@ from streams.events import (
 class KafkaSink(RowSink):
     """`topics` renames the contract's topics (tests use a fresh set per run); keys follow the contract."""
 
-    def __init__(self, bootstrap: str, seed: int | str, topics: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        seed: int | str,
+        topics: dict[str, str] | None = None,
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(seed)
         self._topics = {
             TOPIC_CONTACT_EVENTS: TOPIC_CONTACT_EVENTS,
@@ -37,6 +44,7 @@ class KafkaSink(RowSink):
             enable_idempotence=True,
             linger_ms=20,
             batch_size=256 * 1024,
+            **(security or {}),
         )
         self.sent: dict[str, int] = {}
 

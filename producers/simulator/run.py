@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -87,12 +87,13 @@ def simulate_to_kafka(
     bootstrap: str,
     caller_key: bytes | None = None,
     topics: dict[str, str] | None = None,
+    security: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`."""
     from producers.simulator.kafka_sink import KafkaSink
 
     def work(tmp: Path) -> list[RunResult]:
-        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics)
+        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics, security)
         truth = TruthRecorder()
         try:
             Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()

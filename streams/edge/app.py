@@ -31,6 +31,7 @@ settings = get_settings()
 app = BatchApp(
     settings.faust_app_id,
     broker=f"kafka://{settings.kafka_bootstrap}",
+    broker_credentials=settings.faust_credentials(),
     topic_partitions=settings.topic_partitions,
     datadir=settings.faust_data_dir,
     store="memory://",

@@ -156,7 +156,7 @@ def test_reset_data_refuses_while_running_and_wipes_after_stop(running: KafkaLoc
 
 
 def test_wait_ready_fails_fast_when_not_running(tmp_path: Path) -> None:
-    kafka = KafkaLocal(port=19194, controller_port=19195, home_dir=tmp_path)
+    kafka = KafkaLocal(port=19194, controller_port=19195, sasl_port=19196, home_dir=tmp_path)
     assert not kafka.is_running()
     kafka.stop()  # no pid file: nothing to do
     started = time.monotonic()
