@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import faust
+from clickhouse_connect.driver.exceptions import OperationalError
 from faust.types import Message
 from mode import BaseSignalT
 
@@ -96,15 +97,33 @@ class _Edge:
                 settings.topic_caller_contacts: "caller",
             },
             loopback_callers=False,
-            load_checkpoint=lambda topic, partition: checkpoints.load(
-                self._reader, settings.faust_app_id, topic, partition
-            ),
+            load_checkpoint=self._load_checkpoint,
         )
         self.unacked: list[Message] = []
         self.dead: set[tuple[str, int, int]] = set()
         self.lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
         self._flushing: asyncio.Task[None] | None = None
+        self._failures = 0
+
+    def _load_checkpoint(self, topic: str, partition: int) -> dict[str, Any] | None:
+        """A partition's first batch needs its checkpoint, and nothing of that partition can be counted
+        without it: while ClickHouse is unreachable this waits (backing off up to 30 s), it does not crash.
+        Only connection failures are waited out; any other error is a real fault and stops the worker."""
+        backoff = 0.5
+        while True:
+            try:
+                return checkpoints.load(self._reader, settings.faust_app_id, topic, partition)
+            except OperationalError as exc:
+                log.warning(
+                    "checkpoint of %s[%d] unreadable (%s); retrying in %.1f s",
+                    topic,
+                    partition,
+                    str(exc).splitlines()[0][:200],
+                    backoff,
+                )
+                time.sleep(backoff)  # consuming waits with it: the Kafka heartbeat runs in Faust's thread
+                backoff = min(30.0, backoff * 2)
 
     async def flush_when_due(self) -> None:
         """Start a flush in the background when one is due, so consuming goes on while ClickHouse writes.
@@ -150,12 +169,24 @@ class _Edge:
                 began = time.monotonic()
                 try:
                     written = await asyncio.to_thread(self.sink.write, batch)
-                except Exception:
-                    log.exception("sink write failed; rows kept and retried, offsets not committed")
+                except Exception as exc:
+                    # One line per failed attempt (an outage retries every few seconds); the first carries the
+                    # traceback.
+                    self._failures += 1
+                    log.warning(
+                        "sink write failed (%d in a row): %s: %s; rows kept and retried, offsets not committed",
+                        self._failures,
+                        type(exc).__name__,
+                        str(exc).splitlines()[0][:300] if str(exc) else "",
+                        exc_info=self._failures == 1,
+                    )
                     self.sink.restore(batch)
                     self.dead |= dead
                     return
                 self.sink.rows_written += written
+                if self._failures:
+                    log.info("sink writes succeed again after %d failures", self._failures)
+                    self._failures = 0
                 log.info(
                     "sink flushed %d rows (%d checkpoints) in %.3f s; accepted %d events, dead letters %d",
                     written,
