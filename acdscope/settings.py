@@ -48,6 +48,28 @@ class Settings(BaseSettings):
 
     # `http://host:port/db` for a server (or the local chDB endpoint), `chdb:///abs/dir` for in-process chDB.
     clickhouse_dsn: str = "http://127.0.0.1:18123/default"
+    # The dashboards (`acdscope query`, `report`, `dashboard`) read through a read-only user; the worker, the
+    # sink and migrations keep `clickhouse_dsn`. Unset, the dashboards' DSN is the same server and database as
+    # user `dashboards` with `clickhouse_dashboard_password`, by default the local endpoint's development one.
+    # Both are secrets: never part of the settings' repr, a log line or an error message.
+    clickhouse_dashboard_dsn: SecretStr | None = None
+    clickhouse_dashboard_password: SecretStr = SecretStr("acdscope-dashboards-local-dev")
+
+    def dashboard_dsn(self) -> str:
+        """The DSN the dashboards connect with. It holds the password: hand it to `connect`, never to a log.
+
+        In-process chDB (`chdb:`) has no users; the dashboards then read the writer's own directory.
+        """
+        from urllib.parse import quote, urlsplit, urlunsplit
+
+        if self.clickhouse_dashboard_dsn is not None:
+            return self.clickhouse_dashboard_dsn.get_secret_value()
+        if self.clickhouse_dsn.startswith("chdb:"):
+            return self.clickhouse_dsn
+        url = urlsplit(self.clickhouse_dsn)
+        password = quote(self.clickhouse_dashboard_password.get_secret_value(), safe="")
+        host = url.netloc.rpartition("@")[2]
+        return urlunsplit(url._replace(netloc=f"dashboards:{password}@{host}"))
 
     interval_minutes: int = Field(default=15, ge=1, le=1440)
     # The sink flushes whichever comes first (issue 4: "about 1 s or 10k rows").
@@ -57,6 +79,10 @@ class Settings(BaseSettings):
     checkpoint_interval_s: float = Field(default=5.0, gt=0)
     # At most this many records per fetch, i.e. per batch the worker processes.
     consume_batch_max: int = Field(default=10_000, ge=1)
+    # How long the broker may hold a fetch open waiting for new data. The client keeps one fetch in flight per
+    # broker, so a partition drained meanwhile waits for it: Faust's fixed 1.5 s stalled a busy worker for up
+    # to that long whenever one of its partitions (a quiet topic, a finished one) had nothing new.
+    consume_fetch_max_wait_ms: int = Field(default=100, ge=1, le=1_500)
 
     @model_validator(mode="after")
     def _security_complete(self) -> Settings:

@@ -70,7 +70,7 @@ def mix(days: int) -> tuple[list[Record], EngineConfig]:
     return records, EngineConfig(tenants=tenants)
 
 
-def _timed(work: Callable[[], Any]) -> float:
+def timed(work: Callable[[], Any]) -> float:
     gc.collect()
     started = time.perf_counter()
     work()
@@ -90,7 +90,7 @@ def _engines(events: Sequence[tuple[str, int, Event]], config: EngineConfig) -> 
         agent.drain()
 
 
-def _pipeline(records: Sequence[Record], config: EngineConfig) -> None:
+def inprocess_pipeline(records: Sequence[Record], config: EngineConfig) -> None:
     sink = BatchSink(lambda table, columns, rows: None, max_rows=50_000, max_age_s=3600)
     pipeline = EnginePipeline(sink, config, TOPICS)
     for start in range(0, len(records), BATCH):
@@ -108,15 +108,15 @@ def run(days: int = 3) -> dict[str, Any]:
     defaults = gc.get_threshold()
     tune_for_streaming()  # the worker's policy (streams/edge/gcpolicy.py); the input is frozen with it
     decoded = [(r.topic, r.offset, decode_event(r.value or b"")) for r in records]
-    decode_s = min(_timed(lambda: [decode_event(r.value or b"") for r in records]) for _ in range(2))
+    decode_s = min(timed(lambda: [decode_event(r.value or b"") for r in records]) for _ in range(2))
     _engines(decoded, config)  # warm-up pass
-    core_s = min(_timed(lambda: _engines(decoded, config)) for _ in range(2))
-    _pipeline(records, config)
-    pipeline_s = min(_timed(lambda: _pipeline(records, config)) for _ in range(2))
+    core_s = min(timed(lambda: _engines(decoded, config)) for _ in range(2))
+    inprocess_pipeline(records, config)
+    pipeline_s = min(timed(lambda: inprocess_pipeline(records, config)) for _ in range(2))
     decoded.clear()
     gc.unfreeze()
     gc.set_threshold(*defaults)
-    default_gc_s = _timed(lambda: _pipeline(records, config))
+    default_gc_s = timed(lambda: inprocess_pipeline(records, config))
     core = n / core_s
     figure = (
         f"core {core:,.0f} events/s; decode {n / decode_s:,.0f}/s; in-process pipeline {n / pipeline_s:,.0f}/s "

@@ -189,8 +189,10 @@ class Workers:
         self.processes = []
         for i, log in enumerate(self.logs):
             profile = os.environ.get("BENCH_PROFILE")
+            # BENCH_APP: a module wrapping the app with timers, to see where a worker's time goes.
+            app = os.environ.get("BENCH_APP", "streams.edge.app")
             command = [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{count}.{i}"] if profile else []),
-                       "-m", "faust", "-A", "streams.edge.app", "worker", "-l", "info", "--without-web"]  # fmt: skip
+                       "-m", "faust", "-A", app, "worker", "-l", "info", "--without-web"]  # fmt: skip
             if cpus:
                 command = ["taskset", "-c", str(cpus[i % len(cpus)]), *command]
             self.processes.append(

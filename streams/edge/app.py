@@ -267,6 +267,7 @@ async def _on_batch(messages: list[Message]) -> None:
 
 
 app.batch_handler = _on_batch
+app.fetch_max_wait_ms = settings.consume_fetch_max_wait_ms
 app.subscribe(contact_events, agent_events, vendor_reports, caller_contacts)
 
 
