@@ -9,9 +9,10 @@ import hashlib
 import hmac
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -68,6 +69,21 @@ def _iso_utc(value: Any) -> Any:
         if parsed.tzinfo is not None:
             return utc_millis(parsed)
     return value
+
+
+# Schedule and report times: aware, then UTC at ms precision like `ts` (they are compared with it).
+UtcMillis = Annotated[AwareDatetime, AfterValidator(utc_millis)]
+
+
+def _total_covers_this_queue(event: _Waited) -> _Waited:
+    if event.total_wait_ms is not None and event.total_wait_ms < event.wait_ms:
+        raise ValueError("total_wait_ms is shorter than wait_ms")
+    return event
+
+
+class _Waited(Protocol):
+    wait_ms: int
+    total_wait_ms: int | None
 
 
 class _Event(BaseModel):
@@ -149,11 +165,7 @@ class ContactAnswered(_ContactEvent):
     wait_ms: Millis
     total_wait_ms: Millis | None = None
 
-    @model_validator(mode="after")
-    def _total_covers_this_queue(self) -> ContactAnswered:
-        if self.total_wait_ms is not None and self.total_wait_ms < self.wait_ms:
-            raise ValueError("total_wait_ms is shorter than wait_ms")
-        return self
+    _total_covers_this_queue = model_validator(mode="after")(_total_covers_this_queue)
 
 
 class ContactAbandoned(_ContactEvent):
@@ -161,11 +173,7 @@ class ContactAbandoned(_ContactEvent):
     wait_ms: Millis
     total_wait_ms: Millis | None = None
 
-    @model_validator(mode="after")
-    def _total_covers_this_queue(self) -> ContactAbandoned:
-        if self.total_wait_ms is not None and self.total_wait_ms < self.wait_ms:
-            raise ValueError("total_wait_ms is shorter than wait_ms")
-        return self
+    _total_covers_this_queue = model_validator(mode="after")(_total_covers_this_queue)
 
 
 class ContactTransferred(_ContactEvent):
@@ -265,14 +273,9 @@ class ScheduleActivity(_AgentEvent):
 
     type: Literal["schedule.activity"] = "schedule.activity"
     activity: Activity
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcMillis
+    end: UtcMillis
     schedule_version: int = Field(default=1, ge=1)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return utc_millis(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> ScheduleActivity:
@@ -290,7 +293,7 @@ class VendorIntervalReport(_Event):
     type: Literal["vendor.interval_report"] = "vendor.interval_report"
     source: Name
     call_type: Name
-    interval_start: AwareDatetime
+    interval_start: UtcMillis
     interval_minutes: int = Field(ge=1, le=1440)
     offered: Count
     answered: Count
@@ -298,11 +301,6 @@ class VendorIntervalReport(_Event):
     answered_within_target: Count
     target_s: int = Field(ge=1, le=3600)
     handle_ms: int = Field(ge=0)
-
-    @field_validator("interval_start")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return utc_millis(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> VendorIntervalReport:

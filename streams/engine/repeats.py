@@ -12,6 +12,7 @@ marked by the later one already seen.
 from __future__ import annotations
 
 from bisect import insort
+from heapq import heapify, heappop, heappush
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -47,6 +48,9 @@ class RepeatEngine:
         self._window = config.repeat_window_hours * 3_600_000
         # caller -> sorted [arrived_ms, initial_contact_id, key or None (not handled), repeated]
         self._callers: dict[tuple[str, str], list[list[Any]]] = {}
+        # tenant -> heap of (arrived_ms, caller hash), one per call: expiry visits only callers with a call to
+        # expire, not every caller kept (a replay crosses an interval boundary every few thousand events).
+        self._expiry: dict[str, list[tuple[int, str]]] = {}
         self._seen: set[str] = set()
         self._counters: dict[Key, list[int]] = {}
         self._censored: set[Key] = set()
@@ -75,6 +79,7 @@ class RepeatEngine:
         entry: list[Any] = [contact.arrived_ms, contact.initial_contact_id, key, False]
         calls = self._callers.setdefault((contact.tenant, contact.caller_hash), [])
         insort(calls, entry, key=lambda item: (item[0], item[1]))
+        heappush(self._expiry.setdefault(contact.tenant, []), (contact.arrived_ms, contact.caller_hash))
         at = contact.arrived_ms
         for other in calls:
             if other is entry:
@@ -112,16 +117,20 @@ class RepeatEngine:
             self._censored.discard(key)
             self._dirty.add(key)
         horizon = watermark_ms - self._window - self.config.retention_ms
-        for caller in [c for c in self._callers if c[0] == tenant]:
-            calls = self._callers[caller]
-            keep = [entry for entry in calls if entry[0] > horizon]
-            for entry in calls:
-                if entry[0] <= horizon:
-                    self._seen.discard(entry[1])
-            if keep:
-                self._callers[caller] = keep
-            else:
+        expiry = self._expiry.get(tenant, [])
+        while expiry and expiry[0][0] <= horizon:
+            caller = (tenant, heappop(expiry)[1])
+            calls = self._callers.get(caller)
+            if calls is None:
+                continue  # an earlier heap entry of this caller expired all its calls
+            expired = 0
+            while expired < len(calls) and calls[expired][0] <= horizon:  # sorted by arrival
+                self._seen.discard(calls[expired][1])
+                expired += 1
+            if expired == len(calls):
                 del self._callers[caller]
+            elif expired:
+                self._callers[caller] = calls[expired:]
         for key in [
             k
             for k in self._counters
@@ -170,6 +179,9 @@ class RepeatEngine:
             entries = [[a, i, tuple(k) if k else None, r] for a, i, k, r in calls]
             engine._callers[(tenant, caller)] = entries
             engine._seen.update(entry[1] for entry in entries)
+            engine._expiry.setdefault(tenant, []).extend((entry[0], caller) for entry in entries)
+        for heap in engine._expiry.values():
+            heapify(heap)
         for tenant, source, call_type, start, handled, repeated in snapshot["counters"]:
             engine._counters[(tenant, source, call_type, start)] = [handled, repeated]
         engine._censored = {tuple(key) for key in snapshot["censored"]}

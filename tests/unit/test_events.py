@@ -14,6 +14,7 @@ from streams.events import (
     contact_key,
     decode_contact_event,
     encode_event,
+    event_from_dict,
     new_event_id,
 )
 
@@ -117,3 +118,30 @@ def test_abandon_carries_its_wait() -> None:
         wait_ms=4_000,
     )
     assert decode_contact_event(encode_event(event)).wait_ms == 4_000  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("event_type", ["contact.answered", "contact.abandoned"])
+def test_a_total_wait_shorter_than_this_queues_wait_is_rejected(event_type: str) -> None:
+    fields = {"type": event_type, "event_id": str(new_event_id(5)), "ts": "2026-01-05T09:00:00Z",
+              "contact_id": "c", "initial_contact_id": "c", "source": "in-house", "call_type": "sales",
+              "wait_ms": 10_000, "total_wait_ms": 9_999}  # fmt: skip
+    if event_type == "contact.answered":
+        fields["agent_id"] = "a-1"
+    with pytest.raises(EventDecodeError, match="total_wait_ms is shorter than wait_ms"):
+        event_from_dict(fields)
+    assert event_from_dict({**fields, "total_wait_ms": 10_000}).total_wait_ms == 10_000  # type: ignore[union-attr]
+
+
+def test_schedule_and_report_times_are_utc_milliseconds_like_ts() -> None:
+    activity = event_from_dict({"type": "schedule.activity", "event_id": str(new_event_id(6)),
+                                "ts": "2026-01-05T09:00:00Z", "agent_id": "a-1", "source": "in-house",
+                                "team": "t", "activity": "break", "start": "2026-01-05T12:00:00.123456+02:00",
+                                "end": "2026-01-05T12:15:00+02:00"})  # fmt: skip
+    assert activity.start == datetime(2026, 1, 5, 10, 0, 0, 123000, tzinfo=UTC)  # type: ignore[union-attr]
+    assert activity.start.tzinfo is UTC  # type: ignore[union-attr]
+    report = event_from_dict({"type": "vendor.interval_report", "event_id": str(new_event_id(7)),
+                              "ts": "2026-01-05T09:30:00Z", "source": "vendor-a", "call_type": "sales",
+                              "interval_start": "2026-01-05T04:00:00.9999-05:00", "interval_minutes": 30,
+                              "offered": 10, "answered": 8, "abandoned": 2, "answered_within_target": 7,
+                              "target_s": 20, "handle_ms": 2_400_000})  # fmt: skip
+    assert report.interval_start == datetime(2026, 1, 5, 9, 0, 0, 999000, tzinfo=UTC)  # type: ignore[union-attr]

@@ -93,3 +93,23 @@ def test_outcomes_travel_a_message_per_partition_and_count_as_if_one_by_one() ->
     restored = CallerPartition.restore(partition.snapshot(), EngineConfig(allowed_lateness_s=0))
     assert restored.process([(7, c) for c in CALLS]).replayed == len(CALLS)
     assert totals(partition) == run(CALLS)
+
+
+def test_calls_past_the_retention_are_forgotten_and_a_restored_engine_forgets_the_same() -> None:
+    """Kept: calls within window + retention of the watermark; older ones go, with their de-duplication ids,
+    whether the engine ran through or was restored from a snapshot midway."""
+    config = EngineConfig(allowed_lateness_s=0, repeat_window_hours=24, retention_hours=48)
+    calls = [call(n, f"caller{n % 7}", n * 2.5, "in-house") for n in range(60)]  # 0 h .. 147.5 h
+    straight = CallerPartition(0, config)
+    straight.process(enumerate(calls[:30]))
+    restored = CallerPartition.restore(straight.snapshot(), config)
+    for partition in (straight, restored):
+        partition.process((n, c) for n, c in enumerate(calls) if n >= 30)
+    horizon_h = 147.5 - 24 - 48
+    kept = sorted(c.initial_contact_id for c in calls if c.arrived_ms > DAY0 + horizon_h * H)
+    for partition in (straight, restored):
+        state = partition.repeats.snapshot()
+        assert sorted(i for _, _, entries in state["callers"] for _, i, _, _ in entries) == kept
+        assert partition.repeats._seen == set(kept)
+    assert sorted(straight.repeats.snapshot()["callers"]) == sorted(restored.repeats.snapshot()["callers"])
+    assert sorted(straight.repeats.snapshot()["counters"]) == sorted(restored.repeats.snapshot()["counters"])
