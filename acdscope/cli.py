@@ -184,7 +184,8 @@ def report_command(
     date_from: Annotated[datetime | None, typer.Option("--from", formats=_FORMATS)] = None,
     date_until: Annotated[datetime | None, typer.Option("--until", formats=_FORMATS)] = None,
 ) -> None:
-    """Compare the setups from the configured ClickHouse: terminal table plus a self-contained HTML report."""
+    """Compare the setups from the configured ClickHouse (as the read-only dashboards user): terminal table plus
+    a self-contained HTML report."""
     from datetime import UTC
 
     from acdscope.dashboards import run
@@ -193,7 +194,7 @@ def report_command(
 
     start = (date_from or datetime(1970, 1, 1, tzinfo=UTC)).replace(tzinfo=UTC)
     end = (date_until or datetime(2100, 1, 1, tzinfo=UTC)).replace(tzinfo=UTC)
-    result = run(connect(get_settings().clickhouse_dsn), "setup_comparison", {"from": start, "until": end})
+    result = run(connect(get_settings().dashboard_dsn()), "setup_comparison", {"from": start, "until": end})
     table = Table(title="setup_comparison")
     for column in result.columns:
         table.add_column(column)
@@ -218,7 +219,7 @@ def dashboard(
     from acdscope.webpage import serve
     from streams.warehouse.client import connect
 
-    dsn = f"chdb://{data_dir.resolve()}" if data_dir else get_settings().clickhouse_dsn
+    dsn = f"chdb://{data_dir.resolve()}" if data_dir else get_settings().dashboard_dsn()
     server = serve(lambda: connect(dsn), host, port, refresh_s)
     console.print(f"dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
     try:
@@ -435,7 +436,8 @@ def query(
         list[str], typer.Option("--param", help="name=value, for the dashboard's other parameters")
     ] = [],  # noqa: B006
 ) -> None:
-    """Run one dashboard query from sql/dashboards against the configured ClickHouse."""
+    """Run one dashboard query from sql/dashboards against the configured ClickHouse, as its read-only
+    dashboards user."""
     from datetime import UTC
 
     from acdscope.dashboards import BadParameters, UnknownDashboard, parameters_of, run
@@ -446,7 +448,7 @@ def query(
     except UnknownDashboard as exc:
         console.print(f"[red]{exc.args[0]}[/red]")
         raise typer.Exit(2) from None
-    client = connect(get_settings().clickhouse_dsn)
+    client = connect(get_settings().dashboard_dsn())
     params: dict[str, object] = {}
     for key, moment in (("from", date_from), ("until", date_until)):
         # A dashboard over local days takes dates; the others take UTC moments.

@@ -1,16 +1,22 @@
 """Local ClickHouse HTTP endpoint over chDB, so code written for clickhouse-connect runs unchanged here.
 
-Dev/test stand-in, not for production: no auth, no sessions, one statement at a time; loopback by default.
+Dev/test stand-in, not for production: no sessions, one statement at a time; loopback by default. Two users,
+as `docker-compose.yml` gives the real server: `default` (no password, every right) and the dashboards'
+read-only `dashboards`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
 import email.parser
 import email.policy
 import functools
 import gzip
+import hmac
+import itertools
 import json
 import logging
 import os
@@ -24,13 +30,14 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Protocol, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 logger = logging.getLogger("acdscope.chdb_server")
 
@@ -38,6 +45,17 @@ _REPO = Path(__file__).resolve().parents[1]
 _DEFAULT_PORT = 18123
 # Sentinel: data_dir derives from root, which a dataclass default cannot express.
 _DERIVED = Path("\0derived")
+
+# The dashboards' read-only user (issue 8), as infra/clickhouse/users.d/dashboards.xml defines it for a
+# real server. Its password comes from the environment; unset, a development credential for this loopback
+# endpoint (like the local Kafka SASL one), also the settings' default: a fresh clone needs no configuration.
+DASHBOARD_USER = "dashboards"
+DASHBOARD_PASSWORD_ENV = "ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD"
+LOCAL_DASHBOARD_PASSWORD = "acdscope-dashboards-local-dev"
+# Its settings profile, which the engine enforces on the user's own chDB connection. readonly = 1 refuses
+# a query's SETTINGS clause too unless it changes nothing, and the dashboards ask for join_use_nulls = 1:
+# so that is the profile's default, here as on the server.
+DASHBOARD_PROFILE = {"readonly": "1", "join_use_nulls": "1"}
 
 # Parameters that steer the HTTP exchange rather than the query. chDB rejects most of them as
 # unknown settings (`wait_end_of_query`, `client_protocol_version`), and the rest only describe
@@ -98,17 +116,18 @@ class _ClickHouseError(Exception):
     """An error phrased as ClickHouse's HTTP handler phrases it, because clickhouse-connect parses
     the `Code: N.` text and the exception-code header into its DatabaseError."""
 
-    def __init__(self, code: int, text: str) -> None:
+    def __init__(self, code: int, text: str, status: int = 500) -> None:
         super().__init__(text)
         self.code = code
         self.text = text
+        self.status = status  # the HTTP status; a real server sends 500 for most codes
 
     @classmethod
-    def of(cls, code: int, name: str, message: str, version: str) -> _ClickHouseError:
-        return cls(code, f"Code: {code}. DB::Exception: {message}. ({name}) (version {version})")
+    def of(cls, code: int, name: str, message: str, version: str, status: int = 500) -> _ClickHouseError:
+        return cls(code, f"Code: {code}. DB::Exception: {message}. ({name}) (version {version})", status)
 
     @classmethod
-    def from_engine(cls, ex: BaseException, version: str) -> _ClickHouseError:
+    def from_engine(cls, ex: BaseException, version: str, user: str = "default") -> _ClickHouseError:
         # chDB already phrases engine errors the ClickHouse way; its streaming inserter only
         # prefixes them ("Streaming insert finish failed: Code: 27. …").
         message = str(ex).strip()
@@ -116,10 +135,21 @@ class _ClickHouseError(Exception):
         match = _CODE.match(message, start) if start >= 0 else None
         if match is None:
             return cls.of(1001, "STD_EXCEPTION", message, version)
-        text = message[start:]
+        # Every connection runs as chDB's own `default`: access errors name the user who asked instead,
+        # as a server's do.
+        text = message[start:].replace("DB::Exception: default: ", f"DB::Exception: {user}: ")
         if "(version " not in text:
             text = f"{text} (version {version})"
         return cls(int(match.group(1)), text)
+
+    @classmethod
+    def readonly(cls, user: str, version: str) -> _ClickHouseError:
+        return cls.of(164, "READONLY", f"{user}: Cannot execute query in readonly mode", version)
+
+    @classmethod
+    def authentication(cls, message: str, version: str) -> _ClickHouseError:
+        # 403, as ClickHouse's exceptionCodeToHTTPStatus maps AUTHENTICATION_FAILED.
+        return cls.of(516, "AUTHENTICATION_FAILED", message, version, status=403)
 
 
 @dataclass(frozen=True)
@@ -225,54 +255,110 @@ def _quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
+@dataclass(frozen=True)
+class User:
+    name: str
+    password: str = field(repr=False)
+    readonly: bool = False
+
+
+def local_users(dashboard_password: str) -> dict[str, User]:
+    """`default` without a password and with every right, as on a stock server; the dashboards' read-only
+    user."""
+    return {
+        "default": User("default", ""),
+        DASHBOARD_USER: User(DASHBOARD_USER, dashboard_password, readonly=True),
+    }
+
+
+def dashboard_password() -> str:
+    return os.environ.get(DASHBOARD_PASSWORD_ENV) or LOCAL_DASHBOARD_PASSWORD
+
+
+class _Connection:
+    """One chDB connection and the HTTP settings set on it on behalf of the request it last ran: those live
+    for one request, a chDB connection keeps every SET, so the next request puts them back to DEFAULT."""
+
+    def __init__(self, session: Any, readonly: bool) -> None:
+        self.session = session
+        self.readonly = readonly
+        self.applied: dict[str, str] = {}
+
+
 class _Engine:
-    """The one chDB session of this process, behind a lock because chDB sessions are not
-    thread-safe and a streaming insert blocks every other statement until it finishes."""
+    """The chDB engine of this process: a connection for full users and one for read-only users, behind a
+    lock because a streaming insert blocks every other statement until it finishes."""
 
     def __init__(self, path: Path) -> None:
         from chdb import session as chdb_session
 
         self._lock = threading.Lock()
-        self._session: Any = chdb_session.Session(str(path))
-        row = self._session.query("SELECT version(), timezone()", "TabSeparated").bytes()
+        self._closed = False
+        self._writer = _Connection(chdb_session.Session(str(path)), readonly=False)
+        row = self._writer.session.query("SELECT version(), timezone()", "TabSeparated").bytes()
         self.version, self.timezone = row.decode().strip().split("\t")
-        # HTTP settings live for one request; a chDB session keeps every SET. Remember what was
-        # set on behalf of a request so the next one can put it back to DEFAULT.
-        self._applied: dict[str, str] = {}
+        # Connections to one path share its engine and data but keep their own settings: this one starts
+        # with the read-only profile, so the engine itself refuses writes, DDL and setting changes on it.
+        reader = chdb_session.Session(f"{path}?{urlencode(DASHBOARD_PROFILE)}")
+        self._reader = _Connection(reader, readonly=True)
+        self._check_reader_profile()
+
+    def _check_reader_profile(self) -> None:
+        # chDB silently ignores connection-string parameters it does not act on (`user=` changes nothing),
+        # and all that read-only users may not do rests on this profile: check it took.
+        names = ", ".join(_quote_string(name) for name in DASHBOARD_PROFILE)
+        out = self._reader.session.query(
+            f"SELECT name, value FROM system.settings WHERE name IN ({names})", "TabSeparated"
+        )
+        applied = dict(line.split("\t", 1) for line in out.bytes().decode().splitlines())
+        if applied != DASHBOARD_PROFILE:
+            raise RuntimeError(f"chDB did not apply the read-only profile {DASHBOARD_PROFILE}: {applied}")
 
     def close(self) -> None:
         with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
+            if not self._closed:
+                self._closed = True
+                self._reader.session.close()
+                self._writer.session.close()
 
-    def _prepare(self, settings: dict[str, str], database: str) -> Any:
-        if self._session is None:
+    def _prepare(self, user: User, settings: dict[str, str], database: str) -> Any:
+        if self._closed:
             raise _ClickHouseError.of(210, "NETWORK_ERROR", "Server is shutting down", self.version)
-        for name in [name for name in self._applied if name not in settings]:
-            self._session.query(f"SET {name} = DEFAULT")
-            del self._applied[name]
+        connection = self._reader if user.readonly else self._writer
+        session = connection.session
+        for name in [name for name in connection.applied if name not in settings]:
+            session.query(f"SET {name} = DEFAULT")
+            del connection.applied[name]
         for name, value in settings.items():
-            if self._applied.get(name) == value:
+            if connection.applied.get(name) == value:
                 continue
             if not _SETTING_NAME.match(name):
                 raise _ClickHouseError.of(115, "UNKNOWN_SETTING", f"Unknown setting '{name}'", self.version)
-            self._session.query(f"SET {name} = {_quote_string(value)}")
-            self._applied[name] = value
+            # On the read-only connection the engine refuses any SET that changes something (as a server
+            # refuses such a request's settings), so one that passes leaves nothing to undo.
+            session.query(f"SET {name} = {_quote_string(value)}")
+            if not connection.readonly:
+                connection.applied[name] = value
         # Every request names its database: a USE inside an earlier request must not leak.
-        self._session.query(f"USE {_quote_identifier(database)}")
-        return self._session
+        session.query(f"USE {_quote_identifier(database)}")
+        return session
 
     def query(
-        self, sql: str | bytes, fmt: str, binds: dict[str, str], settings: dict[str, str], database: str
+        self,
+        sql: str | bytes,
+        fmt: str,
+        binds: dict[str, str],
+        settings: dict[str, str],
+        database: str,
+        user: User,
     ) -> _Outcome:
         with self._lock:
             try:
-                result = self._prepare(settings, database).query(sql, fmt, params=binds or None)
+                result = self._prepare(user, settings, database).query(sql, fmt, params=binds or None)
             except _ClickHouseError:
                 raise
             except Exception as ex:
-                raise _ClickHouseError.from_engine(ex, self.version) from None
+                raise _ClickHouseError.from_engine(ex, self.version, user.name) from None
         return _Outcome(
             result.bytes(),
             _summary(
@@ -284,11 +370,17 @@ class _Engine:
         )
 
     def insert(
-        self, statement: str, fmt: str, data: Iterable[bytes], settings: dict[str, str], database: str
+        self,
+        statement: str,
+        fmt: str,
+        data: Iterable[bytes],
+        settings: dict[str, str],
+        database: str,
+        user: User,
     ) -> _Outcome:
         with self._lock:
             try:
-                with self._prepare(settings, database).send_insert(statement, fmt) as inserter:
+                with self._prepare(user, settings, database).send_insert(statement, fmt) as inserter:
                     for chunk in data:
                         if chunk:
                             inserter.append(chunk)
@@ -296,7 +388,7 @@ class _Engine:
             except _ClickHouseError:
                 raise
             except Exception as ex:
-                raise _ClickHouseError.from_engine(ex, self.version) from None
+                raise _ClickHouseError.from_engine(ex, self.version, user.name) from None
         rows, size = result.rows_written, result.bytes_written
         return _Outcome(
             b"",
@@ -327,7 +419,7 @@ class _Reply:
     timezone: str
 
 
-def _execute(engine: _Engine, params: dict[str, str], body: IO[bytes]) -> _Reply:
+def _execute(engine: _Engine, params: dict[str, str], body: IO[bytes], user: User) -> _Reply:
     """Run one request the way ClickHouse's HTTP handler reads it: the `query` parameter, a
     newline, then the body; an INSERT's data starts right after its FORMAT clause."""
     settings: dict[str, str] = {}
@@ -348,10 +440,13 @@ def _execute(engine: _Engine, params: dict[str, str], body: IO[bytes]) -> _Reply
 
     insert = _INSERT.match(head.decode("latin-1"))
     if insert is not None:
+        if user.readonly:
+            raise _ClickHouseError.readonly(user.name, engine.version)
         statement = head[: insert.end("stmt")].decode("utf-8", "replace")
         rest = head[insert.end() :]
         data = _chain([rest], iter(lambda: body.read(_CHUNK), b""))
-        return _Reply(engine.insert(statement, insert["fmt"], data, settings, database), None, timezone)
+        outcome = engine.insert(statement, insert["fmt"], data, settings, database, user)
+        return _Reply(outcome, None, timezone)
 
     raw = (head + body.read()).strip()
     if not raw:
@@ -362,13 +457,184 @@ def _execute(engine: _Engine, params: dict[str, str], body: IO[bytes]) -> _Reply
     except UnicodeDecodeError:
         sql = raw  # binary binds embed raw bytes in string literals; chDB takes bytes too
     text = sql if isinstance(sql, str) else raw.decode("latin-1")
+    # Defence in depth: the read-only connection's profile refuses writes already; this also stops what
+    # readonly = 1 lets through on chDB (INTO OUTFILE writes a file on this host) and a second statement.
+    if user.readonly and not is_read_statement(text):
+        raise _ClickHouseError.readonly(user.name, engine.version)
     default_format = params.get("default_format") or "TabSeparated"
-    outcome = engine.query(sql, default_format, binds, settings, database)
+    outcome = engine.query(sql, default_format, binds, settings, database, user)
     explicit = _OUTPUT_FORMAT.search(text)
     # clickhouse-connect's command() tells "empty result" from "no result" by X-ClickHouse-Format.
     fmt = explicit.group(1) if explicit else default_format
     has_output = bool(outcome.body) or explicit is not None or _READS.match(text) is not None
     return _Reply(outcome, fmt if has_output else None, timezone)
+
+
+_READ_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESC", "DESCRIBE", "EXISTS", "EXPLAIN"})
+_WORD = re.compile(r"[A-Za-z0-9_$]+")
+
+
+def is_read_statement(sql: str) -> bool:
+    """Whether `sql` is one statement that only reads (SELECT, WITH … SELECT, SHOW, DESC[RIBE], EXISTS,
+    EXPLAIN): nothing but comments after a `;`, and no INTO OUTFILE, which chDB carries out on this host."""
+    try:
+        tokens = _tokens(sql)
+    except ValueError:
+        return False  # ClickHouse would not parse it either
+    while tokens and tokens[-1] == ";":
+        tokens.pop()
+    if ";" in tokens:
+        return False
+    words = [token for token in tokens if token != "("]
+    if not words or words[0] not in _READ_STATEMENTS:
+        return False
+    return not any(a == "INTO" and b == "OUTFILE" for a, b in itertools.pairwise(tokens))
+
+
+def _tokens(sql: str) -> list[str]:
+    """The significant tokens of `sql`, split where ClickHouse's lexer splits them (src/Parsers/Lexer.cpp),
+    so that no `;` or keyword hides from this check in what the engine reads as a comment or a literal:
+    words upper-cased, a literal or quoted name as its opening quote, other symbols one character each.
+    ValueError where the lexer fails (an unclosed literal or comment, `#` starting no comment)."""
+    tokens: list[str] = []
+    pos, end = 0, len(sql)
+    while pos < end:
+        char = sql[pos]
+        if char.isspace():
+            pos += 1
+        elif sql.startswith(("--", "//", "# ", "#!"), pos):
+            newline = sql.find("\n", pos)
+            pos = end if newline < 0 else newline
+        elif sql.startswith("/*", pos):
+            pos = _block_comment_end(sql, pos)
+        elif char in "'\"`":
+            pos = _quoted_end(sql, pos)
+            tokens.append(char)
+        elif char in "xXbB" and sql.startswith("'", pos + 1):
+            digits = "0123456789abcdefABCDEF" if char in "xX" else "01"
+            pos += 2
+            while pos < end and sql[pos] in digits:
+                pos += 1
+            if not sql.startswith("'", pos):
+                raise ValueError("unclosed binary or hexadecimal literal")
+            pos += 1
+            tokens.append("'")
+        elif char == "$" and (heredoc := _heredoc_end(sql, pos)) is not None:
+            pos = heredoc
+            tokens.append("'")
+        elif char.isascii() and (char.isalnum() or char in "_$"):
+            word = cast(re.Match[str], _WORD.match(sql, pos))
+            tokens.append(word.group().upper())
+            pos = word.end()
+        elif char == "#":
+            raise ValueError("unrecognized token #")
+        else:
+            tokens.append(char)
+            pos += 1
+    return tokens
+
+
+def _quoted_end(sql: str, pos: int) -> int:
+    quote, pos = sql[pos], pos + 1
+    while pos < len(sql):
+        if sql[pos] == "\\":
+            pos += 2
+        elif sql[pos] != quote:
+            pos += 1
+        elif sql.startswith(quote, pos + 1):
+            pos += 2  # a doubled quote stands for itself
+        else:
+            return pos + 1
+    raise ValueError(f"{quote} is not closed")
+
+
+def _block_comment_end(sql: str, pos: int) -> int:
+    depth, pos = 1, pos + 2  # nested, as ClickHouse allows
+    while pos + 2 <= len(sql):
+        if sql.startswith("/*", pos):
+            depth, pos = depth + 1, pos + 2
+        elif sql.startswith("*/", pos):
+            depth, pos = depth - 1, pos + 2
+            if depth == 0:
+                return pos
+        else:
+            pos += 1
+    raise ValueError("multiline comment is not closed")
+
+
+def _heredoc_end(sql: str, pos: int) -> int | None:
+    """`$tag$ … $tag$`, tag possibly empty: the end of a here-document starting at `pos`, or None."""
+    close = sql.find("$", pos + 1)
+    if close < 0:
+        return None
+    tag = sql[pos : close + 1]
+    found = sql.find(tag, close + 1)
+    return None if found < 0 else found + len(tag)
+
+
+def credentials(headers: Message, params: Mapping[str, str], version: str) -> tuple[str, str]:
+    """(user, password) as ClickHouse's HTTP handler takes them (authenticateUserByHTTP): the
+    X-ClickHouse-User / X-ClickHouse-Key headers, HTTP basic auth or the `user` / `password`
+    parameters, never two of them at once; none at all means `default` without a password."""
+    user, key = headers.get("X-ClickHouse-User", ""), headers.get("X-ClickHouse-Key", "")
+    authorization = headers.get("Authorization")
+    in_params = "user" in params or "password" in params
+
+    def mixed(first: str, second: str) -> _ClickHouseError:
+        return _ClickHouseError.authentication(
+            f"Invalid authentication: it is not allowed to use {first} and {second} simultaneously", version
+        )
+
+    if user or key:
+        if authorization is not None:
+            raise mixed("X-ClickHouse HTTP headers", "Authorization HTTP header")
+        if in_params:
+            raise mixed("X-ClickHouse HTTP headers", "authentication via parameters")
+        if not user:
+            raise _ClickHouseError.authentication(
+                "Got an empty user name from X-ClickHouse HTTP headers", version
+            )
+        return user, key
+    if authorization is not None:
+        if in_params:
+            raise mixed("Authorization HTTP header", "authentication via parameters")
+        return _basic_credentials(authorization, version)
+    user = params.get("user", "default")
+    if not user:
+        raise _ClickHouseError.authentication(
+            "Got an empty user name from authentication via parameters", version
+        )
+    return user, params.get("password", "")
+
+
+def _basic_credentials(authorization: str, version: str) -> tuple[str, str]:
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise _ClickHouseError.authentication(
+            f"Invalid authentication: '{scheme}' HTTP Authorization scheme is not supported", version
+        )
+    try:
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _ClickHouseError.authentication(
+            "Invalid authentication: malformed Basic credentials", version
+        ) from None
+    if not user:
+        raise _ClickHouseError.authentication(
+            "Got an empty user name from Authorization HTTP header", version
+        )
+    return user, password
+
+
+def authenticate(users: Mapping[str, User], name: str, password: str, version: str) -> User:
+    user = users.get(name)
+    # Constant time, and one answer for an unknown user and a wrong password, as a server gives.
+    if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
+        raise _ClickHouseError.authentication(
+            f"{name}: Authentication failed: password is incorrect, or there is no user with such name.",
+            version,
+        )
+    return user
 
 
 def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
@@ -397,6 +663,7 @@ def _form_fields(content_type: str, body: bytes, version: str) -> dict[str, str]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     engine: _Engine
+    users: dict[str, User]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -419,7 +686,8 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _dispatch(self) -> None:
-        engine = cast(_Server, self.server).engine
+        server = cast(_Server, self.server)
+        engine = server.engine
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         query_id = params.get("query_id") or str(uuid.uuid4())
@@ -435,12 +703,15 @@ class _Handler(BaseHTTPRequestHandler):
                     message = f"There is no handle {url.path}\n\nUse / or /ping for health checks.\n"
                     self._send(404, message.encode(), {"Content-Type": "text/plain; charset=UTF-8"})
                     return
+                # Credentials come from the headers and the URL, as on a server; form fields carry none.
+                name, password = credentials(self.headers, params, engine.version)
+                user = authenticate(server.users, name, password, engine.version)
                 content_type = self.headers.get("Content-Type", "")
                 if content_type.startswith("multipart/form-data"):
                     params.update(_form_fields(content_type, body.read(), engine.version))
                     body.seek(0)
                     body.truncate()
-                reply = _execute(engine, params, cast(IO[bytes], body))
+                reply = _execute(engine, params, cast(IO[bytes], body), user)
         except Exception as caught:
             ex = caught if isinstance(caught, _ClickHouseError) else None
             if ex is None:  # a bug here still reaches the client as a DatabaseError, not a dropped socket
@@ -453,7 +724,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "X-ClickHouse-Exception-Code": str(ex.code),
                 "X-ClickHouse-Query-Id": query_id,
             }
-            self._send(500, (ex.text + "\n").encode(), headers)
+            self._send(ex.status, (ex.text + "\n").encode(), headers)
             return
         self._send_reply(reply, query_id, params)
 
@@ -528,6 +799,7 @@ def serve(path: Path, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = _Server((host, port), _Handler)  # bind first: a busy port fails before chDB loads
     path.mkdir(parents=True, exist_ok=True)
+    server.users = local_users(dashboard_password())
     server.engine = _Engine(path)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -12,8 +12,8 @@ marked by the later one already seen.
 from __future__ import annotations
 
 from bisect import insort
-from heapq import heapify, heappop, heappush
 from datetime import datetime
+from heapq import heapify, heappop, heappush
 from typing import Any, NamedTuple
 
 from streams.engine.config import EngineConfig

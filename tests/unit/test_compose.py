@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -102,3 +104,63 @@ def test_the_compose_engine_config_is_valid() -> None:
     assert config.tenant("default").sources["vendor-a"].contracted_share == 0.3
     environment = _compose()["services"]["worker"]["environment"]
     assert environment["ACDSCOPE_ENGINE_CONFIG"] == "/app/infra/engine.toml"
+
+
+USERS_FILE = "infra/clickhouse/users.d/dashboards.xml"
+
+
+def _dashboards_user() -> tuple[ET.Element, ET.Element]:
+    root = ET.parse(ROOT / USERS_FILE).getroot()
+    user = root.find("users/dashboards")
+    assert user is not None, "no <users><dashboards> in the users file"
+    profile = root.find(f"profiles/{user.findtext('profile')}")
+    assert profile is not None, "the dashboards user's profile is not defined beside it"
+    return user, profile
+
+
+def test_the_server_gets_the_read_only_dashboards_user() -> None:
+    clickhouse = _compose()["services"]["clickhouse"]
+    assert f"./{USERS_FILE}:/etc/clickhouse-server/users.d/dashboards.xml:ro" in clickhouse["volumes"]
+    user, profile = _dashboards_user()
+    assert profile.findtext("readonly") == "1"
+    # The password is the server's environment, never the file's.
+    password = user.find("password")
+    assert password is not None
+    assert password.get("from_env") == "ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD"
+    assert not (password.text or "").strip()
+    assert "ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD" in clickhouse["environment"]
+    grants = [query.text for query in user.findall("grants/query")]
+    assert grants == [f"GRANT SELECT ON {clickhouse['environment']['CLICKHOUSE_DB']}.*"]
+
+
+def test_the_server_profile_is_the_local_endpoints() -> None:
+    from infra.chdb_server import DASHBOARD_PROFILE, DASHBOARD_USER
+
+    user, profile = _dashboards_user()
+    assert user.tag == DASHBOARD_USER
+    assert {child.tag: child.text for child in profile if child.tag != "constraints"} == DASHBOARD_PROFILE
+    # Grafana's data source sets max_execution_time on every query; readonly = 1 must let it.
+    assert profile.find("constraints/max_execution_time/changeable_in_readonly") is not None
+
+
+def test_the_dashboards_read_as_the_dashboards_user_only() -> None:
+    services = _compose()["services"]
+    password = services["clickhouse"]["environment"]["ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD"]
+    source = yaml.safe_load((ROOT / "infra/grafana/provisioning/datasources/clickhouse.yml").read_text())
+    grafana = source["datasources"][0]
+    assert grafana["jsonData"]["username"] == "dashboards"
+    assert grafana["secureJsonData"]["password"] == "${ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD}"
+    assert services["grafana"]["environment"]["ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD"] == password
+    page = services["dashboard"]["environment"]
+    assert page["ACDSCOPE_CLICKHOUSE_DASHBOARD_PASSWORD"] == password
+    assert "@" not in page["ACDSCOPE_CLICKHOUSE_DSN"], "the page must not hold the writer's credentials"
+    fields = {name.removeprefix("ACDSCOPE_").lower(): value for name, value in page.items()}
+    dsn = Settings(**fields, clickhouse_dashboard_dsn=None)
+    url = urlsplit(dsn.dashboard_dsn())
+    writer = urlsplit(services["worker"]["environment"]["ACDSCOPE_CLICKHOUSE_DSN"])
+    assert (url.username, url.hostname, url.port, url.path) == (
+        "dashboards",
+        writer.hostname,
+        writer.port,
+        writer.path,
+    )
