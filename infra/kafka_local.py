@@ -498,13 +498,19 @@ log.retention.check.interval.ms=300000
         finally:
             consumer.close(autocommit=False)
 
+    def _still_running_after(self, seconds: float) -> bool:
+        time.sleep(seconds)
+        return self.is_running()
+
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Block until a produce/consume round trip succeeds, so callers never race the broker's startup."""
         started = time.monotonic()
         deadline = started + timeout
         last_error: BaseException | None = None
         while True:
-            if not self.is_running():
+            # Twice, half a second apart: right after a launch the JVM's /proc entry can read as something else
+            # for an instant (a broker restarted mid-test was once declared dead while it came up fine).
+            if not self.is_running() and not self._still_running_after(0.5):
                 raise RuntimeError(
                     f"kafka: the broker of {self.home} is not running (it exited or was never started)"
                     f"{f'; last probe error: {last_error!r}' if last_error else ''}\n{self._log_tails()}"

@@ -36,7 +36,9 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
-Millis = Annotated[int, Field(ge=0, le=7 * 86_400_000)]
+# A wait, talk or hold time; its bound also bounds how far back an answer or abandon dates its arrival.
+MAX_DURATION_MS = 7 * 86_400_000
+Millis = Annotated[int, Field(ge=0, le=MAX_DURATION_MS)]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 
 

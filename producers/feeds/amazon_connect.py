@@ -50,13 +50,20 @@ class ConnectMapping:
     endpoints: dict[str, str] = field(default_factory=dict)
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _ts(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"a timestamp must be a string, not {type(value).__name__}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:  # Connect writes UTC with a zone; without one the instant is unknown
+        raise ValueError(f"timestamp {value[:40]!r} has no zone")
+    return parsed
 
 
-def latest_records(lines: Iterable[str], report: CtrReport, rejects: list[Reject]) -> list[dict[str, Any]]:
-    """The latest version of every contact record, in first-seen order."""
-    latest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+def latest_records(
+    lines: Iterable[str], report: CtrReport, rejects: list[Reject]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The latest version of every contact record with its line number, in first-seen order."""
+    latest: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -64,8 +71,10 @@ def latest_records(lines: Iterable[str], report: CtrReport, rejects: list[Reject
         try:
             record = json.loads(line)
             contact_id = record["ContactId"]
+            if not isinstance(contact_id, str):
+                raise TypeError(f"ContactId must be a string, not {type(contact_id).__name__}")
             updated = _ts(record.get("LastUpdateTimestamp") or record["DisconnectTimestamp"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             report.rejected += 1
             rejects.append(Reject(number, f"not a contact record: {type(exc).__name__} {exc}"))
             continue
@@ -73,10 +82,10 @@ def latest_records(lines: Iterable[str], report: CtrReport, rejects: list[Reject
         if previous is None or updated >= previous[0]:
             if previous is not None:
                 report.superseded += 1
-            latest[contact_id] = (updated, record)
+            latest[contact_id] = (updated, number, record)
         else:
             report.superseded += 1
-    return [record for _, record in latest.values()]
+    return [(number, record) for _, number, record in latest.values()]
 
 
 def to_events(record: dict[str, Any], mapping: ConnectMapping, hasher: CallerHasher) -> list[ContactEvent]:
@@ -135,15 +144,16 @@ def adapt(
     report, rejects = CtrReport(), list[Reject]()
     hasher = CallerHasher(caller_key)
     events: list[ContactEvent] = []
-    for record in latest_records(lines, report, rejects):
+    for number, record in latest_records(lines, report, rejects):
         if record.get("Channel", "VOICE") != "VOICE":
             report.not_voice += 1
             continue
         try:
             events.extend(to_events(record, mapping, hasher))
-        except (KeyError, ValueError, TypeError) as exc:
+        # AttributeError: a list or a number where Connect writes an object (`Agent`, `Queue`).
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
             report.rejected += 1
-            rejects.append(Reject(0, f"contact {record.get('ContactId')}: {type(exc).__name__} {exc}"))
+            rejects.append(Reject(number, f"contact {record['ContactId']}: {type(exc).__name__} {exc}"))
             continue
         report.accepted += 1
     events.sort(key=lambda event: event.ts)

@@ -89,7 +89,16 @@ class CsvAdapter:
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)).astimezone(UTC)
 
     def adapt(self, lines: Iterable[str]) -> Iterator[ContactEvent | Reject]:
-        reader = csv.DictReader(lines, delimiter=self.mapping.delimiter)
+        read = 0
+
+        def counted() -> Iterator[str]:
+            # The reader's own `line_num` lags by one when it raises; this is the line it was reading.
+            nonlocal read
+            for text in lines:
+                read += 1
+                yield text
+
+        reader = csv.DictReader(counted(), delimiter=self.mapping.delimiter)
         header = set(reader.fieldnames or [])
         named = {name for name in self.mapping.columns.model_dump().values() if name}
         missing = sorted(named - header)
@@ -97,8 +106,24 @@ class CsvAdapter:
             raise MappingError(
                 f"the file has no column {', '.join(missing)} (it has: {', '.join(sorted(header))})"
             )
-        for row in reader:
-            line = reader.line_num
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            # E.g. a field over the csv module's 128 KiB limit: that line is refused, the next one read.
+            except csv.Error as exc:
+                self.rejected += 1
+                yield Reject(read, f"Error: {exc}")
+                continue
+            line = read
+            if None in row.values():  # the reader fills a short row's missing fields with None
+                self.rejected += 1
+                yield Reject(
+                    line, f"{sum(v is not None for v in row.values())} fields, the header has {len(header)}"
+                )
+                continue
             try:
                 events = self._row(row, line)
             except (ValueError, KeyError) as exc:

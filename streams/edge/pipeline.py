@@ -18,12 +18,7 @@ from streams.engine.config import EngineConfig
 from streams.engine.overflow import CallerContact
 from streams.engine.partition import AgentPartition, CallerPartition, ContactPartition
 from streams.engine.timebase import from_ms
-from streams.engine.volume import VolumeCounter
 from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactOffered,
-    Event,
     EventDecodeError,
     decode_event,
 )
@@ -72,7 +67,6 @@ class EnginePipeline:
         self._topic_of: dict[tuple[Kind, int], str] = {}
         self._checkpointed: dict[tuple[str, int], int] = {}
         self._out_now: dict[int, set[tuple[str, str]]] = {}
-        self.volume: dict[int, VolumeCounter] = {}
         self._last_seen: dict[tuple[Kind, int], float] = {}
         self.accepted = 0  # every record counted, including the internal caller contacts
         self.accepted_events = 0  # canonical events from the input topics only
@@ -141,6 +135,7 @@ class EnginePipeline:
         by_offset: dict[tuple[Kind, int, int], Record] = {}
         dead: list[DeadLetter] = []
         raw: list[tuple[Any, ...]] = []
+        max_lead_ms = self.config.max_lead_ms
         for record in records:
             kind = self.topics.get(record.topic)
             if kind is None:
@@ -165,6 +160,14 @@ class EnginePipeline:
             if not event.type.startswith(_FAMILY[kind]):
                 dead.append(DeadLetter(record, f"{event.type} does not belong on the {kind} topic"))
                 continue
+            # See EngineConfig.max_lead_hours; a record without a timestamp (0, or -1 from Kafka) is not judged.
+            if record.timestamp_ms > 0 and event.ts.timestamp() * 1000 - record.timestamp_ms > max_lead_ms:
+                lead = self.config.max_lead_hours
+                reason = (
+                    f"event time {event.ts.isoformat()} is more than {lead} h after the record was produced"
+                )
+                dead.append(DeadLetter(record, reason))
+                continue
             groups[(kind, record.partition)].append((record.offset, event))
             by_offset[(kind, record.partition, record.offset)] = record
             raw.append(
@@ -181,14 +184,17 @@ class EnginePipeline:
             for rejected in output.rejected:
                 dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
             if isinstance(engine, ContactPartition):
-                if kind == "contact":
-                    self._volume(partition, batch)
                 self._route_callers(engine.drain_caller_contacts())
             self._drain(engine)
             self.accepted += len(batch) - len(output.rejected)
             if kind != "caller":
                 self.accepted_events += len(batch) - len(output.rejected)
         if raw and self.keep_raw:
+            if dead:  # an event the engines refused (older than the horizon) is a dead letter, not accepted
+                refused = {
+                    (letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead
+                }
+                raw = [row for row in raw if (row[4], row[5], row[6]) not in refused]
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
@@ -213,17 +219,6 @@ class EnginePipeline:
     def take_caller_contacts(self) -> list[CallerContact]:
         out, self.caller_contacts = self.caller_contacts, []
         return out
-
-    def _volume(self, partition: int, batch: list[tuple[int, Event]]) -> None:
-        counter = self.volume.get(partition)
-        if counter is None:
-            counter = self.volume[partition] = VolumeCounter(partition, self.config.interval_minutes)
-        counter.apply(
-            (offset, event)
-            for offset, event in batch
-            if isinstance(event, (ContactOffered, ContactAnswered, ContactAbandoned))
-        )
-        self.sink.add(TABLES["contact_volume_interval"], counter.drain_rows())
 
     def _drain(self, engine: ContactPartition | AgentPartition | CallerPartition) -> None:
         for table, rows in engine.drain().items():

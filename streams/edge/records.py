@@ -8,7 +8,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,6 +27,9 @@ HEADER_REASON = "acd.dlq.reason"
 HEADER_TOPIC = "acd.dlq.topic"
 HEADER_PARTITION = "acd.dlq.partition"
 HEADER_OFFSET = "acd.dlq.offset"
+# The milliseconds a `datetime` can hold (years 1-9999): the engines turn `arrived_ms` into one.
+_FIRST_MS = (datetime.min.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+_LAST_MS = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,22 @@ def decode_caller_contacts(payload: bytes) -> list[CallerContact]:
         contacts = [CallerContact(**item) for item in items]
     except (orjson.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"not a caller-contact record: {exc}") from None
+    if not contacts:
+        raise ValueError("not a caller-contact record: an empty list")
+    # Every field is checked: the repeat engine keys and compares them, and a list or a dict there would
+    # stop the worker instead of making one dead letter.
     for contact in contacts:
-        if not isinstance(contact.arrived_ms, int) or not isinstance(contact.caller_hash, str):
+        if (
+            type(contact.arrived_ms) is not int
+            or not _FIRST_MS <= contact.arrived_ms <= _LAST_MS
+            or not isinstance(contact.tenant, str)
+            or not isinstance(contact.caller_hash, str)
+            or not isinstance(contact.initial_contact_id, str)
+            or not isinstance(contact.call_type, str)
+            or not (contact.handled_by is None or isinstance(contact.handled_by, str))
+        ):
             raise ValueError(
-                "not a caller-contact record: arrived_ms must be an integer, caller_hash a string"
+                "not a caller-contact record: arrived_ms must be an integer of a year 1-9999 time,"
+                " handled_by a string or null, the other fields strings"
             )
     return contacts

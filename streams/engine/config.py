@@ -68,6 +68,11 @@ class EngineConfig(BaseModel):
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     allowed_lateness_s: Annotated[int, Field(ge=0)] = 300
     retention_hours: Annotated[int, Field(ge=1)] = 48
+    # How far an event's time may lie after its Kafka record's timestamp (when it was produced). One event
+    # dated years ahead would move its tenant's watermark there, and every real event after it would be
+    # older than the correction horizon; so the edge refuses it instead. Generous: clocks and simulated
+    # days may run ahead of the producer's clock, a typo in the century may not.
+    max_lead_hours: Annotated[int, Field(ge=1)] = 366 * 24
     # How long a contact's own state is kept after its last event (a QA score later than that is dated by
     # its own time), and how long event ids are remembered for de-duplication. Both bound memory.
     contact_state_hours: Annotated[int, Field(ge=1)] = 6
@@ -91,6 +96,10 @@ class EngineConfig(BaseModel):
     @property
     def lateness_ms(self) -> int:
         return self.allowed_lateness_s * 1000
+
+    @property
+    def max_lead_ms(self) -> int:
+        return self.max_lead_hours * 3_600_000
 
     @property
     def retention_ms(self) -> int:

@@ -18,7 +18,8 @@ from streams.engine.overflow import CallerContact, OverflowEngine
 from streams.engine.quality import QualityEngine
 from streams.engine.repeats import RepeatEngine
 from streams.engine.timebase import EPOCH, MS
-from streams.events import Event
+from streams.engine.volume import VolumeCounter
+from streams.events import MAX_DURATION_MS, Event
 
 # How many leading columns of each table's rows form its key (the grain a newer version replaces).
 KEY_LENGTH = {
@@ -26,6 +27,7 @@ KEY_LENGTH = {
     "overflow_interval": 6,
     "overflow_target_interval": 7,
     "adherence_interval": 6,
+    "contact_volume_interval": 4,
 }
 
 
@@ -131,23 +133,34 @@ class _Partition:
 
 
 class ContactPartition(_Partition):
-    """Contact events and vendor reports of one partition: quality and overflow."""
+    """Contact events and vendor reports of one partition: quality, overflow and the contact volume.
+
+    The volume counter lives here, behind the same gate and in the same checkpoint as the other engines:
+    counted at the edge, it counted duplicates and refused events, and started from zero after a restart."""
 
     def __init__(self, partition: int, config: EngineConfig) -> None:
         super().__init__(partition, config)
         self.quality = QualityEngine(partition, config)
         self.overflow = OverflowEngine(partition, config)
+        self.volume = VolumeCounter(partition, config.interval_minutes)
 
     def process(self, batch: Iterable[tuple[int, Event]]) -> EngineOutput:
         out = EngineOutput()
         tenants = set()
-        for offset, event, ts_ms in self._admit(batch, out):
+        admitted = self._admit(batch, out)
+        for offset, event, ts_ms in admitted:
             self.quality.apply(offset, event, ts_ms)
             self.overflow.apply(offset, event, ts_ms)
             tenants.add(event.tenant)
+        self.volume.apply([(offset, event) for offset, event, _ in admitted])
         for tenant in tenants:
             self._advance(tenant, self.watermark_ms(tenant))
         self._forget()
+        if tenants:
+            # An admitted event is within the horizon of the lowest watermark, and an answer or abandon dates
+            # its arrival back by at most the longest wait the contract allows.
+            low = min(self.watermark_ms(t) for t in self.max_ts_by_tenant)
+            self.volume.forget_before(low - self.config.retention_ms - MAX_DURATION_MS)
         return out
 
     def _advance(self, tenant: str, watermark_ms: int) -> None:
@@ -159,6 +172,7 @@ class ContactPartition(_Partition):
             **self._base_snapshot(),
             "quality": self.quality.snapshot(),
             "overflow": self.overflow.snapshot(),
+            "volume": self.volume.snapshot(),
         }
 
     @classmethod
@@ -167,6 +181,8 @@ class ContactPartition(_Partition):
         partition._restore_base(snapshot)
         partition.quality = QualityEngine.restore(snapshot["quality"], config)
         partition.overflow = OverflowEngine.restore(snapshot["overflow"], config)
+        if "volume" in snapshot:  # checkpoints of older workers have none: counting starts again here
+            partition.volume = VolumeCounter.restore(snapshot["volume"])
         return partition
 
     def drain_caller_contacts(self) -> list[CallerContact]:
@@ -174,10 +190,12 @@ class ContactPartition(_Partition):
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         overflow, targets = self.overflow.drain_rows()
+        volume: list[tuple[Any, ...]] = list(self.volume.drain_rows())
         return {
             "quality_interval": list(self.quality.drain_rows()),
             "overflow_interval": list(overflow),
             "overflow_target_interval": list(targets),
+            "contact_volume_interval": volume,
         }
 
 

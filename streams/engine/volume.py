@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from streams.engine.intervals import interval_start
-from streams.events import ContactAbandoned, ContactAnswered, ContactEvent, ContactOffered
+from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, Event
 
 
 class VolumeRow(NamedTuple):
@@ -21,6 +21,7 @@ class VolumeRow(NamedTuple):
     dashboards sum partitions. A later version of the same key replaces the earlier one in ClickHouse.
     """
 
+    tenant: str
     interval_start: datetime
     source: str
     stream_partition: int
@@ -30,14 +31,15 @@ class VolumeRow(NamedTuple):
     version: int
 
 
-VOLUME_KEY = ("interval_start", "source", "stream_partition")
+VOLUME_KEY = ("tenant", "interval_start", "source", "stream_partition")
+_FIRST_MS = -62_135_596_800_000  # 0001-01-01 UTC: nothing before it is a datetime
 
 
 class VolumeSnapshot(TypedDict):
     partition: int
     interval_minutes: int
     version: int
-    counts: list[tuple[str, str, int, int, int]]
+    counts: list[tuple[str, str, str, int, int, int]]
 
 
 @dataclass
@@ -50,22 +52,23 @@ class VolumeCounter:
 
     partition: int
     interval_minutes: int = 15
-    _counts: dict[tuple[datetime, str], list[int]] = field(default_factory=dict)
-    _dirty: set[tuple[datetime, str]] = field(default_factory=set)
+    _counts: dict[tuple[str, datetime, str], list[int]] = field(default_factory=dict)
+    _dirty: set[tuple[str, datetime, str]] = field(default_factory=set)
     _version: int = -1
 
-    def apply(self, events: Iterable[tuple[int, ContactEvent]]) -> None:
-        """Fold (offset, event) pairs in; offsets only move the version forward."""
+    def apply(self, events: Iterable[tuple[int, Event]]) -> None:
+        """Fold (offset, event) pairs in; offsets only move the version forward, and events other than offered,
+        answered and abandoned only that."""
         minutes = self.interval_minutes
         for offset, event in events:
             if isinstance(event, ContactOffered):
-                key, column = (interval_start(event.ts, minutes), event.source), 0
+                key, column = (event.tenant, interval_start(event.ts, minutes), event.source), 0
             elif isinstance(event, ContactAnswered):
                 enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
-                key, column = (interval_start(enqueued, minutes), event.source), 1
+                key, column = (event.tenant, interval_start(enqueued, minutes), event.source), 1
             elif isinstance(event, ContactAbandoned):
                 enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
-                key, column = (interval_start(enqueued, minutes), event.source), 2
+                key, column = (event.tenant, interval_start(enqueued, minutes), event.source), 2
             else:
                 self._version = max(self._version, offset)
                 continue
@@ -76,12 +79,23 @@ class VolumeCounter:
             self._dirty.add(key)
             self._version = max(self._version, offset)
 
+    def forget_before(self, ms: int) -> None:
+        """Counters of intervals that ended by `ms` and changed nothing since the last drain are dropped: the
+        caller passes a time no admitted event can be dated back to, so they can never change again."""
+        if ms <= _FIRST_MS:
+            return
+        cutoff = datetime.fromtimestamp(ms / 1000, UTC) - timedelta(minutes=self.interval_minutes)
+        for key in [key for key in self._counts if key[1] <= cutoff and key not in self._dirty]:
+            del self._counts[key]
+
     def drain_rows(self) -> list[VolumeRow]:
         """Rows changed since the last drain, each carrying its full cumulative counts."""
         rows = []
-        for start, source in sorted(self._dirty):
-            offered, answered, abandoned = self._counts[(start, source)]
-            rows.append(VolumeRow(start, source, self.partition, offered, answered, abandoned, self._version))
+        for tenant, start, source in sorted(self._dirty):
+            offered, answered, abandoned = self._counts[(tenant, start, source)]
+            rows.append(
+                VolumeRow(tenant, start, source, self.partition, offered, answered, abandoned, self._version)
+            )
         self._dirty.clear()
         return rows
 
@@ -92,8 +106,8 @@ class VolumeCounter:
             "interval_minutes": self.interval_minutes,
             "version": self._version,
             "counts": [
-                (start.isoformat(), source, counts[0], counts[1], counts[2])
-                for (start, source), counts in self._counts.items()
+                (tenant, start.isoformat(), source, counts[0], counts[1], counts[2])
+                for (tenant, start, source), counts in self._counts.items()
             ],
         }
 
@@ -101,6 +115,6 @@ class VolumeCounter:
     def restore(cls, snapshot: VolumeSnapshot) -> VolumeCounter:
         counter = cls(partition=snapshot["partition"], interval_minutes=snapshot["interval_minutes"])
         counter._version = snapshot["version"]
-        for start, source, offered, answered, abandoned in snapshot["counts"]:
-            counter._counts[(datetime.fromisoformat(start), source)] = [offered, answered, abandoned]
+        for tenant, start, source, offered, answered, abandoned in snapshot["counts"]:
+            counter._counts[(tenant, datetime.fromisoformat(start), source)] = [offered, answered, abandoned]
         return counter

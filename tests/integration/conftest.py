@@ -6,6 +6,7 @@ One test suite, two ways to get the servers; a test that needs one and cannot ge
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from streams.warehouse.client import connect
+from tests.support.faults import Rows, reference_rows
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,17 @@ def clickhouse_db(servers: Servers) -> Iterator[tuple[str, Client]]:
 def topic_suffix() -> str:
     """Fresh topic names per test: a broker shared by the session never leaks messages between tests."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def fault_reference(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Rows:
+    """The no-fault run of the fault scenario, once per session: every fault test compares its rows with it."""
+    began = time.monotonic()
+    rows = reference_rows(
+        servers.kafka_bootstrap,
+        servers.clickhouse_http,
+        uuid.uuid4().hex[:10],
+        tmp_path_factory.mktemp("reference"),
+    )
+    print(f"reference run: {time.monotonic() - began:.1f} s; rows { ({t: len(r) for t, r in rows.items()}) }")
+    return rows

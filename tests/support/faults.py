@@ -1,10 +1,12 @@
-"""What the fault-injection runs share: a small two-setup scenario published to fresh topics with its truth,
-a worker process, and the wait for the warehouse to equal that truth exactly."""
+"""What the fault-injection runs share: a small scenario (one simulated day in each delivery setup) published
+to fresh topics with its truth, a worker process, the wait for the warehouse to equal that truth exactly, and
+the reference run: the same scenario with no fault, whose every aggregate row the fault runs must reproduce."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,14 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from producers.kafka_out import ensure_topics
 from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
+from producers.simulator.output import MemorySink
 from producers.simulator.scenario import Scenario, scenario_from_dict, variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.timebase import to_ms
-from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+from streams.events import (
+    TOPIC_AGENT_EVENTS,
+    TOPIC_CONTACT_EVENTS,
+    TOPIC_VENDOR_REPORTS,
+    encode_event,
+    event_key,
+    event_topic,
+)
+from streams.warehouse.client import connect
+from streams.warehouse.migrations import migrate
 from tests.support.expected import expected_conformance, expected_overflow, expected_quality, expected_repeats
 from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
 
@@ -33,17 +46,43 @@ BASE = scenario_from_dict(
         "vendors": [{"id": "vendor-a", "agents": 8, "teams": 1, "queue_limit": 3}],
     }
 )
+# Every run replays all three setups in this order (the reference, the worker kill, the ClickHouse outage, the
+# broker restart), so every run publishes the same events to the same partitions at the same offsets.
+SETUPS = ("virtualized", "enterprise_routed", "network_delivered")
+# The simulator's caller-hash key in every run (the hashes, and so the caller-topic partitions, depend on it);
+# the hostile run also hands it to the worker as the secret it must never write anywhere.
+CALLER_KEY = b"faults-caller-hash-key-7c41e0d2b95a"
 Expected = dict[str, tuple[Any, Any, Any, Any]]
+Rows = dict[str, list[tuple[Any, ...]]]
+# The tables whose every row a fault run must reproduce: the aggregates, the accepted events (keyed by
+# partition and offset) and the dead letters (none). Not compared: `adherence_live`, a board as of the
+# processing time; `engine_checkpoint`, bookkeeping; `source_terms` and `call_type_dim`, which no worker writes.
+COMPARED_TABLES = (
+    "quality_interval",
+    "overflow_interval",
+    "overflow_target_interval",
+    "adherence_interval",
+    "repeat_interval",
+    "contact_volume_interval",
+    "acd_events",
+    "dead_letter",
+)
+# Bookkeeping columns, not figures: `version` (offsets; the caller-topic offsets depend on how the worker
+# batched its outcomes), `inserted_at` and `received_at` (wall-clock times), and `is_final`: a quiet
+# partition's last intervals close as processing time passes (`EnginePipeline.tick`), so it says how long a
+# run sat idle after its last event, not what was counted.
+IGNORED_COLUMNS = frozenset({"version", "inserted_at", "received_at", "is_final"})
 
 
 class FaultRun:
     """Topics, worker settings and the expected aggregates of one run; `publish` adds a scenario's events."""
 
     def __init__(
-        self, bootstrap: str, dsn: str, suffix: str, work: Path, setups: tuple[str, ...], **env: str
+        self, bootstrap: str, dsn: str, suffix: str, work: Path, setups: tuple[str, ...] = SETUPS, **env: str
     ):
         self.bootstrap = bootstrap
         self.work = work
+        self.suffix = suffix
         self.scenarios: list[Scenario] = [variant(BASE, setup, "shared") for setup in setups]  # type: ignore[arg-type]
         self.topics = {
             TOPIC_CONTACT_EVENTS: f"contacts.{suffix}",
@@ -79,8 +118,21 @@ class FaultRun:
     def publish(self, scenario: Scenario) -> None:
         truth = TruthRecorder()
         sink = KafkaSink(self.bootstrap, scenario.name, self.topics)
-        Simulation(scenario, sink, truth, b"faults").run()
+        Simulation(scenario, sink, truth, CALLER_KEY).run()
         sink.close()
+        self._expect(scenario, truth)
+
+    def events(self, scenario: Scenario) -> list[tuple[str, bytes, bytes]]:
+        """The scenario's events as `publish` sends them, (contract topic, key, value) in order, with the truth
+        recorded the same way: for a test that sends them itself."""
+        truth = TruthRecorder()
+        sink = MemorySink(scenario.name)
+        Simulation(scenario, sink, truth, CALLER_KEY).run()
+        sink.close()
+        self._expect(scenario, truth)
+        return [(event_topic(event), event_key(event), encode_event(event)) for event in sink.events()]
+
+    def _expect(self, scenario: Scenario, truth: TruthRecorder) -> None:
         self.expected[scenario.name] = (
             expected_quality(scenario, truth),
             {k: {n: v for n, v in r.items() if v} for k, r in expected_overflow(scenario, truth).items()},
@@ -134,6 +186,113 @@ class FaultRun:
             conformance.setdefault(tenant, {})[agent] = (worked, scheduled)
         for name, (_, _, agents, _) in self.expected.items():
             assert conformance.get(name, {}) == agents, f"adherence of {name}"
+
+    def input_topics(self) -> list[str]:
+        return [*self.topics.values(), self.env["ACDSCOPE_TOPIC_CALLER_CONTACTS"]]
+
+    def wait_caught_up(self, worker: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+        """Until the worker's group has committed every input partition up to its end. The worker acks an event
+        only once a written checkpoint covers it (written after the rows it covers, in the same flush), and a
+        dead letter once its row is written: from then on the warehouse holds every row this run will write
+        (bar `is_final` and the live board, which move with processing time)."""
+        group = self.env["ACDSCOPE_FAUST_APP_ID"]
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        try:
+            partitions = [TopicPartition(t, p) for t in self.input_topics() for p in range(PARTITIONS)]
+            deadline = time.monotonic() + timeout_s
+            while True:
+                assert worker.poll() is None, self.log_tail()
+                ends = consumer.end_offsets(partitions)
+                committed = admin.list_group_offsets({group: None}).get(group, {})
+                behind = {
+                    f"{tp.topic}[{tp.partition}]": (committed[tp].offset if tp in committed else None, end)
+                    for tp, end in ends.items()
+                    if end and (tp not in committed or committed[tp].offset < end)
+                }
+                if not behind:
+                    return
+                assert time.monotonic() < deadline, f"committed vs end offsets: {behind}\n{self.log_tail()}"
+                time.sleep(0.5)
+        finally:
+            consumer.close()
+            admin.close()
+
+    @staticmethod
+    def columns(client: Client, table: str) -> list[str]:
+        """The table's columns in order, without the bookkeeping ones."""
+        return [
+            name
+            for (name,) in client.query(
+                "select name from system.columns where database = currentDatabase() and table = {t:String}"
+                " order by position",
+                parameters={"t": table},
+            ).result_rows
+            if name not in IGNORED_COLUMNS
+        ]
+
+    def rows(self, client: Client, tables: tuple[str, ...] = COMPARED_TABLES) -> Rows:
+        """The tables' rows as `final` reads them, sorted, without the bookkeeping columns; topic names lose
+        this run's suffix, so runs on different topics compare."""
+        out: Rows = {}
+        for table in tables:
+            columns = self.columns(client, table)
+            listed = ", ".join(columns)
+            rows = client.query(f"select {listed} from {table} final order by {listed}").result_rows
+            if "topic" in columns:
+                at = columns.index("topic")
+                rows = [(*row[:at], row[at].removesuffix(f".{self.suffix}"), *row[at + 1 :]) for row in rows]
+            out[table] = [tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in rows]
+        return out
+
+    def assert_same_rows(
+        self,
+        client: Client,
+        worker: subprocess.Popen[bytes],
+        reference: Rows,
+        tables: tuple[str, ...] = COMPARED_TABLES,
+    ) -> None:
+        """Every row of every compared table equals the reference run's: same keys, same values."""
+        self.wait_caught_up(worker)
+        got = self.rows(client, tables)
+        for table in tables:
+            if got[table] != reference[table]:
+                only_here = sorted(set(got[table]) - set(reference[table]), key=repr)
+                only_there = sorted(set(reference[table]) - set(got[table]), key=repr)
+                raise AssertionError(
+                    f"{table}: {len(got[table])} rows, the reference run has {len(reference[table])};"
+                    f" only here ({len(only_here)}): {only_here[:3]}; only in the reference"
+                    f" ({len(only_there)}): {only_there[:3]}"
+                )
+
+
+def reference_rows(bootstrap: str, clickhouse_http: str, suffix: str, work: Path) -> Rows:
+    """Run 1 of the four-way comparison: the fault runs' scenario, published the same way, with no fault.
+
+    Its own database, dropped afterwards; what it returns is every compared table's rows."""
+    database = f"acd_reference_{suffix}"
+    admin = connect(clickhouse_http + "/default")
+    admin.command(f"create database {database}")
+    client = connect(f"{clickhouse_http}/{database}")
+    try:
+        migrate(client)
+        run = FaultRun(bootstrap, f"{clickhouse_http}/{database}", suffix, work)
+        for scenario in run.scenarios:
+            run.publish(scenario)
+        worker = run.start_worker()
+        try:
+            run.assert_exact(client, worker)
+            run.wait_caught_up(worker)
+            rows = run.rows(client)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+        assert not rows["dead_letter"], rows["dead_letter"][:3]
+        return rows
+    finally:
+        client.close()
+        admin.command(f"drop database if exists {database} sync")
+        admin.close()
 
 
 def _repeats(client: Client) -> dict[str, dict[tuple[str, str, int], tuple[int, int]]]:
