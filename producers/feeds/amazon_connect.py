@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -74,7 +74,7 @@ def latest_records(
             if not isinstance(contact_id, str):
                 raise TypeError(f"ContactId must be a string, not {type(contact_id).__name__}")
             updated = _ts(record.get("LastUpdateTimestamp") or record["DisconnectTimestamp"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except MALFORMED as exc:
             report.rejected += 1
             rejects.append(Reject(number, f"not a contact record: {type(exc).__name__} {exc}"))
             continue
@@ -151,7 +151,7 @@ def adapt(
         try:
             events.extend(to_events(record, mapping, hasher))
         # AttributeError: a list or a number where Connect writes an object (`Agent`, `Queue`).
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        except MALFORMED as exc:
             report.rejected += 1
             rejects.append(Reject(number, f"contact {record['ContactId']}: {type(exc).__name__} {exc}"))
             continue

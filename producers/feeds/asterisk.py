@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     AgentLogin,
     AgentLogout,
@@ -94,7 +94,7 @@ class QueueLogAdapter:
                 continue
             try:
                 produced = list(self._line(number, text))
-            except (ValueError, KeyError, IndexError) as exc:
+            except MALFORMED as exc:
                 self.report.rejected += 1
                 yield Reject(number, str(exc) or type(exc).__name__, text)
                 continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     AgentAfterContactWork,
     AgentLogin,
@@ -78,7 +78,7 @@ class ConnectAgentAdapter:
             try:
                 record = json.loads(line)
                 produced = list(self._record(record))
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+            except MALFORMED as exc:
                 self.report.rejected += 1
                 yield Reject(number, f"{type(exc).__name__}: {exc}")
                 continue

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -126,7 +126,7 @@ class CsvAdapter:
                 continue
             try:
                 events = self._row(row, line)
-            except (ValueError, KeyError) as exc:
+            except MALFORMED as exc:
                 self.rejected += 1
                 yield Reject(line, f"{type(exc).__name__}: {exc}")
                 continue

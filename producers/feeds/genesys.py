@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     CallerHasher,
     ContactAbandoned,
@@ -127,7 +127,7 @@ def adapt(
             continue
         try:
             events.extend(to_events(json.loads(line), mapping, hasher))
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+        except MALFORMED as exc:
             rejects.append(Reject(number, f"{type(exc).__name__}: {exc}"))
     events.sort(key=lambda event: event.ts)
     return events, rejects

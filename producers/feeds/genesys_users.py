@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     AgentLogin,
     AgentLogout,
@@ -142,7 +142,8 @@ class GenesysUserAdapter:
         self._state: dict[str, tuple[str, str]] = {}
 
     def adapt(self, lines: Iterable[str]) -> Iterator[Event | Reject]:
-        """Rejects first (with their line), then the events in time order."""
+        """Rejects of unreadable lines first (with their line), then the events in time order, with a reject in
+        its place for a message that reads but makes no valid event."""
         messages: list[_Message] = []
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -150,7 +151,7 @@ class GenesysUserAdapter:
             self.report.messages += 1
             try:
                 message = _parse(number, json.loads(line))
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            except MALFORMED as exc:
                 self.report.rejected += 1
                 yield Reject(number, f"{type(exc).__name__}: {exc}")
                 continue
@@ -160,7 +161,14 @@ class GenesysUserAdapter:
                 messages.append(message)
         messages.sort(key=lambda m: (m.ts, m.line))
         for message in messages:
-            produced = list(self._fold(message))
+            try:
+                produced = list(self._fold(message))
+            except (
+                MALFORMED
+            ) as exc:  # parsed, but not a valid event (e.g. a user id past the contract's limit)
+                self.report.rejected += 1
+                yield Reject(message.line, f"{type(exc).__name__}: {exc}")
+                continue
             if not produced:
                 self.report.unchanged["no state change"] += 1
             self.report.emitted += len(produced)

@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What parsing one malformed line raises: bad values (ValueError, pydantic's ValidationError and
+# json.JSONDecodeError are ValueErrors), missing fields and short rows (KeyError, IndexError), JSON of the wrong
+# shape, such as a number where an object belongs (TypeError, AttributeError), and times beyond the platform's
+# range (OverflowError, OSError). Each adapter turns these into a `Reject` for that line and reads on; anything
+# else is a bug and stops the run.
+MALFORMED: tuple[type[Exception], ...] = (
+    ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, OSError,
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Reject:

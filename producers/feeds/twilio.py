@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from producers.feeds.rejects import Reject
+from producers.feeds.rejects import MALFORMED, Reject
 from streams.events import (
     AgentLogin,
     AgentLogout,
@@ -90,7 +90,7 @@ class TaskRouterAdapter:
             try:
                 payload = json.loads(line)
                 produced = list(self._event(number, payload))
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+            except MALFORMED as exc:
                 self.report.rejected += 1
                 yield Reject(number, f"{type(exc).__name__}: {exc}")
                 continue
