@@ -163,9 +163,8 @@ class GenesysUserAdapter:
         for message in messages:
             try:
                 produced = list(self._fold(message))
-            except (
-                MALFORMED
-            ) as exc:  # parsed, but not a valid event (e.g. a user id past the contract's limit)
+            # Read, but not a valid event: e.g. a user id longer than the contract allows.
+            except MALFORMED as exc:
                 self.report.rejected += 1
                 yield Reject(message.line, f"{type(exc).__name__}: {exc}")
                 continue
