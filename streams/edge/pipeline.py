@@ -175,10 +175,12 @@ class EnginePipeline:
                  record.value)
             )  # fmt: skip
         now = self.clock.monotonic()
+        counted_before: dict[tuple[str, int], int] = {}
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
             topic = by_offset[(kind, partition, batch[0][0])].topic
             engine = self._engine(kind, topic, partition)
+            counted_before[(topic, partition)] = engine.last_offset
             output = engine.process(batch)
             self.duplicates += output.duplicates
             for rejected in output.rejected:
@@ -186,15 +188,24 @@ class EnginePipeline:
             if isinstance(engine, ContactPartition):
                 self._route_callers(engine.drain_caller_contacts())
             self._drain(engine)
-            self.accepted += len(batch) - len(output.rejected)
+            # Counted anew: neither refused nor re-read after a restart (already in the restored state).
+            counted = len(batch) - len(output.rejected) - output.replayed
+            self.accepted += counted
             if kind != "caller":
-                self.accepted_events += len(batch) - len(output.rejected)
+                self.accepted_events += counted
         if raw and self.keep_raw:
-            if dead:  # an event the engines refused (older than the horizon) is a dead letter, not accepted
-                refused = {
-                    (letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead
-                }
-                raw = [row for row in raw if (row[4], row[5], row[6]) not in refused]
+            # Not stored: an event the engines refused (older than the horizon: a dead letter, not accepted),
+            # and one re-read after a restart at or below its partition's checkpoint, which was stored then if
+            # it was accepted then.
+            refused = {
+                (letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead
+            }
+            raw = [
+                row
+                for row in raw
+                if row[6] > counted_before.get((row[4], row[5]), -1)
+                and (row[4], row[5], row[6]) not in refused
+            ]
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])

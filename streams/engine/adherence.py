@@ -132,6 +132,11 @@ class AdherenceConfig:
     out_of_shift_is_exception: bool = True
     # Scheduled activity -> the effective states that are in adherence for it.
     in_adherence: Mapping[str, frozenset[str]] = field(default_factory=_default_in_adherence)
+    # State is accounted at most this far behind the time it is accounted up to. Normally the watermark moves
+    # a little per batch and this never bites; when it jumps further (a feed resuming after days, a far-past
+    # first event of an agent, hostile input), the span before is left without rows instead of accounting, and
+    # holding, every interval of it for every agent: one event dated the year 1013 used to exhaust memory.
+    max_account_back_hours: int = 49
 
     def __post_init__(self) -> None:
         if self.interval_minutes < 1:
@@ -280,6 +285,7 @@ class AdherenceEngine:
         self.partition = partition
         self.config = config = config or AdherenceConfig()
         self._width = config.interval_minutes * 60_000
+        self._max_back = config.max_account_back_hours * 3_600_000
         self._grace = config.grace_s * 1000
         self._severe = config.severe_s * 1000
         self._oos = config.out_of_shift_is_exception
@@ -389,6 +395,10 @@ class AdherenceEngine:
         t = agent.cursor
         if until <= t:
             return
+        if t < until - self._max_back:
+            t = until - self._max_back
+            if agent.ep_open:
+                self._close_episode(agent)
         if agent.sched_dirty:
             self._resolve(agent)
         state = agent.state
@@ -610,6 +620,7 @@ class AdherenceEngine:
                 "severe_s": config.severe_s,
                 "out_of_shift_is_exception": config.out_of_shift_is_exception,
                 "in_adherence": {name: sorted(states) for name, states in config.in_adherence.items()},
+                "max_account_back_hours": config.max_account_back_hours,
             },
             "version": self._version,
             "rows": rows,

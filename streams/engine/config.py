@@ -68,11 +68,12 @@ class EngineConfig(BaseModel):
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     allowed_lateness_s: Annotated[int, Field(ge=0)] = 300
     retention_hours: Annotated[int, Field(ge=1)] = 48
-    # How far an event's time may lie after its Kafka record's timestamp (when it was produced). One event
-    # dated years ahead would move its tenant's watermark there, and every real event after it would be
-    # older than the correction horizon; so the edge refuses it instead. Generous: clocks and simulated
-    # days may run ahead of the producer's clock, a typo in the century may not.
-    max_lead_hours: Annotated[int, Field(ge=1)] = 366 * 24
+    # How far an event's time may lie after its Kafka record's timestamp (when it was produced). Live feeds are
+    # within clock skew of it and replays of the past behind it; a day covers a feed stamping local time as UTC.
+    # Further ahead is refused: one event dated a year on would move its tenant's watermark there, close (and
+    # account, for every agent) every interval in between, and refuse every real event after it as too old.
+    # A simulation of future days produced to Kafka today needs this raised in the engine config.
+    max_lead_hours: Annotated[int, Field(ge=1)] = 24
     # How long a contact's own state is kept after its last event (a QA score later than that is dated by
     # its own time), and how long event ids are remembered for de-duplication. Both bound memory.
     contact_state_hours: Annotated[int, Field(ge=1)] = 6

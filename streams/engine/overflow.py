@@ -199,8 +199,10 @@ class OverflowEngine:
         """As `QualityEngine.advance`: per tenant, final flags (a full scan only when the watermark crosses an
         interval boundary, else just the new keys), then the retention horizon."""
         previous = self._watermarks.get(tenant, -(2**62))
-        if watermark_ms <= previous:
-            return
+        # Keys new since the last advance are looked at even when the watermark stands still: a late event's
+        # interval may be behind it already, and must be flagged final now, not at the next move (a checkpoint
+        # taken meanwhile would forget it was pending).
+        watermark_ms = max(watermark_ms, previous)
         self._watermarks[tenant] = watermark_ms
         crossed = watermark_ms // self._width != previous // self._width
         fresh = [key for key in self._unscanned if key[0] == tenant]

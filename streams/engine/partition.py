@@ -211,6 +211,8 @@ class AgentPartition(_Partition):
                 grace_s=config.adherence_grace_s,
                 severe_s=config.adherence_severe_s,
                 out_of_shift_is_exception=config.out_of_shift_is_exception,
+                # Rows older than the correction horizon can no longer be corrected: none are made for them.
+                max_account_back_hours=config.retention_hours + 1,
             ),
         )
 

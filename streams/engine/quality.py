@@ -222,8 +222,10 @@ class QualityEngine:
         watermark crosses an interval boundary, or when its key is new; everything else waits for a crossing.
         """
         previous = self._watermarks.get(tenant, -(2**62))
-        if watermark_ms <= previous:
-            return
+        # Keys new since the last advance are looked at even when the watermark stands still: a late event's
+        # interval may be behind it already, and must be flagged final now, not at the next move (a checkpoint
+        # taken meanwhile would forget it was pending).
+        watermark_ms = max(watermark_ms, previous)
         self._watermarks[tenant] = watermark_ms
         crossed = watermark_ms // self._width != previous // self._width
         fresh = [key for key in self._unscanned if key[0] == tenant]

@@ -835,3 +835,19 @@ def test_the_simulated_day_in_batches_with_watermarks_and_restarts_gives_the_sam
     got = final(emitted)
     assert {k: counters(r) for k, r in got.items()} == {k: counters(r) for k, r in expected.items()}
     assert max(row.version for row in emitted) == len(events) - 1
+
+
+def test_a_watermark_jump_past_the_horizon_is_accounted_from_the_horizon_only() -> None:
+    """Found by fuzzing: an agent's first event dated centuries back, then real ones, made the engine account
+    (and hold a row for) every interval in between; out of memory. Rows older than the correction horizon
+    could never be corrected anyway: the jump now accounts from there."""
+    from streams.engine.config import EngineConfig
+    from streams.engine.partition import AgentPartition
+
+    engine = AgentPartition(0, EngineConfig(retention_hours=1, allowed_lateness_s=0))
+    engine.process([(0, login(at(9) - timedelta(days=30))), (1, ready(at(9) - timedelta(days=30)))])
+    engine.process([(2, ready(at(9)))])
+    rows = engine.drain()["adherence_interval"]
+    # At most the horizon (1 h retention + 1 h) of 15-minute rows, plus the one it starts in.
+    assert 0 < len(rows) <= 9
+    assert min(row.interval_start for row in rows) >= at(9) - timedelta(hours=2, minutes=15)

@@ -259,3 +259,22 @@ def test_shuffling_across_calls_and_replaying_duplicates_changes_nothing(
         position = rng.randrange(len(stream))
         stream.insert(rng.randrange(position, len(stream) + 1), stream[position])
     assert _final_figures(run(stream, batch_sizes=batch_sizes)) == _REFERENCE
+
+
+def test_a_late_call_in_an_interval_the_watermark_has_passed_is_final_at_once_and_after_a_restore() -> None:
+    """Found by fuzzing a restart between two batches: a late event that creates a new interval key, in a batch
+    that does not move the watermark, was flagged final only when the watermark next moved; a checkpoint taken
+    in between forgot it was pending, so after the restart it never was."""
+    config = EngineConfig(tenants={"t": TenantConfig(setup="virtualized")}, allowed_lateness_s=60)
+    engine = ContactPartition(0, config)
+    engine.process(enumerate(answered_call(1, 3600, 5, 60, 5)))  # 10:00: the watermark is past 09:00
+    engine.drain()
+    late = overflowed_call(2, 0, "failed")  # at 09:00, an interval no event had opened
+    engine.process([(10 + i, event) for i, event in enumerate(late)])
+    rows = engine.drain()
+    for table in ("quality_interval", "overflow_interval"):
+        (row,) = [r for r in rows[table] if r.interval_start == T0]
+        assert row.is_final == 1, table
+    restored = ContactPartition.restore(engine.snapshot(), config)
+    restored.process([(20, answered_call(3, 3610, 5, 60, 5)[0])])  # the watermark moves, crosses nothing
+    assert not [r for r in restored.drain()["quality_interval"] if r.interval_start == T0 and not r.is_final]
