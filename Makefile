@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 UV := .local/uvenv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help install demo lint test test-unit test-integration servers-start servers-stop bench clean chromium
+.PHONY: help install demo lint test test-unit test-integration servers-start servers-stop bench fuzz clean chromium
 
 help:
 	@echo "make demo   - install, then run the embedded demo (no servers)"
@@ -53,6 +53,13 @@ test: lint chromium
 
 bench: install
 	$(PY) -m bench
+
+# Coverage-guided fuzzing of the decoders, feed adapters and pipeline for FUZZ_SECONDS (make test runs a short,
+# fixed-seed round of it); a finding stops it with the exception and the input, written under .local/fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz: install
+	mkdir -p .local/fuzz
+	$(PY) -m tests.fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -artifact_prefix=.local/fuzz/
 
 clean: servers-stop
 	rm -rf .local/kafka/data .local/chdb-data .local/demo-chdb .local/faust
