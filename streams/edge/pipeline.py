@@ -176,6 +176,7 @@ class EnginePipeline:
             )  # fmt: skip
         now = self.clock.monotonic()
         counted_before: dict[tuple[str, int], int] = {}
+        replayed = 0
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
             topic = by_offset[(kind, partition, batch[0][0])].topic
@@ -190,27 +191,32 @@ class EnginePipeline:
             self._drain(engine)
             # Counted anew: neither refused nor re-read after a restart (already in the restored state).
             counted = len(batch) - len(output.rejected) - output.replayed
+            replayed += output.replayed
             self.accepted += counted
             if kind != "caller":
                 self.accepted_events += counted
         if raw and self.keep_raw:
-            # Not stored: an event the engines refused (older than the horizon: a dead letter, not accepted),
-            # and one re-read after a restart at or below its partition's checkpoint, which was stored then if
-            # it was accepted then.
-            refused = {
-                (letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead
-            }
-            raw = [
-                row
-                for row in raw
-                if row[6] > counted_before.get((row[4], row[5]), -1)
-                and (row[4], row[5], row[6]) not in refused
-            ]
+            if dead or replayed:
+                raw = self._stored_anew(raw, dead, counted_before)
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
             self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
             self.rejected += len(dead)
         return dead
+
+    @staticmethod
+    def _stored_anew(
+        raw: list[tuple[Any, ...]], dead: list[DeadLetter], counted_before: dict[tuple[str, int], int]
+    ) -> list[tuple[Any, ...]]:
+        """Not stored: an event the engines refused (older than the horizon: a dead letter, not accepted), and
+        one re-read after a restart at or below its partition's checkpoint, which was stored then if it was
+        accepted then. Only batches with either pay for this."""
+        refused = {(letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead}
+        return [
+            row
+            for row in raw
+            if row[6] > counted_before.get((row[4], row[5]), -1) and (row[4], row[5], row[6]) not in refused
+        ]
 
     def _route_callers(self, contacts: list[CallerContact]) -> None:
         if not contacts:

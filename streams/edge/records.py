@@ -8,12 +8,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from streams.engine.overflow import CallerContact
+from streams.engine.timebase import FIRST_MS, LAST_MS
 from streams.warehouse.sink import TableSpec
 
 DEAD_LETTER_TABLE = TableSpec(
@@ -27,9 +28,6 @@ HEADER_REASON = "acd.dlq.reason"
 HEADER_TOPIC = "acd.dlq.topic"
 HEADER_PARTITION = "acd.dlq.partition"
 HEADER_OFFSET = "acd.dlq.offset"
-# The milliseconds a `datetime` can hold (years 1-9999): the engines turn `arrived_ms` into one.
-_FIRST_MS = (datetime.min.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-_LAST_MS = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def decode_caller_contacts(payload: bytes) -> list[CallerContact]:
     for contact in contacts:
         if (
             type(contact.arrived_ms) is not int
-            or not _FIRST_MS <= contact.arrived_ms <= _LAST_MS
+            or not FIRST_MS <= contact.arrived_ms <= LAST_MS  # the engines make a datetime of it
             or not isinstance(contact.tenant, str)
             or not isinstance(contact.caller_hash, str)
             or not isinstance(contact.initial_contact_id, str)

@@ -16,6 +16,11 @@ def to_ms(ts: datetime) -> int:
     return (ts - EPOCH) // MS
 
 
+# The milliseconds a `datetime` can hold (years 1-9999): outside them `from_ms` fails.
+FIRST_MS = to_ms(datetime.min.replace(tzinfo=UTC))
+LAST_MS = to_ms(datetime.max.replace(tzinfo=UTC))
+
+
 def from_ms(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
 

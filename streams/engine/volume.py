@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from streams.engine.intervals import interval_start
+from streams.engine.timebase import FIRST_MS, from_ms
 from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, Event
 
 
@@ -32,7 +33,6 @@ class VolumeRow(NamedTuple):
 
 
 VOLUME_KEY = ("tenant", "interval_start", "source", "stream_partition")
-_FIRST_MS = -62_135_596_800_000  # 0001-01-01 UTC: nothing before it is a datetime
 
 
 class VolumeSnapshot(TypedDict):
@@ -55,6 +55,7 @@ class VolumeCounter:
     _counts: dict[tuple[str, datetime, str], list[int]] = field(default_factory=dict)
     _dirty: set[tuple[str, datetime, str]] = field(default_factory=set)
     _version: int = -1
+    _forgotten_iv: int = FIRST_MS  # the interval number `forget_before` last looked at the counters for
 
     def apply(self, events: Iterable[tuple[int, Event]]) -> None:
         """Fold (offset, event) pairs in; offsets only move the version forward, and events other than offered,
@@ -82,9 +83,13 @@ class VolumeCounter:
     def forget_before(self, ms: int) -> None:
         """Counters of intervals that ended by `ms` and changed nothing since the last drain are dropped: the
         caller passes a time no admitted event can be dated back to, so they can never change again."""
-        if ms <= _FIRST_MS:
+        width = self.interval_minutes * 60_000
+        cutoff_ms = ms - width
+        # Called after every batch: the counters are looked at only when the cutoff reaches a new interval.
+        if cutoff_ms <= FIRST_MS or cutoff_ms // width <= self._forgotten_iv:
             return
-        cutoff = datetime.fromtimestamp(ms / 1000, UTC) - timedelta(minutes=self.interval_minutes)
+        self._forgotten_iv = cutoff_ms // width
+        cutoff = from_ms(cutoff_ms)
         for key in [key for key in self._counts if key[1] <= cutoff and key not in self._dirty]:
             del self._counts[key]
 
