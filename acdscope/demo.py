@@ -7,7 +7,8 @@ No server, no Kafka: the pipeline, sink, migrations and dashboards are the strea
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,19 +16,22 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from acdscope.dashboards import DashboardResult, run
+from acdscope.settings import get_settings
 from producers.simulator.demand import Demand, daily_calls
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import EnginePipeline, Kind
+from streams.edge.pipeline import EnginePipeline, Kind, build_pipeline
 from streams.edge.records import Record
 from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
-from streams.events import encode_event, event_topic
+from streams.engine.timebase import to_ms
+from streams.events import Event, encode_event, event_topic
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
-from streams.warehouse.sink import BatchSink, clickhouse_writer
+from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.terms import load_terms
 
+BATCH = 5_000  # records per pipeline call, as a fetched Kafka batch
 TOPICS: dict[str, Kind] = {
     "acd.contact-events": "contact",
     "acd.agent-events": "agent",
@@ -70,21 +74,48 @@ def demo_config(scenarios: list[Scenario]) -> EngineConfig:
     return EngineConfig(tenants=tenants)
 
 
-def run_demo(
-    data_dir: Path,
-    base: Scenario | None = None,
-    on_scenario: Callable[[Scenario], None] | None = None,
-) -> DemoOutcome:
-    """A fresh data directory each run, so the printed figures depend only on the scenario's seed."""
+@contextmanager
+def embedded_warehouse(data_dir: Path) -> Iterator[Client]:
+    """A fresh, migrated embedded ClickHouse (chDB) directory, so what a run prints depends only on its input."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     client = connect(f"chdb://{data_dir.resolve()}")
     try:
         migrate(client)
-        return load_scenarios(client, base or Scenario(), on_scenario)
+        yield client
     finally:
         client.close()
+
+
+def pipeline_into(client: Client, config: EngineConfig) -> EnginePipeline:
+    """The streaming deployment's pipeline, writing into `client`, its tenants' terms loaded first."""
+    load_terms(client, config)
+    return build_pipeline(get_settings(), config, clickhouse_writer(client), TOPICS)
+
+
+def feed(pipeline: EnginePipeline, events: Iterable[Event], offsets: dict[str, int]) -> int:
+    """Events through the pipeline as the worker gets them: records of their topics in batches, flushed when
+    due; `offsets` carries each topic's next offset from one call to the next."""
+    records = []
+    for event in events:
+        topic = event_topic(event)
+        records.append(Record(topic, 0, offsets[topic], None, encode_event(event), to_ms(event.ts)))
+        offsets[topic] += 1
+    for start in range(0, len(records), BATCH):
+        pipeline.process(records[start : start + BATCH])
+        if pipeline.sink.due():
+            pipeline.sink.flush()
+    return len(records)
+
+
+def run_demo(
+    data_dir: Path,
+    base: Scenario | None = None,
+    on_scenario: Callable[[Scenario], None] | None = None,
+) -> DemoOutcome:
+    with embedded_warehouse(data_dir) as client:
+        return load_scenarios(client, base or Scenario(), on_scenario)
 
 
 def load_scenarios(
@@ -96,37 +127,24 @@ def load_scenarios(
     """The nine variants of `base` through the engine into `client`'s (migrated) database; any ClickHouse."""
     tune_for_streaming()
     scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
-    config = demo_config(scenarios)
-    load_terms(client, config)
-    sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
-    pipeline = EnginePipeline(sink, config, TOPICS)
+    pipeline = pipeline_into(client, demo_config(scenarios))
     offsets = dict.fromkeys(TOPICS, 0)
     events = 0
     truth_offered = {}
     for scenario in scenarios:
         memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-demo", demand=demand)
         memory.close()
-        records = []
-        for event in memory.events():
-            topic = event_topic(event)
-            ts_ms = int(event.ts.timestamp() * 1000)
-            records.append(Record(topic, 0, offsets[topic], None, encode_event(event), ts_ms))
-            offsets[topic] += 1
-        for start in range(0, len(records), 5_000):
-            pipeline.process(records[start : start + 5_000])
-            if sink.due():
-                sink.flush()
-        events += len(records)
+        events += feed(pipeline, memory.events(), offsets)
         truth_offered[scenario.name] = sum(
             1 for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
         )
         if on_scenario is not None:
             on_scenario(scenario)
-    sink.flush()
+    pipeline.sink.flush()
     start_day = datetime.combine(base.start_date, datetime.min.time(), tzinfo=UTC)
     comparison = run(
         client,
         "setup_comparison",
         {"from": start_day, "until": start_day + timedelta(days=base.days + 1)},
     )
-    return DemoOutcome(scenarios, events, sink.rows_written, comparison, truth_offered)
+    return DemoOutcome(scenarios, events, pipeline.sink.rows_written, comparison, truth_offered)

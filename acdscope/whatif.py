@@ -6,24 +6,17 @@ Wiring only: the trace is `producers.simulator.trace`, the engine and SQL are th
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from acdscope.dashboards import DashboardResult, run
-from acdscope.demo import TOPICS, load_scenarios
+from acdscope.demo import TOPICS, embedded_warehouse, feed, load_scenarios, pipeline_into
 from producers.simulator.scenario import Scenario
 from producers.simulator.trace import TraceReport, trace_demand, trace_from_events, trace_scenario
-from streams.edge.pipeline import EnginePipeline
-from streams.edge.records import Record
 from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
-from streams.events import ContactEvent, Event, encode_event, event_topic
-from streams.warehouse.client import connect
-from streams.warehouse.migrations import migrate
-from streams.warehouse.sink import BatchSink, clickhouse_writer
-from streams.warehouse.terms import load_terms
+from streams.events import ContactEvent, Event
 
 
 @dataclass(frozen=True)
@@ -46,12 +39,7 @@ def run_what_if(
     """A fresh data directory each run: the figures depend only on the log, the scenario and the seed."""
     calls, report = trace_from_events(log_events, seed, days)
     scenario = trace_scenario(base, calls)
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    client = connect(f"chdb://{data_dir.resolve()}")
-    try:
-        migrate(client)
+    with embedded_warehouse(data_dir) as client:
         simulated = load_scenarios(client, scenario, on_scenario, demand=trace_demand(calls, scenario, seed))
         # The log as it was, restricted to the calls the trace holds, so every row counts the same callers.
         kept = {call.contact_id for call in calls}
@@ -71,19 +59,11 @@ def run_what_if(
                 )
             }
         )
-        load_terms(client, config)
-        sink = BatchSink(clickhouse_writer(client), max_rows=50_000, max_age_s=60.0)
-        pipeline = EnginePipeline(sink, config, TOPICS)
-        records = []
-        for offset, event in enumerate(sorted(recorded, key=lambda e: e.ts)):
-            records.append(Record(event_topic(event), 0, offset, None, encode_event(event), 0))
-        for start in range(0, len(records), 5_000):
-            pipeline.process(records[start : start + 5_000])
-        sink.flush()
+        pipeline = pipeline_into(client, config)
+        fed = feed(pipeline, sorted(recorded, key=lambda e: e.ts), dict.fromkeys(TOPICS, 0))
+        pipeline.sink.flush()
         first = datetime.combine(scenario.start_date, datetime.min.time(), tzinfo=UTC)
         comparison = run(
             client, "setup_comparison", {"from": first, "until": first + timedelta(days=scenario.days + 1)}
         )
-        return WhatIfOutcome(report, scenario, tenant, comparison, simulated.events + len(records))
-    finally:
-        client.close()
+        return WhatIfOutcome(report, scenario, tenant, comparison, simulated.events + fed)

@@ -21,8 +21,9 @@ from typing import Any
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import Scenario, scenario_from_dict, variant
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import EnginePipeline, Kind
+from streams.edge.pipeline import Kind, build_pipeline
 from streams.edge.records import Record
+from streams.edge.settings import EdgeSettings
 from streams.engine.config import EngineConfig, TenantConfig
 from streams.engine.partition import AgentPartition, ContactPartition
 from streams.events import (
@@ -34,7 +35,6 @@ from streams.events import (
     encode_event,
     event_topic,
 )
-from streams.warehouse.sink import BatchSink
 
 TARGET_CORE = 200_000
 TOPICS: dict[str, Kind] = {
@@ -91,8 +91,8 @@ def _engines(events: Sequence[tuple[str, int, Event]], config: EngineConfig) -> 
 
 
 def inprocess_pipeline(records: Sequence[Record], config: EngineConfig) -> None:
-    sink = BatchSink(lambda table, columns, rows: None, max_rows=50_000, max_age_s=3600)
-    pipeline = EnginePipeline(sink, config, TOPICS)
+    pipeline = build_pipeline(EdgeSettings(), config, lambda table, columns, rows: None, TOPICS)
+    sink = pipeline.sink
     for start in range(0, len(records), BATCH):
         pipeline.process(records[start : start + BATCH])
         if sink.due():

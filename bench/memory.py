@@ -20,11 +20,11 @@ from bench.engine import TOPICS, pin_one_core
 from producers.simulator.run import simulate_single
 from producers.simulator.scenario import Scenario, scenario_from_dict, variant
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import EnginePipeline
+from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
+from streams.edge.settings import EdgeSettings
 from streams.engine.config import EngineConfig, TenantConfig
 from streams.events import decode_event, event_topic
-from streams.warehouse.sink import BatchSink
 
 TARGET_GROWTH = 0.10
 DAY_MS = 86_400_000
@@ -39,8 +39,8 @@ def _replay(path: str, tenant: str, setup: str) -> list[tuple[int, float]]:
     pin_one_core()
     tune_for_streaming()
     config = EngineConfig(tenants={tenant: TenantConfig(setup=setup)})
-    sink = BatchSink(lambda table, columns, rows: None, max_rows=50_000, max_age_s=3600)
-    pipeline = EnginePipeline(sink, config, TOPICS)
+    pipeline = build_pipeline(EdgeSettings(), config, lambda table, columns, rows: None, TOPICS)
+    sink = pipeline.sink
     offsets: dict[str, int] = {}
     samples: list[tuple[int, float]] = []
     batch: list[Record] = []

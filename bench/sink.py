@@ -14,18 +14,18 @@ from typing import Any
 
 from bench.engine import BATCH, TOPICS, mix
 from bench.stack import Run, local_stack
-from streams.edge.pipeline import EnginePipeline
+from streams.edge.pipeline import build_pipeline
+from streams.edge.settings import EdgeSettings
 from streams.warehouse.client import connect
-from streams.warehouse.sink import BatchSink, clickhouse_writer
-
-ROWS_PER_INSERT = 10_000
+from streams.warehouse.sink import clickhouse_writer
 
 
 def run(days: int = 1) -> dict[str, Any]:
     records, config = mix(days)
     captured: list[tuple[str, Sequence[str], list[Sequence[Any]]]] = []
-    sink = BatchSink(lambda t, c, r: captured.append((t, c, r)), max_rows=ROWS_PER_INSERT, max_age_s=3600)
-    pipeline = EnginePipeline(sink, config, TOPICS)
+    settings = EdgeSettings()  # the worker's sink sizes: about 1 s or 10k rows per table
+    pipeline = build_pipeline(settings, config, lambda t, c, r: captured.append((t, c, r)), TOPICS)
+    sink = pipeline.sink
     for start in range(0, len(records), BATCH):
         pipeline.process(records[start : start + BATCH])
         if sink.due():
@@ -38,8 +38,8 @@ def run(days: int = 1) -> dict[str, Any]:
             write = clickhouse_writer(connect(run_.dsn))
             began = time.perf_counter()
             for table, columns, batch in captured:
-                for start in range(0, len(batch), ROWS_PER_INSERT):
-                    write(table, columns, batch[start : start + ROWS_PER_INSERT])
+                for start in range(0, len(batch), settings.sink_max_rows):
+                    write(table, columns, batch[start : start + settings.sink_max_rows])
             seconds = time.perf_counter() - began
         finally:
             run_.drop()
@@ -51,7 +51,7 @@ def run(days: int = 1) -> dict[str, Any]:
         f"{len(captured)} inserts)",
         "method": (
             f"the worker's own rows for {len(records):,} events, written with clickhouse_writer (Native format) "
-            f"in inserts of <= {ROWS_PER_INSERT:,} rows per table to the local chDB endpoint"
+            f"in inserts of <= {settings.sink_max_rows:,} rows per table to the local chDB endpoint"
         ),
         "rows_per_s": round(rate),
         "target": "none set (reported)",

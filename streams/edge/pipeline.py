@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from streams.clock import Clock, SystemClock
-from streams.edge.records import DEAD_LETTER_TABLE, DeadLetter, Record, decode_caller_contacts
-from streams.edge.tables import TABLES, LiveRow
+from streams.edge.records import DeadLetter, Record, decode_caller_contacts
+from streams.edge.settings import EdgeSettings
 from streams.engine.config import EngineConfig
 from streams.engine.overflow import CallerContact
 from streams.engine.partition import AgentPartition, CallerPartition, ContactPartition
@@ -22,8 +22,9 @@ from streams.events import (
     EventDecodeError,
     decode_event,
 )
-from streams.warehouse.checkpoints import CheckpointRow, encode
-from streams.warehouse.sink import BatchSink
+from streams.warehouse.checkpoints import encode
+from streams.warehouse.sink import BatchSink, Writer
+from streams.warehouse.tables import DEAD_LETTER, TABLES, CheckpointRow, LiveRow
 
 log = logging.getLogger(__name__)
 Kind = Literal["contact", "agent", "vendor", "caller"]
@@ -34,6 +35,23 @@ _FAMILY: dict[Kind, tuple[str, ...]] = {
     "vendor": ("vendor.",),
     "caller": (),
 }
+
+
+def build_pipeline(
+    settings: EdgeSettings,
+    config: EngineConfig,
+    writer: Writer,
+    topics: dict[str, Kind],
+    *,
+    clock: Clock | None = None,
+    loopback_callers: bool = True,
+    keep_raw: bool = True,
+) -> EnginePipeline:
+    """The one way a pipeline is put together, for the worker, the embedded demo, the what-if and the
+    benchmarks: the engines of `config`, over a sink of the settings' sizes that writes through `writer`."""
+    clock = clock or SystemClock()
+    sink = BatchSink(writer, settings.sink_max_rows, settings.sink_max_age_s, clock)
+    return EnginePipeline(sink, config, topics, clock, loopback_callers=loopback_callers, keep_raw=keep_raw)
 
 
 class EnginePipeline:
@@ -76,24 +94,38 @@ class EnginePipeline:
     def _engine(
         self, kind: Kind, topic: str, partition: int
     ) -> ContactPartition | AgentPartition | CallerPartition:
-        """The partition's engines, restored from its last checkpoint the first time the partition is seen."""
+        """The partition's engines; the first time the partition is seen, restored from its last checkpoint."""
         engine = self.engines.get((kind, partition))
         if engine is None:
-            factory: type[ContactPartition | AgentPartition | CallerPartition] = {
-                "agent": AgentPartition,
-                "caller": CallerPartition,
-            }.get(kind, ContactPartition)  # type: ignore[assignment]
             snapshot = self.load_checkpoint(topic, partition) if self.load_checkpoint else None
-            if snapshot is not None:
-                engine = factory.restore(snapshot, self.config)
-                self._checkpointed[(topic, partition)] = engine.last_offset
-                log.info(
-                    "restored %s[%d] from its checkpoint at offset %d", topic, partition, engine.last_offset
-                )
-            else:
-                engine = factory(partition, self.config)
-            self.engines[(kind, partition)] = engine
-            self._topic_of[(kind, partition)] = topic
+            engine = self._start(kind, topic, partition, snapshot)
+        return engine
+
+    def unstarted(self, records: Sequence[Record]) -> list[tuple[str, int]]:
+        """The input partitions of `records` whose engines are not built yet (see `start`)."""
+        wanted = {(r.topic, r.partition) for r in records if r.topic in self.topics}
+        return sorted((t, p) for t, p in wanted if (self.topics[t], p) not in self.engines)
+
+    def start(self, topic: str, partition: int, snapshot: dict[str, Any] | None) -> None:
+        """Build an input partition's engines, from its checkpoint when it has one: the Faust edge loads
+        checkpoints itself, off the event loop, before the partition's first batch."""
+        self._start(self.topics[topic], topic, partition, snapshot)
+
+    def _start(
+        self, kind: Kind, topic: str, partition: int, snapshot: dict[str, Any] | None
+    ) -> ContactPartition | AgentPartition | CallerPartition:
+        factory: type[ContactPartition | AgentPartition | CallerPartition] = {
+            "agent": AgentPartition,
+            "caller": CallerPartition,
+        }.get(kind, ContactPartition)  # type: ignore[assignment]
+        if snapshot is not None:
+            engine = factory.restore(snapshot, self.config)
+            self._checkpointed[(topic, partition)] = engine.last_offset
+            log.info("restored %s[%d] from its checkpoint at offset %d", topic, partition, engine.last_offset)
+        else:
+            engine = factory(partition, self.config)
+        self.engines[(kind, partition)] = engine
+        self._topic_of[(kind, partition)] = topic
         return engine
 
     def forget(self, topic: str, partition: int) -> None:
@@ -200,7 +232,7 @@ class EnginePipeline:
                 raw = self._stored_anew(raw, dead, counted_before)
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
-            self.sink.add(DEAD_LETTER_TABLE, [letter.row() for letter in dead])
+            self.sink.add(DEAD_LETTER, [letter.row() for letter in dead])
             self.rejected += len(dead)
         return dead
 

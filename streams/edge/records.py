@@ -15,13 +15,6 @@ import orjson
 
 from streams.engine.overflow import CallerContact
 from streams.engine.timebase import FIRST_MS, LAST_MS
-from streams.warehouse.sink import TableSpec
-
-DEAD_LETTER_TABLE = TableSpec(
-    "dead_letter",
-    ("received_at", "topic", "stream_partition", "stream_offset", "reason", "payload"),
-    key=("topic", "stream_partition", "stream_offset"),
-)
 
 # Kafka Connect's convention: the payload stays byte-for-byte in the value, the context goes in headers.
 HEADER_REASON = "acd.dlq.reason"

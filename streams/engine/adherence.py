@@ -46,8 +46,7 @@ Definitions, for one agent at one instant:
 - Conformance counts time in `ready` / `on_contact` / `acw` whether scheduled or not (numerator), against
   time scheduled `on_queue` (denominator).
 
-Intervals are aligned to the UTC epoch (`streams.engine.intervals.interval_start`); all arithmetic is integer
-ms. Accounting for an agent starts at its first event on the partition and runs, in its current state, up to
+Intervals are aligned to the UTC epoch (`streams.engine.timebase`); all arithmetic is integer ms. Accounting for an agent starts at its first event on the partition and runs, in its current state, up to
 each later event of the agent and up to every watermark handed to `advance`, so an agent on a two-hour break
 who sends nothing still fills its intervals. An event older than the agent's accounted time (late beyond the
 watermark) takes effect at the accounted time.
@@ -59,9 +58,11 @@ import itertools
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
 
+from streams.engine.intervals import Counts, Timeline
+from streams.engine.timebase import NEVER, from_ms, to_ms
 from streams.events import (
     AgentAfterContactWork,
     AgentLogin,
@@ -72,9 +73,6 @@ from streams.events import (
     Event,
     ScheduleActivity,
 )
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 STATES = ("logged_out", "not_ready", "ready", "on_contact", "acw")
 LOGGED_OUT, NOT_READY, READY, ON_CONTACT, ACW = range(5)  # states >= READY are "on queue"
@@ -98,10 +96,6 @@ _KIND_OF_EVENT: dict[type, int] = {
     AgentLogout: LOGGED_OUT,
     ScheduleActivity: _SCHEDULE,
 }
-
-# Counter positions in a row's list, in `AdherenceRow` field order.
-_SCHED, _EXC, _IN, _OUT, _UNSCHED, _UNKNOWN, _SCHED_OQ, _WORKED_OQ = range(8)
-_NEVER = -(1 << 62)
 
 DEFAULT_IN_ADHERENCE: Mapping[str, frozenset[str]] = types.MappingProxyType(
     {
@@ -179,6 +173,20 @@ class AdherenceRow(NamedTuple):
 ADHERENCE_KEY = ("interval_start", "tenant", "source", "team", "agent_id", "stream_partition")
 
 
+@dataclass(slots=True)
+class AdherenceCounts(Counts):
+    """An agent's counters for one interval, in ms, named and ordered as the columns of `AdherenceRow`."""
+
+    scheduled_ms: int = 0
+    exception_ms: int = 0
+    in_adherence_ms: int = 0
+    out_of_adherence_ms: int = 0
+    unscheduled_ms: int = 0
+    unknown_ms: int = 0
+    scheduled_on_queue_ms: int = 0
+    worked_on_queue_ms: int = 0
+
+
 class LiveAdherence(NamedTuple):
     """An agent out of adherence now, for at least the grace period: the RTA board's line."""
 
@@ -215,31 +223,45 @@ def impact(activity: str | None, state: str) -> str:
     return "neutral"
 
 
-_Key = tuple[str, str, str, str, int]
+_Key = tuple[str, str, str, str, int]  # tenant, source, team, agent, interval start ms
+Segment = tuple[int, int, int]  # start, end (ms), activity index
+
+
+def _segment(segments: list[Segment], i: int, t: int, gap: int, until: int) -> tuple[int, int, int]:
+    """The schedule at instant `t`: (activity, when it stops covering `t`, index of the segment to look at
+    next), looking from segment `i` on. Time no segment covers is `gap` (off shift, or never scheduled) up to
+    the next segment or `until`. Accounting and the live board walk the schedule with this one function."""
+    n = len(segments)
+    while i < n and segments[i][1] <= t:
+        i += 1
+    if i == n:
+        return gap, until, i
+    start, end, activity = segments[i]
+    return (gap, start, i) if start > t else (activity, end, i)
 
 
 class _Agent:
     """One agent's state: effective state, schedule, accounting cursor, open episode and current rows."""
 
     __slots__ = (
-        "acts",
         "agent_id",
-        "cur_c",
-        "cur_iv",
-        "cur_key",
+        "current",
+        "current_interval",
+        "current_key",
         "cursor",
-        "ep_confirmed",
-        "ep_dur",
-        "ep_open",
-        "ep_pending",
-        "ep_start",
+        "episode_confirmed",
+        "episode_ms",
+        "episode_open",
+        "episode_pending",
+        "episode_start",
         "has_schedule",
-        "row_iv",
+        "publications",
+        "published",
         "rows",
-        "sched_dirty",
-        "seg_i",
-        "segs",
-        "seq",
+        "rows_interval",
+        "schedule_stale",
+        "segment_index",
+        "segments",
         "source",
         "state",
         "state_ts",
@@ -253,25 +275,27 @@ class _Agent:
         self.source = source
         self.team = team
         self.state = LOGGED_OUT
-        self.state_ts = _NEVER
-        self.cursor = cursor
+        self.state_ts = NEVER
+        self.cursor = cursor  # accounted up to here
         self.has_schedule = False
-        self.seq = 0
+        self.publications = 0
         # (start, end) -> (schedule_version, publication sequence, activity code)
-        self.acts: dict[tuple[int, int], tuple[int, int, int]] = {}
-        self.segs: list[tuple[int, int, int]] = []  # resolved, disjoint, sorted (start, end, activity)
-        self.seg_i = 0
-        self.sched_dirty = False
-        self.ep_open = False
-        self.ep_start = 0
-        self.ep_dur = 0
-        self.ep_confirmed = False
-        self.ep_pending: list[list[Any]] = []  # [key, counters, ms] of an episode still under grace
-        self.row_iv: int | None = None
-        self.rows: dict[_Key, list[int]] = {}  # rows of interval `row_iv`
-        self.cur_iv: int | None = None
-        self.cur_key: _Key = (tenant, source, team, agent_id, 0)
-        self.cur_c: list[int] = []
+        self.published: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.segments: list[Segment] = []  # resolved from `published`: disjoint and sorted
+        self.segment_index = 0
+        self.schedule_stale = False
+        # The open out-of-adherence episode: since when, for how long, whether it reached grace, and while it
+        # has not, the counters it would add exception to: [key, counters, ms].
+        self.episode_open = False
+        self.episode_start = 0
+        self.episode_ms = 0
+        self.episode_confirmed = False
+        self.episode_pending: list[list[Any]] = []
+        self.rows_interval: int | None = None
+        self.rows: dict[_Key, AdherenceCounts] = {}  # rows of interval `rows_interval`
+        self.current_interval: int | None = None  # the interval and row being accounted into
+        self.current_key: _Key = (tenant, source, team, agent_id, 0)
+        self.current = AdherenceCounts()
 
 
 class AdherenceEngine:
@@ -281,10 +305,13 @@ class AdherenceEngine:
     still turn into exception.
     """
 
-    def __init__(self, partition: int, config: AdherenceConfig | None = None) -> None:
+    def __init__(
+        self, partition: int, config: AdherenceConfig | None = None, time: Timeline | None = None
+    ) -> None:
         self.partition = partition
         self.config = config = config or AdherenceConfig()
         self._width = config.interval_minutes * 60_000
+        self.time = time or Timeline(self._width)
         self._max_back = config.max_account_back_hours * 3_600_000
         self._grace = config.grace_s * 1000
         self._severe = config.severe_s * 1000
@@ -298,8 +325,7 @@ class AdherenceEngine:
         kinds.append(tuple(NOT_COUNTED if s == LOGGED_OUT else UNKNOWN for s in range(len(STATES))))
         self._kinds = tuple(kinds)
         self._agents: dict[tuple[str, str], _Agent] = {}
-        self._dirty: dict[_Key, list[int]] = {}
-        self._version = -1
+        self._dirty: dict[_Key, AdherenceCounts] = {}
 
     # --- input ------------------------------------------------------------------------------------------
 
@@ -307,15 +333,15 @@ class AdherenceEngine:
         """Fold (offset, event) pairs in; contact and vendor events are ignored but move the version."""
         agents = self._agents
         kind_of = _KIND_OF_EVENT
-        version = self._version
+        last = -1
         for offset, event in events:
-            if offset > version:
-                version = offset
+            if offset > last:
+                last = offset
             kind = kind_of.get(type(event))
             if kind is None:
                 continue
             ev: Any = event
-            ts = (ev.ts - _EPOCH) // _MS
+            ts = to_ms(ev.ts)
             key = (ev.tenant, ev.agent_id)
             agent = agents.get(key)
             if agent is None:
@@ -337,7 +363,7 @@ class AdherenceEngine:
                     agent.state = NOT_READY
             else:
                 agent.state = kind
-        self._version = version
+        self.time.applied(last)
 
     def advance(self, watermark_ms: int, tenant: str | None = None) -> None:
         """Account every agent's (of `tenant`, or all) current state up to that event-time watermark.
@@ -351,42 +377,46 @@ class AdherenceEngine:
     def _set_group(agent: _Agent, source: str, team: str) -> None:
         """Rows are keyed by source and team: a move starts new rows from here on."""
         agent.source, agent.team = source, team
-        agent.cur_iv = None
+        agent.current_interval = None
 
     @staticmethod
     def _publish(agent: _Agent, event: ScheduleActivity) -> None:
-        start = (event.start - _EPOCH) // _MS
-        end = (event.end - _EPOCH) // _MS
+        start = to_ms(event.start)
+        end = to_ms(event.end)
         agent.has_schedule = True
         if end <= agent.cursor:
             return  # wholly in accounted time: it can change nothing any more
-        known = agent.acts.get((start, end))
+        known = agent.published.get((start, end))
         if known is not None and known[0] > event.schedule_version:
             return
-        agent.seq += 1
-        agent.acts[(start, end)] = (event.schedule_version, agent.seq, _ACTIVITY_CODE[event.activity])
-        agent.sched_dirty = True
+        agent.publications += 1
+        agent.published[(start, end)] = (
+            event.schedule_version,
+            agent.publications,
+            _ACTIVITY_CODE[event.activity],
+        )
+        agent.schedule_stale = True
 
     @staticmethod
     def _resolve(agent: _Agent) -> None:
         """Disjoint (start, end, activity) segments from the published activities, highest version on top."""
         cursor = agent.cursor
-        acts = {window: value for window, value in agent.acts.items() if window[1] > cursor}
-        ranked = sorted(acts.items(), key=lambda item: item[1][:2], reverse=True)
-        points = sorted({point for window in acts for point in window})
-        segs: list[tuple[int, int, int]] = []
+        published = {window: value for window, value in agent.published.items() if window[1] > cursor}
+        ranked = sorted(published.items(), key=lambda item: item[1][:2], reverse=True)
+        points = sorted({point for window in published for point in window})
+        segments: list[Segment] = []
         for a, b in itertools.pairwise(points):
-            for (start, end), (_, _, act) in ranked:
+            for (start, end), (_, _, activity) in ranked:
                 if start <= a and b <= end:
-                    if segs and segs[-1][1] == a and segs[-1][2] == act:
-                        segs[-1] = (segs[-1][0], b, act)
+                    if segments and segments[-1][1] == a and segments[-1][2] == activity:
+                        segments[-1] = (segments[-1][0], b, activity)
                     else:
-                        segs.append((a, b, act))
+                        segments.append((a, b, activity))
                     break
-        agent.acts = acts
-        agent.segs = segs
-        agent.seg_i = 0
-        agent.sched_dirty = False
+        agent.published = published
+        agent.segments = segments
+        agent.segment_index = 0
+        agent.schedule_stale = False
 
     # --- accounting ---------------------------------------------------------------------------------------
 
@@ -397,128 +427,121 @@ class AdherenceEngine:
             return
         if t < until - self._max_back:
             t = until - self._max_back
-            if agent.ep_open:
+            if agent.episode_open:
                 self._close_episode(agent)
-        if agent.sched_dirty:
+        if agent.schedule_stale:
             self._resolve(agent)
         state = agent.state
         kinds = self._kinds
-        segs = agent.segs
-        n = len(segs)
-        i = agent.seg_i
+        segments = agent.segments
+        i = agent.segment_index
         gap = _OFF_SHIFT if agent.has_schedule else _NO_SCHEDULE
         width = self._width
         on_queue_state = state >= READY
         dirty = self._dirty
         while t < until:
-            while i < n and segs[i][1] <= t:
-                i += 1
-            if i < n:
-                start, end, act = segs[i]
-                if start > t:
-                    act, end = gap, start
-            else:
-                act, end = gap, until
-            status = kinds[act][state]
+            activity, end, i = _segment(segments, i, t, gap, until)
+            status = kinds[activity][state]
             if status == NOT_COUNTED:
-                if agent.ep_open:
+                if agent.episode_open:
                     self._close_episode(agent)
                 t = end if end < until else until
                 continue
-            iv = t - t % width
-            b = iv + width
+            interval = t - t % width
+            b = interval + width  # the end of this piece: the interval's, the activity's or `until`
             if end < b:
                 b = end
             if until < b:
                 b = until
             d = b - t
-            c = agent.cur_c if iv == agent.cur_iv else self._row(agent, iv)
+            c = agent.current if interval == agent.current_interval else self._row(agent, interval)
             if status == IN:
-                c[_SCHED] += d
-                c[_IN] += d
-                if agent.ep_open:
+                c.scheduled_ms += d
+                c.in_adherence_ms += d
+                if agent.episode_open:
                     self._close_episode(agent)
             elif status == OUT:
-                c[_SCHED] += d
-                c[_OUT] += d
-                if not agent.ep_open:
-                    agent.ep_open = True
-                    agent.ep_start = t
-                agent.ep_dur += d
-                if agent.ep_confirmed:
-                    c[_EXC] += d
+                c.scheduled_ms += d
+                c.out_of_adherence_ms += d
+                if not agent.episode_open:
+                    agent.episode_open = True
+                    agent.episode_start = t
+                agent.episode_ms += d
+                if agent.episode_confirmed:
+                    c.exception_ms += d
                 else:
                     self._pend(agent, c, d)
             elif status == UNSCHEDULED:
-                c[_UNSCHED] += d
+                c.unscheduled_ms += d
                 if self._oos:
-                    c[_SCHED] += d
-                    c[_EXC] += d
-                if agent.ep_open:
+                    c.scheduled_ms += d
+                    c.exception_ms += d
+                if agent.episode_open:
                     self._close_episode(agent)
             else:
-                c[_UNKNOWN] += d
-                if agent.ep_open:
+                c.unknown_ms += d
+                if agent.episode_open:
                     self._close_episode(agent)
-            if act == ON_QUEUE:
-                c[_SCHED_OQ] += d
+            if activity == ON_QUEUE:
+                c.scheduled_on_queue_ms += d
             if on_queue_state:
-                c[_WORKED_OQ] += d
-            dirty[agent.cur_key] = c
+                c.worked_on_queue_ms += d
+            dirty[agent.current_key] = c
             t = b
         agent.cursor = until
-        agent.seg_i = i
+        agent.segment_index = i
 
     @staticmethod
-    def _row(agent: _Agent, iv: int) -> list[int]:
-        if iv != agent.row_iv:
-            agent.row_iv = iv
+    def _row(agent: _Agent, interval: int) -> AdherenceCounts:
+        if interval != agent.rows_interval:
+            agent.rows_interval = interval
             agent.rows = {}
-        key = (agent.tenant, agent.source, agent.team, agent.agent_id, iv)
+        key = (agent.tenant, agent.source, agent.team, agent.agent_id, interval)
         c = agent.rows.get(key)
         if c is None:
-            c = agent.rows[key] = [0, 0, 0, 0, 0, 0, 0, 0]
-        agent.cur_iv, agent.cur_key, agent.cur_c = iv, key, c
+            c = agent.rows[key] = AdherenceCounts()
+        agent.current_interval, agent.current_key, agent.current = interval, key, c
         return c
 
-    def _pend(self, agent: _Agent, c: list[int], d: int) -> None:
-        pending = agent.ep_pending
+    def _pend(self, agent: _Agent, c: AdherenceCounts, d: int) -> None:
+        pending = agent.episode_pending
         if pending and pending[-1][1] is c:
             pending[-1][2] += d
         else:
-            pending.append([agent.cur_key, c, d])
-        if agent.ep_dur >= self._grace:
+            pending.append([agent.current_key, c, d])
+        if agent.episode_ms >= self._grace:
             # The episode reached grace: all of it is exception, in the intervals where it happened.
             dirty = self._dirty
             for key, counters, ms in pending:
-                counters[_EXC] += ms
+                counters.exception_ms += ms
                 dirty[key] = counters
-            agent.ep_pending = []
-            agent.ep_confirmed = True
+            agent.episode_pending = []
+            agent.episode_confirmed = True
 
     @staticmethod
     def _close_episode(agent: _Agent) -> None:
-        agent.ep_open = False
-        agent.ep_dur = 0
-        agent.ep_confirmed = False
-        agent.ep_pending = []  # an episode that ended under grace is forgiven
+        agent.episode_open = False
+        agent.episode_ms = 0
+        agent.episode_confirmed = False
+        agent.episode_pending = []  # an episode that ended under grace is forgiven
 
     # --- output -------------------------------------------------------------------------------------------
 
     def drain_rows(self) -> list[AdherenceRow]:
         """Rows changed since the last drain, each with its full cumulative counters."""
-        partition, version = self.partition, self._version
+        partition, version = self.partition, self.time.version()
         starts: dict[int, datetime] = {}
         rows = []
         for key, c in sorted(self._dirty.items(), key=lambda item: (item[0][4], item[0][:4])):
-            iv = key[4]
-            start = starts.get(iv)
+            tenant, source, team, agent_id, interval = key
+            start = starts.get(interval)
             if start is None:
-                start = starts[iv] = _EPOCH + timedelta(milliseconds=iv)
+                start = starts[interval] = from_ms(interval)
             rows.append(
                 AdherenceRow(
-                    start, key[0], key[1], key[2], key[3], partition,
-                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], version,
+                    start, tenant, source, team, agent_id, partition,
+                    c.scheduled_ms, c.exception_ms, c.in_adherence_ms, c.out_of_adherence_ms,
+                    c.unscheduled_ms, c.unknown_ms, c.scheduled_on_queue_ms, c.worked_on_queue_ms, version,
                 )
             )  # fmt: skip
         self._dirty.clear()
@@ -533,23 +556,16 @@ class AdherenceEngine:
         board = []
         kinds = self._kinds
         for agent in self._agents.values():
-            if agent.sched_dirty:
+            if agent.schedule_stale:
                 self._resolve(agent)
             state = agent.state
             gap = _OFF_SHIFT if agent.has_schedule else _NO_SCHEDULE
             at = max(now_ms, agent.cursor)
-            since: int | None = agent.ep_start if agent.ep_open else None
-            segs, n, i, t = agent.segs, len(agent.segs), agent.seg_i, agent.cursor
+            since: int | None = agent.episode_start if agent.episode_open else None
+            i, t = agent.segment_index, agent.cursor
             while True:
-                while i < n and segs[i][1] <= t:
-                    i += 1
-                if i < n:
-                    start, end, act = segs[i]
-                    if start > t:
-                        act, end = gap, start
-                else:
-                    act, end = gap, at + 1
-                if kinds[act][state] != OUT:
+                activity, end, i = _segment(agent.segments, i, t, gap, at + 1)
+                if kinds[activity][state] != OUT:
                     since = None
                 elif since is None:
                     since = t
@@ -558,21 +574,13 @@ class AdherenceEngine:
                 t = min(end, at)
             if since is None or at - since < self._grace:
                 continue
-            activity = ACTIVITIES[act]
+            name = ACTIVITIES[activity]
             board.append(
                 LiveAdherence(
-                    agent.tenant,
-                    agent.source,
-                    agent.team,
-                    agent.agent_id,
-                    since,
-                    at - since,
-                    at - since >= self._severe,
-                    activity,
-                    STATES[state],
-                    impact(activity, STATES[state]),
+                    agent.tenant, agent.source, agent.team, agent.agent_id, since, at - since,
+                    at - since >= self._severe, name, STATES[state], impact(name, STATES[state]),
                 )
-            )
+            )  # fmt: skip
         board.sort(key=lambda line: (-line.duration_ms, line.tenant, line.agent_id))
         return board
 
@@ -583,11 +591,11 @@ class AdherenceEngine:
         rows: list[list[Any]] = []
         index: dict[int, int] = {}
 
-        def ref(key: _Key, c: list[int]) -> int:
+        def ref(key: _Key, c: AdherenceCounts) -> int:
             at = index.get(id(c))
             if at is None:
                 at = index[id(c)] = len(rows)
-                rows.append([*key, *c])
+                rows.append([*key, *c.dump()])
             return at
 
         agents = []
@@ -602,11 +610,16 @@ class AdherenceEngine:
                     "state_ts": agent.state_ts,
                     "cursor": agent.cursor,
                     "has_schedule": agent.has_schedule,
-                    "seq": agent.seq,
-                    "acts": [[s, e, v, q, a] for (s, e), (v, q, a) in agent.acts.items()],
-                    "episode": [agent.ep_open, agent.ep_start, agent.ep_dur, agent.ep_confirmed],
-                    "pending": [[ref(key, c), ms] for key, c, ms in agent.ep_pending],
-                    "row_iv": agent.row_iv,
+                    "seq": agent.publications,
+                    "acts": [[s, e, v, q, a] for (s, e), (v, q, a) in agent.published.items()],
+                    "episode": [
+                        agent.episode_open,
+                        agent.episode_start,
+                        agent.episode_ms,
+                        agent.episode_confirmed,
+                    ],
+                    "pending": [[ref(key, c), ms] for key, c, ms in agent.episode_pending],
+                    "row_iv": agent.rows_interval,
                     "rows": [ref(key, c) for key, c in agent.rows.items()],
                 }
             )
@@ -622,7 +635,7 @@ class AdherenceEngine:
                 "in_adherence": {name: sorted(states) for name, states in config.in_adherence.items()},
                 "max_account_back_hours": config.max_account_back_hours,
             },
-            "version": self._version,
+            "version": self.time.applied_offset,
             "rows": rows,
             "dirty": dirty,
             "agents": agents,
@@ -630,29 +643,37 @@ class AdherenceEngine:
 
     @classmethod
     def restore(cls, snapshot: AdherenceSnapshot) -> AdherenceEngine:
+        """A new engine, with its settings and on a timeline of its own, from `snapshot`."""
         settings = dict(snapshot["config"])
         settings["in_adherence"] = types.MappingProxyType(
             {name: frozenset(states) for name, states in settings["in_adherence"].items()}
         )
         engine = cls(snapshot["partition"], AdherenceConfig(**settings))
-        engine._version = snapshot["version"]
-        rows: list[tuple[_Key, list[int]]] = [
-            ((r[0], r[1], r[2], r[3], r[4]), [int(x) for x in r[5:]]) for r in snapshot["rows"]
+        engine.time.applied(snapshot["version"])
+        engine.load(snapshot)
+        return engine
+
+    def load(self, snapshot: AdherenceSnapshot) -> None:
+        """Fill this new engine from `snapshot`; its timeline is restored by the partition that owns it."""
+        rows: list[tuple[_Key, AdherenceCounts]] = [
+            ((r[0], r[1], r[2], r[3], r[4]), AdherenceCounts.load([int(x) for x in r[5:]]))
+            for r in snapshot["rows"]
         ]
         for at in snapshot["dirty"]:
             key, c = rows[at]
-            engine._dirty[key] = c
+            self._dirty[key] = c
         for data in snapshot["agents"]:
             agent = _Agent(data["tenant"], data["agent_id"], data["source"], data["team"], data["cursor"])
             agent.state = data["state"]
             agent.state_ts = data["state_ts"]
             agent.has_schedule = data["has_schedule"]
-            agent.seq = data["seq"]
-            agent.acts = {(s, e): (v, q, a) for s, e, v, q, a in data["acts"]}
-            agent.sched_dirty = True
-            agent.ep_open, agent.ep_start, agent.ep_dur, agent.ep_confirmed = data["episode"]
-            agent.ep_pending = [[rows[at][0], rows[at][1], ms] for at, ms in data["pending"]]
-            agent.row_iv = data["row_iv"]
+            agent.publications = data["seq"]
+            agent.published = {(s, e): (v, q, a) for s, e, v, q, a in data["acts"]}
+            agent.schedule_stale = True
+            agent.episode_open, agent.episode_start, agent.episode_ms, agent.episode_confirmed = data[
+                "episode"
+            ]
+            agent.episode_pending = [[rows[at][0], rows[at][1], ms] for at, ms in data["pending"]]
+            agent.rows_interval = data["row_iv"]
             agent.rows = {rows[at][0]: rows[at][1] for at in data["rows"]}
-            engine._agents[(agent.tenant, agent.agent_id)] = agent
-        return engine
+            self._agents[(agent.tenant, agent.agent_id)] = agent

@@ -11,12 +11,14 @@ calls, the interval's end-to-end service level is NULL (in SQL) as soon as any p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from streams.engine.config import HIDDEN_ROUTING, HIDDEN_VENDOR_OUTCOME, EngineConfig
-from streams.engine.timebase import floor, from_ms
+from streams.engine.intervals import Counts, Timeline
+from streams.engine.timebase import floor, from_ms, to_ms
 from streams.events import (
     ContactAbandoned,
     ContactAnswered,
@@ -25,11 +27,6 @@ from streams.events import (
     ContactRedirected,
     Event,
 )
-
-# Counter positions.
-ARRIVED, OVERFLOWED, BY_TIMEOUT, BY_SPLIT, BY_CALL_TYPE, OVERFLOW_WAIT = range(6)
-ACCEPTED, FAILED, RETURNED, E2E_ANSWERED, E2E_ABANDONED, E2E_HIDDEN, E2E_WAIT = range(6, 13)
-_WIDTH = 13
 
 
 class OverflowRow(NamedTuple):
@@ -81,7 +78,33 @@ Key = tuple[str, str, str, int]
 TargetKey = tuple[str, str, str, int, str]
 
 
-@dataclass
+@dataclass(slots=True)
+class OverflowCounts(Counts):
+    """A key's counters, named as the columns of `OverflowRow`."""
+
+    arrived: int = 0
+    overflowed: int = 0
+    overflowed_timeout: int = 0
+    overflowed_split: int = 0
+    overflowed_call_type: int = 0
+    overflow_wait_ms: int = 0
+    redirect_accepted: int = 0
+    redirect_failed: int = 0
+    redirect_returned: int = 0
+    e2e_answered: int = 0
+    e2e_abandoned: int = 0
+    e2e_hidden: int = 0
+    e2e_wait_answered_ms: int = 0
+    # Per service-level threshold: answered within it, from the first enqueue.
+    e2e_answered_within: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TargetCounts(Counts):
+    overflowed: int = 0
+
+
+@dataclass(slots=True)
 class _Call:
     key: Key
     last_ms: int
@@ -104,73 +127,85 @@ class CallerContact(NamedTuple):
     handled_by: str | None
 
 
+def _shown(value: int, visible: bool) -> int | None:
+    return value if visible else None
+
+
 class OverflowEngine:
     """One per partition of the contact-events topic; keyed by `initial_contact_id`, a call's legs are all here."""
 
-    def __init__(self, partition: int, config: EngineConfig) -> None:
+    def __init__(self, partition: int, config: EngineConfig, time: Timeline | None = None) -> None:
         self.partition = partition
         self.config = config
+        self.time = time = time or Timeline.of(config)
         self._width = config.interval_ms
         self._thresholds_ms = [t * 1000 for t in config.service_thresholds_s]
-        self._counters: dict[Key, list[int]] = {}
-        self._within: dict[Key, list[int]] = {}
-        self._targets: dict[TargetKey, int] = {}
-        self._calls: dict[str, _Call] = {}
+        n = len(self._thresholds_ms)
+        self._counts = time.table(lambda: OverflowCounts(e2e_answered_within=[0] * n))
+        self._targets = time.table(TargetCounts, key_length=5)
+        self._calls = time.contacts(config.contact_state_ms)
         self._callers: list[CallerContact] = []
-        self._dirty: set[Key] = set()
-        self._dirty_targets: set[TargetKey] = set()
-        self._final: set[Key | TargetKey] = set()
-        self._unscanned: set[Key | TargetKey] = set()  # keys created since the last advance of their tenant
-        self._version = 0
-        self._watermarks: dict[str, int] = {}
-        self._next_sweep: dict[str, int] = {}  # per tenant: when contact state is next swept
 
-    def apply(self, offset: int, event: Event, ts_ms: int) -> None:
-        self._version = max(self._version, offset * 2)
-        if isinstance(event, ContactOffered):
-            if event.entry != "enterprise_acd" or event.contact_id != event.initial_contact_id:
-                return  # arrivals at the network, and the vendor leg of an overflow, are not arrivals here
-            key = (event.tenant, event.source, event.call_type, floor(ts_ms, self._width))
-            self._calls[event.initial_contact_id] = _Call(key, ts_ms, False, event.caller_hash, ts_ms)
-            self._add(key)[ARRIVED] += 1
-            return
-        call = self._calls.get(getattr(event, "initial_contact_id", ""))
-        if call is None:
-            return  # a call that did not arrive at the enterprise ACD (network-delivered to a vendor)
-        call.last_ms = ts_ms
-        if isinstance(event, ContactOverflowed):
-            values = self._add(call.key)
-            values[OVERFLOWED] += 1
-            values[{"timeout": BY_TIMEOUT, "split": BY_SPLIT, "call_type": BY_CALL_TYPE}[event.trigger]] += 1
-            values[OVERFLOW_WAIT] += event.wait_ms
-            target = (event.tenant, event.source, event.to_source, call.key[3], event.trigger)
-            if target not in self._targets:
-                self._unscanned.add(target)
-            self._targets[target] = self._targets.get(target, 0) + 1
-            self._dirty_targets.add(target)
-        elif isinstance(event, ContactRedirected):
-            values = self._add(call.key)
-            values[{"accepted": ACCEPTED, "failed": FAILED, "returned": RETURNED}[event.handoff]] += 1
-            if event.handoff == "accepted" and not call.outcome_counted:
+    def apply(self, events: Iterable[tuple[int, Event]]) -> None:
+        last = -1
+        calls = self._calls.items
+        counts_at = self._counts.at
+        for offset, event in events:
+            if offset > last:
+                last = offset
+            if isinstance(event, ContactOffered):
+                if event.entry != "enterprise_acd" or event.contact_id != event.initial_contact_id:
+                    continue  # arrivals at the network, and the vendor leg of an overflow, are not arrivals here
+                ts_ms = to_ms(event.ts)
+                key = (event.tenant, event.source, event.call_type, floor(ts_ms, self._width))
+                calls[event.initial_contact_id] = _Call(key, ts_ms, False, event.caller_hash, ts_ms)
+                counts_at(key).arrived += 1
+                continue
+            call = calls.get(getattr(event, "initial_contact_id", ""))
+            if call is None:
+                continue  # a call that did not arrive at the enterprise ACD (network-delivered to a vendor)
+            call.last_ms = to_ms(event.ts)
+            if isinstance(event, ContactOverflowed):
+                counts = counts_at(call.key)
+                counts.overflowed += 1
+                if event.trigger == "timeout":
+                    counts.overflowed_timeout += 1
+                elif event.trigger == "split":
+                    counts.overflowed_split += 1
+                else:
+                    counts.overflowed_call_type += 1
+                counts.overflow_wait_ms += event.wait_ms
+                self._targets.at(
+                    (event.tenant, event.source, event.to_source, call.key[3], event.trigger)
+                ).overflowed += 1
+            elif isinstance(event, ContactRedirected):
+                counts = counts_at(call.key)
+                if event.handoff == "accepted":
+                    counts.redirect_accepted += 1
+                    if not call.outcome_counted:
+                        call.outcome_counted = True
+                        counts.e2e_hidden += 1
+                        self._outcome(event.initial_contact_id, call, event.to_source)
+                elif event.handoff == "failed":
+                    counts.redirect_failed += 1
+                else:
+                    counts.redirect_returned += 1
+            elif isinstance(event, (ContactAnswered, ContactAbandoned)) and not call.outcome_counted:
                 call.outcome_counted = True
-                values[E2E_HIDDEN] += 1
-                self._outcome(event.initial_contact_id, call, event.to_source)
-        elif isinstance(event, (ContactAnswered, ContactAbandoned)) and not call.outcome_counted:
-            call.outcome_counted = True
-            self._outcome(
-                event.initial_contact_id, call, event.source if isinstance(event, ContactAnswered) else None
-            )
-            total = event.total_wait_ms if event.total_wait_ms is not None else event.wait_ms
-            values = self._add(call.key)
-            if isinstance(event, ContactAnswered):
-                values[E2E_ANSWERED] += 1
-                values[E2E_WAIT] += total
-                within = self._within[call.key]
-                for i, threshold in enumerate(self._thresholds_ms):
-                    if total <= threshold:
-                        within[i] += 1
-            else:
-                values[E2E_ABANDONED] += 1
+                answered = isinstance(event, ContactAnswered)
+                self._outcome(event.initial_contact_id, call, event.source if answered else None)
+                total = event.total_wait_ms if event.total_wait_ms is not None else event.wait_ms
+                counts = counts_at(call.key)
+                if answered:
+                    counts.e2e_answered += 1
+                    counts.e2e_wait_answered_ms += total
+                    within = counts.e2e_answered_within
+                    for i, threshold in enumerate(self._thresholds_ms):
+                        if total <= threshold:
+                            within[i] += 1
+                else:
+                    counts.e2e_abandoned += 1
+        self.time.applied(last)
 
     def _outcome(self, initial_contact_id: str, call: _Call, handled_by: str | None) -> None:
         if call.caller_hash is not None:
@@ -186,108 +221,48 @@ class OverflowEngine:
         out, self._callers = self._callers, []
         return out
 
-    def _add(self, key: Key) -> list[int]:
-        values = self._counters.get(key)
-        if values is None:
-            values = self._counters[key] = [0] * _WIDTH
-            self._within[key] = [0] * len(self._thresholds_ms)
-            self._unscanned.add(key)
-        self._dirty.add(key)
-        return values
-
-    def advance(self, watermark_ms: int, tenant: str) -> None:
-        """As `QualityEngine.advance`: per tenant, final flags (a full scan only when the watermark crosses an
-        interval boundary, else just the new keys), then the retention horizon."""
-        previous = self._watermarks.get(tenant, -(2**62))
-        # Keys new since the last advance are looked at even when the watermark stands still: a late event's
-        # interval may be behind it already, and must be flagged final now, not at the next move (a checkpoint
-        # taken meanwhile would forget it was pending).
-        watermark_ms = max(watermark_ms, previous)
-        self._watermarks[tenant] = watermark_ms
-        crossed = watermark_ms // self._width != previous // self._width
-        fresh = [key for key in self._unscanned if key[0] == tenant]
-        self._unscanned.difference_update(fresh)
-        for key in (list(self._counters) + list(self._targets)) if crossed else fresh:
-            if key[0] == tenant and key[3] + self._width <= watermark_ms and key not in self._final:
-                self._final.add(key)
-                if len(key) == 4:
-                    self._dirty.add(key)
-                else:
-                    self._dirty_targets.add(key)
-        if not crossed:
-            return
-        horizon = watermark_ms - self.config.retention_ms
-        # Rows still waiting to be drained are kept until the next advance, so no final row is lost.
-        for key in [
-            k
-            for k in self._counters
-            if k[0] == tenant and k[3] + self._width <= horizon and k not in self._dirty
-        ]:
-            del self._counters[key]
-            del self._within[key]
-            self._final.discard(key)
-        for target in [
-            t
-            for t in self._targets
-            if t[0] == tenant and t[3] + self._width <= horizon and t not in self._dirty_targets
-        ]:
-            del self._targets[target]
-            self._final.discard(target)
-        if watermark_ms < self._next_sweep.get(tenant, -(2**62)):
-            return  # swept four times per contact-state span, as in QualityEngine
-        self._next_sweep[tenant] = watermark_ms + self.config.contact_state_ms // 4
-        contacts_horizon = watermark_ms - self.config.contact_state_ms
-        for initial in [
-            i for i, call in self._calls.items() if call.key[0] == tenant and call.last_ms <= contacts_horizon
-        ]:
-            del self._calls[initial]
-
     def drain_rows(self) -> tuple[list[OverflowRow], list[OverflowTargetRow]]:
         thresholds = list(self.config.service_thresholds_s)
         minutes = self.config.interval_minutes
+        version = self.time.version
         rows = []
-        for key in sorted(self._dirty):
-            v = self._counters[key]
-            final = int(key in self._final)
+        for key, c, final in self._counts.drain():
             tenant, source, call_type, start = key
             setup = self.config.tenant(tenant).setup
             routing_seen = setup != "network_delivered"
-            outcome_seen = v[E2E_HIDDEN] == 0
+            redirects_seen = setup == "enterprise_routed"
             reasons = []
             if not routing_seen:
                 reasons.append(HIDDEN_ROUTING)
-            if not outcome_seen:
+            if c.e2e_hidden:
                 reasons.append(HIDDEN_VENDOR_OUTCOME)
-            redirects_seen = setup == "enterprise_routed"
-
-            def seen(value: int, flag: bool) -> int | None:
-                return value if flag else None
-
             rows.append(
                 OverflowRow(
-                    tenant, source, call_type, from_ms(start), minutes, self.partition, v[ARRIVED],
-                    seen(v[OVERFLOWED], routing_seen), seen(v[BY_TIMEOUT], routing_seen),
-                    seen(v[BY_SPLIT], routing_seen), seen(v[BY_CALL_TYPE], routing_seen),
-                    seen(v[OVERFLOW_WAIT], routing_seen),
-                    seen(v[ACCEPTED], redirects_seen), seen(v[FAILED], redirects_seen),
-                    seen(v[RETURNED], redirects_seen),
+                    tenant, source, call_type, from_ms(start), minutes, self.partition, c.arrived,
+                    _shown(c.overflowed, routing_seen), _shown(c.overflowed_timeout, routing_seen),
+                    _shown(c.overflowed_split, routing_seen), _shown(c.overflowed_call_type, routing_seen),
+                    _shown(c.overflow_wait_ms, routing_seen), _shown(c.redirect_accepted, redirects_seen),
+                    _shown(c.redirect_failed, redirects_seen), _shown(c.redirect_returned, redirects_seen),
                     thresholds,
-                    v[E2E_ANSWERED], list(self._within[key]), v[E2E_ABANDONED], v[E2E_WAIT],
-                    v[E2E_HIDDEN], "; ".join(reasons), final, self._version + final,
+                    c.e2e_answered, list(c.e2e_answered_within), c.e2e_abandoned, c.e2e_wait_answered_ms,
+                    c.e2e_hidden, "; ".join(reasons), int(final), version(final),
                 )
             )  # fmt: skip
-        targets = []
-        for target in sorted(self._dirty_targets):
-            final = int(target in self._final)
-            tenant, source, to_source, start, trigger = target
-            targets.append(
-                OverflowTargetRow(
-                    tenant, source, to_source, from_ms(start), minutes, self.partition, trigger,
-                    self._targets[target], final, self._version + final,
-                )
-            )  # fmt: skip
-        self._dirty.clear()
-        self._dirty_targets.clear()
+        targets = [
+            OverflowTargetRow(
+                tenant,
+                source,
+                to_source,
+                from_ms(start),
+                minutes,
+                self.partition,
+                trigger,
+                target.overflowed,
+                int(final),
+                version(final),
+            )
+            for (tenant, source, to_source, start, trigger), target, final in self._targets.drain()
+        ]
         return rows, targets
 
     # --- checkpoint ---------------------------------------------------------------------------------------
@@ -295,38 +270,25 @@ class OverflowEngine:
     def snapshot(self) -> dict[str, Any]:
         """Plain JSON-able data; `restore` of it, then the same input, gives the same rows as never stopping."""
         return {
-            "partition": self.partition,
-            "version": self._version,
-            "watermarks": dict(self._watermarks),
-            "counters": [[*key, values, self._within[key]] for key, values in self._counters.items()],
-            "targets": [[*key, count] for key, count in self._targets.items()],
-            "calls": [
-                [initial, *call.key, call.last_ms, call.outcome_counted, call.caller_hash, call.arrived_ms]
-                for initial, call in self._calls.items()
-            ],
+            "counts": self._counts.snapshot(OverflowCounts.dump),
+            "targets": self._targets.snapshot(TargetCounts.dump),
+            "calls": self._calls.snapshot(
+                lambda call: [
+                    *call.key,
+                    call.last_ms,
+                    call.outcome_counted,
+                    call.caller_hash,
+                    call.arrived_ms,
+                ]
+            ),
             "callers": [list(contact) for contact in self._callers],
-            "final": [list(key) for key in self._final],
-            "dirty": [list(key) for key in self._dirty],
-            "dirty_targets": [list(key) for key in self._dirty_targets],
         }
 
-    @classmethod
-    def restore(cls, snapshot: dict[str, Any], config: EngineConfig) -> OverflowEngine:
-        engine = cls(snapshot["partition"], config)
-        engine._version = snapshot["version"]
-        engine._watermarks = dict(snapshot["watermarks"])
-        for tenant, source, call_type, start, values, within in snapshot["counters"]:
-            key = (tenant, source, call_type, start)
-            engine._counters[key] = list(values)
-            engine._within[key] = list(within)
-        for tenant, source, to_source, start, trigger, count in snapshot["targets"]:
-            engine._targets[(tenant, source, to_source, start, trigger)] = count
-        for initial, tenant, source, call_type, start, last_ms, counted, caller, arrived in snapshot["calls"]:
-            engine._calls[initial] = _Call(
-                (tenant, source, call_type, start), last_ms, counted, caller, arrived
-            )
-        engine._callers = [CallerContact(*contact) for contact in snapshot["callers"]]
-        engine._final = {tuple(key) for key in snapshot["final"]}
-        engine._dirty = {tuple(key) for key in snapshot["dirty"]}
-        engine._dirty_targets = {tuple(key) for key in snapshot["dirty_targets"]}
-        return engine
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """Fill this new engine from `snapshot`; its timeline is restored by the partition that owns it."""
+        self._counts.restore(snapshot["counts"], OverflowCounts.load)
+        self._targets.restore(snapshot["targets"], TargetCounts.load)
+        self._calls.restore(
+            snapshot["calls"], lambda v: _Call((v[0], v[1], v[2], v[3]), v[4], v[5], v[6], v[7])
+        )
+        self._callers = [CallerContact(*contact) for contact in snapshot["callers"]]

@@ -12,11 +12,14 @@ marked by the later one already seen.
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from heapq import heapify, heappop, heappush
 from typing import Any, NamedTuple
 
 from streams.engine.config import EngineConfig
+from streams.engine.intervals import Counts, Move, Timeline
 from streams.engine.overflow import CallerContact
 from streams.engine.timebase import floor, from_ms
 
@@ -40,29 +43,56 @@ REPEAT_KEY = ("tenant", "source", "call_type", "interval_start", "stream_partiti
 Key = tuple[str, str, str, int]
 
 
+@dataclass(slots=True)
+class RepeatCounts(Counts):
+    handled: int = 0
+    repeated: int = 0
+
+
+@dataclass(slots=True)
+class _Call:
+    """One customer call of a caller; `key` is where it counts as handled (None: it was not handled)."""
+
+    arrived_ms: int
+    initial_contact_id: str
+    key: Key | None
+    repeated: bool = False
+
+    def order(self) -> tuple[int, str]:
+        return self.arrived_ms, self.initial_contact_id
+
+
 class RepeatEngine:
-    def __init__(self, partition: int, config: EngineConfig) -> None:
+    """Repeat contacts of one partition of the caller-keyed topic. An interval is final (no longer censored)
+    once its repeat window has passed the watermark: its table closes a window late."""
+
+    def __init__(self, partition: int, config: EngineConfig, time: Timeline | None = None) -> None:
         self.partition = partition
         self.config = config
+        self.time = time = time or Timeline.of(config)
         self._width = config.interval_ms
         self._window = config.repeat_window_hours * 3_600_000
-        # caller -> sorted [arrived_ms, initial_contact_id, key or None (not handled), repeated]
-        self._callers: dict[tuple[str, str], list[list[Any]]] = {}
+        # A call can mark the call it repeats up to a window earlier: that is how far back an input reaches.
+        self._counts = time.table(RepeatCounts, delay_ms=self._window, reach_ms=self._window)
+        # caller -> its calls, sorted by arrival
+        self._callers: dict[tuple[str, str], list[_Call]] = {}
         # tenant -> heap of (arrived_ms, caller hash), one per call: expiry visits only callers with a call to
         # expire, not every caller kept (a replay crosses an interval boundary every few thousand events).
         self._expiry: dict[str, list[tuple[int, str]]] = {}
         self._seen: set[str] = set()
-        self._counters: dict[Key, list[int]] = {}
-        self._censored: set[Key] = set()
-        self._dirty: set[Key] = set()
-        self._watermarks: dict[str, int] = {}
-        self._version = 0
 
-    def apply(self, offset: int, contact: CallerContact) -> None:
-        self._version = max(self._version, offset)
-        if contact.initial_contact_id in self._seen:
-            return  # re-published after a restart: already counted
-        self._seen.add(contact.initial_contact_id)
+    def apply(self, contacts: Iterable[tuple[int, CallerContact]]) -> None:
+        last = -1
+        for offset, contact in contacts:
+            if offset > last:
+                last = offset
+            if contact.initial_contact_id in self._seen:
+                continue  # re-published after a restart: already counted
+            self._seen.add(contact.initial_contact_id)
+            self._count(contact)
+        self.time.applied(last)
+
+    def _count(self, contact: CallerContact) -> None:
         key: Key | None = None
         if contact.handled_by is not None:
             key = (
@@ -71,119 +101,91 @@ class RepeatEngine:
                 contact.call_type,
                 floor(contact.arrived_ms, self._width),
             )
-            counters = self._counters.setdefault(key, [0, 0])
-            counters[0] += 1
-            self._dirty.add(key)
-            if key[3] + self._width + self._window > self._watermarks.get(contact.tenant, -(2**62)):
-                self._censored.add(key)
-        entry: list[Any] = [contact.arrived_ms, contact.initial_contact_id, key, False]
+            self._counts.at(key).handled += 1
+        entry = _Call(contact.arrived_ms, contact.initial_contact_id, key)
         calls = self._callers.setdefault((contact.tenant, contact.caller_hash), [])
-        insort(calls, entry, key=lambda item: (item[0], item[1]))
+        insort(calls, entry, key=_Call.order)
         heappush(self._expiry.setdefault(contact.tenant, []), (contact.arrived_ms, contact.caller_hash))
-        at = contact.arrived_ms
         for other in calls:
             if other is entry:
                 continue
             # `other` came first and this call repeats it, or this call came first and `other` repeats it.
-            first, then = (
-                (other, entry)
-                if other[0] < at or (other[0] == at and other[1] < entry[1])
-                else (entry, other)
-            )
+            first, then = (other, entry) if other.order() < entry.order() else (entry, other)
             if (
-                first[2] is not None
-                and not first[3]
-                and then[0] - first[0] <= self._window
-                and then[0] > first[0]
+                first.key is not None
+                and not first.repeated
+                and then.arrived_ms - first.arrived_ms <= self._window
+                and then.arrived_ms > first.arrived_ms
             ):
-                first[3] = True
-                self._counters[first[2]][1] += 1
-                self._dirty.add(first[2])
+                first.repeated = True
+                self._counts.at(first.key).repeated += 1
 
-    def advance(self, watermark_ms: int, tenant: str) -> None:
-        """Windows that end before the watermark are complete: their rows lose the censored flag.
-
-        A window ends on an interval boundary shifted by the window length, so nothing can change unless the
-        shifted watermark crosses one: between crossings this costs nothing, whatever the state."""
-        previous = self._watermarks.get(tenant, -(2**62))
-        if watermark_ms <= previous:
+    def expire(self, move: Move) -> None:
+        """Calls a window before the correction horizon can neither repeat nor be repeated by an admissible call
+        any more: forgotten, with their de-duplication ids, when the shifted watermark crosses a boundary."""
+        if not move.crossed(self._width, self._window):
             return
-        self._watermarks[tenant] = watermark_ms
-        if (watermark_ms - self._window) // self._width == (previous - self._window) // self._width:
-            return
-        for key in [
-            k for k in self._censored if k[0] == tenant and k[3] + self._width + self._window <= watermark_ms
-        ]:
-            self._censored.discard(key)
-            self._dirty.add(key)
-        horizon = watermark_ms - self._window - self.config.retention_ms
-        expiry = self._expiry.get(tenant, [])
+        horizon = move.admissible_from - self._window
+        expiry = self._expiry.get(move.tenant, [])
         while expiry and expiry[0][0] <= horizon:
-            caller = (tenant, heappop(expiry)[1])
+            caller = (move.tenant, heappop(expiry)[1])
             calls = self._callers.get(caller)
             if calls is None:
                 continue  # an earlier heap entry of this caller expired all its calls
             expired = 0
-            while expired < len(calls) and calls[expired][0] <= horizon:  # sorted by arrival
-                self._seen.discard(calls[expired][1])
+            while expired < len(calls) and calls[expired].arrived_ms <= horizon:  # sorted by arrival
+                self._seen.discard(calls[expired].initial_contact_id)
                 expired += 1
             if expired == len(calls):
                 del self._callers[caller]
             elif expired:
                 self._callers[caller] = calls[expired:]
-        for key in [
-            k
-            for k in self._counters
-            if k[0] == tenant
-            and k[3] + self._width <= horizon
-            and k not in self._dirty
-            and k not in self._censored
-        ]:
-            del self._counters[key]
 
     def drain_rows(self) -> list[RepeatRow]:
-        rows = []
         hours = self.config.repeat_window_hours
-        for key in sorted(self._dirty):
-            tenant, source, call_type, start = key
-            handled, repeated = self._counters[key]
-            rows.append(
-                RepeatRow(
-                    tenant, source, call_type, from_ms(start), self.config.interval_minutes, self.partition,
-                    handled, repeated, hours, int(key in self._censored), self._version * 2 + int(key not in self._censored),
-                )
-            )  # fmt: skip
-        self._dirty.clear()
-        return rows
+        version = self.time.version
+        return [
+            RepeatRow(
+                tenant,
+                source,
+                call_type,
+                from_ms(start),
+                self.config.interval_minutes,
+                self.partition,
+                counts.handled,
+                counts.repeated,
+                hours,
+                int(not final),
+                version(final),
+            )
+            for (tenant, source, call_type, start), counts, final in self._counts.drain()
+        ]
 
     def snapshot(self) -> dict[str, Any]:
+        """The callers' calls, and the counters as rows of key and (handled, repeated), with their flags."""
+        counts = self._counts.snapshot(RepeatCounts.dump)
         return {
-            "partition": self.partition,
-            "version": self._version,
-            "watermarks": dict(self._watermarks),
+            "counters": counts.pop("rows"),
             "callers": [
-                [*caller, [[a, i, list(k) if k else None, r] for a, i, k, r in calls]]
+                [
+                    *caller,
+                    [
+                        [c.arrived_ms, c.initial_contact_id, list(c.key) if c.key else None, c.repeated]
+                        for c in calls
+                    ],
+                ]
                 for caller, calls in self._callers.items()
             ],
-            "counters": [[*key, *values] for key, values in self._counters.items()],
-            "censored": [list(key) for key in self._censored],
-            "dirty": [list(key) for key in self._dirty],
+            **counts,
         }
 
-    @classmethod
-    def restore(cls, snapshot: dict[str, Any], config: EngineConfig) -> RepeatEngine:
-        engine = cls(snapshot["partition"], config)
-        engine._version = snapshot["version"]
-        engine._watermarks = dict(snapshot["watermarks"])
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """Fill this new engine from `snapshot`; its timeline is restored by the partition that owns it."""
         for tenant, caller, calls in snapshot["callers"]:
-            entries = [[a, i, tuple(k) if k else None, r] for a, i, k, r in calls]
-            engine._callers[(tenant, caller)] = entries
-            engine._seen.update(entry[1] for entry in entries)
-            engine._expiry.setdefault(tenant, []).extend((entry[0], caller) for entry in entries)
-        for heap in engine._expiry.values():
+            entries = [_Call(a, i, tuple(k) if k else None, r) for a, i, k, r in calls]
+            self._callers[(tenant, caller)] = entries
+            self._seen.update(entry.initial_contact_id for entry in entries)
+            self._expiry.setdefault(tenant, []).extend((entry.arrived_ms, caller) for entry in entries)
+        for heap in self._expiry.values():
             heapify(heap)
-        for tenant, source, call_type, start, handled, repeated in snapshot["counters"]:
-            engine._counters[(tenant, source, call_type, start)] = [handled, repeated]
-        engine._censored = {tuple(key) for key in snapshot["censored"]}
-        engine._dirty = {tuple(key) for key in snapshot["dirty"]}
-        return engine
+        self._counts.restore({**snapshot, "rows": snapshot["counters"]}, RepeatCounts.load)

@@ -1,4 +1,5 @@
-"""Event time as integer milliseconds since the UTC epoch, and the interval grid every metric shares.
+"""Event time as integer milliseconds since the UTC epoch, and the interval grid every metric shares: the one
+definition of time in the engine.
 
 Pure arithmetic: nothing here reads a clock. Integers, because float `timestamp()` rounds and a call at
 09:14:59.9995 must never land in 09:15.
@@ -10,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
+# Before every event time: the watermark of a tenant nothing has been seen of.
+NEVER = -(2**62)
 
 
 def to_ms(ts: datetime) -> int:
@@ -28,3 +31,10 @@ def from_ms(ms: int) -> datetime:
 def floor(ms: int, width_ms: int) -> int:
     """Intervals are aligned to the UTC epoch, so every worker and every partition agrees on them."""
     return ms - ms % width_ms
+
+
+def interval_start(ts: datetime, minutes: int) -> datetime:
+    """`floor` for an aware datetime: the start of the `minutes`-wide interval holding `ts`."""
+    if ts.tzinfo is None:
+        raise ValueError("interval_start needs an aware datetime")
+    return from_ms(floor(to_ms(ts), minutes * 60_000))

@@ -1,18 +1,18 @@
 """Offered / answered / abandoned per source and interval: the walking skeleton's metric.
 
-Pure and per Kafka partition; it keeps only one counter row per (interval, source) and never reads a clock.
+Pure and per Kafka partition; it keeps one counter row per (tenant, interval, source) and never reads a clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple, TypedDict
 
-from streams.engine.intervals import interval_start
-from streams.engine.timebase import FIRST_MS, from_ms
-from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, Event
+from streams.engine.intervals import Counts, Timeline
+from streams.engine.timebase import floor, from_ms, to_ms
+from streams.events import MAX_DURATION_MS, ContactAbandoned, ContactAnswered, ContactOffered, Event
 
 
 class VolumeRow(NamedTuple):
@@ -34,92 +34,101 @@ class VolumeRow(NamedTuple):
 
 VOLUME_KEY = ("tenant", "interval_start", "source", "stream_partition")
 
+Key = tuple[str, int, str]  # tenant, interval start ms, source
 
-class VolumeSnapshot(TypedDict):
+
+class VolumeSnapshot(TypedDict, total=False):
     partition: int
     interval_minutes: int
     version: int
     counts: list[tuple[str, str, str, int, int, int]]
+    dirty: list[list[str | int]]
+    final: list[list[str | int]]
+    fresh: list[list[str | int]]
 
 
-@dataclass
+@dataclass(slots=True)
+class VolumeCounts(Counts):
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+
+
 class VolumeCounter:
     """Counts each contact in the interval it entered the queue (arrival attribution).
 
     An answer or abandon is dated back by its own `wait_ms`, so its interval never depends on which events
-    arrived first: the counts are the same for any order of the same events.
+    arrived first: the counts are the same for any order of the same events. An interval's counters are
+    dropped once no admissible answer (dated back by at most the longest wait the contract allows) can reach it.
     """
 
-    partition: int
-    interval_minutes: int = 15
-    _counts: dict[tuple[str, datetime, str], list[int]] = field(default_factory=dict)
-    _dirty: set[tuple[str, datetime, str]] = field(default_factory=set)
-    _version: int = -1
-    _forgotten_iv: int = FIRST_MS  # the interval number `forget_before` last looked at the counters for
+    def __init__(self, partition: int, interval_minutes: int = 15, time: Timeline | None = None) -> None:
+        self.partition = partition
+        self.interval_minutes = interval_minutes
+        self.time = time = time or Timeline(interval_minutes * 60_000)
+        self._width = interval_minutes * 60_000
+        self._counts = time.table(
+            VolumeCounts, key_length=3, start_at=1, delay_ms=None, reach_ms=MAX_DURATION_MS
+        )
 
     def apply(self, events: Iterable[tuple[int, Event]]) -> None:
         """Fold (offset, event) pairs in; offsets only move the version forward, and events other than offered,
         answered and abandoned only that."""
-        minutes = self.interval_minutes
+        last = -1
+        width, counts_at = self._width, self._counts.at
         for offset, event in events:
+            if offset > last:
+                last = offset
             if isinstance(event, ContactOffered):
-                key, column = (event.tenant, interval_start(event.ts, minutes), event.source), 0
+                counts_at((event.tenant, floor(to_ms(event.ts), width), event.source)).offered += 1
             elif isinstance(event, ContactAnswered):
-                enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
-                key, column = (event.tenant, interval_start(enqueued, minutes), event.source), 1
+                counts_at(
+                    (event.tenant, floor(to_ms(event.ts) - event.wait_ms, width), event.source)
+                ).answered += 1
             elif isinstance(event, ContactAbandoned):
-                enqueued = event.ts - timedelta(milliseconds=event.wait_ms)
-                key, column = (event.tenant, interval_start(enqueued, minutes), event.source), 2
-            else:
-                self._version = max(self._version, offset)
-                continue
-            counts = self._counts.get(key)
-            if counts is None:
-                counts = self._counts[key] = [0, 0, 0]
-            counts[column] += 1
-            self._dirty.add(key)
-            self._version = max(self._version, offset)
-
-    def forget_before(self, ms: int) -> None:
-        """Counters of intervals that ended by `ms` and changed nothing since the last drain are dropped: the
-        caller passes a time no admitted event can be dated back to, so they can never change again."""
-        width = self.interval_minutes * 60_000
-        cutoff_ms = ms - width
-        # Called after every batch: the counters are looked at only when the cutoff reaches a new interval.
-        if cutoff_ms <= FIRST_MS or cutoff_ms // width <= self._forgotten_iv:
-            return
-        self._forgotten_iv = cutoff_ms // width
-        cutoff = from_ms(cutoff_ms)
-        for key in [key for key in self._counts if key[1] <= cutoff and key not in self._dirty]:
-            del self._counts[key]
+                key = (event.tenant, floor(to_ms(event.ts) - event.wait_ms, width), event.source)
+                counts_at(key).abandoned += 1
+        self.time.applied(last)
 
     def drain_rows(self) -> list[VolumeRow]:
         """Rows changed since the last drain, each carrying its full cumulative counts."""
-        rows = []
-        for tenant, start, source in sorted(self._dirty):
-            offered, answered, abandoned = self._counts[(tenant, start, source)]
-            rows.append(
-                VolumeRow(tenant, start, source, self.partition, offered, answered, abandoned, self._version)
+        version = self.time.version()
+        return [
+            VolumeRow(
+                tenant, from_ms(start), source, self.partition, c.offered, c.answered, c.abandoned, version
             )
-        self._dirty.clear()
-        return rows
+            for (tenant, start, source), c, _ in self._counts.drain()
+        ]
 
     def snapshot(self) -> VolumeSnapshot:
         """Plain data a Faust table or a checkpoint can hold, so a restart resumes the same counts."""
+        table = self._counts.snapshot(VolumeCounts.dump)
         return {
             "partition": self.partition,
             "interval_minutes": self.interval_minutes,
-            "version": self._version,
+            "version": self.time.applied_offset,
             "counts": [
-                (tenant, start.isoformat(), source, counts[0], counts[1], counts[2])
-                for (tenant, start, source), counts in self._counts.items()
+                (tenant, from_ms(start).isoformat(), source, offered, answered, abandoned)
+                for tenant, start, source, offered, answered, abandoned in table["rows"]
             ],
+            "dirty": table["dirty"],
+            "final": table["final"],
+            "fresh": table["fresh"],
         }
 
     @classmethod
     def restore(cls, snapshot: VolumeSnapshot) -> VolumeCounter:
-        counter = cls(partition=snapshot["partition"], interval_minutes=snapshot["interval_minutes"])
-        counter._version = snapshot["version"]
-        for tenant, start, source, offered, answered, abandoned in snapshot["counts"]:
-            counter._counts[(tenant, datetime.fromisoformat(start), source)] = [offered, answered, abandoned]
+        """A new counter, on a timeline of its own, from `snapshot`."""
+        counter = cls(snapshot["partition"], snapshot["interval_minutes"])
+        counter.time.applied(snapshot["version"])
+        counter.load(snapshot)
         return counter
+
+    def load(self, snapshot: VolumeSnapshot) -> None:
+        """Fill this new counter from `snapshot`; its timeline is restored by the partition that owns it."""
+        rows = [
+            [tenant, to_ms(datetime.fromisoformat(start)), source, *counts]
+            for tenant, start, source, *counts in snapshot["counts"]
+        ]
+        flags = {name: snapshot.get(name, []) for name in ("dirty", "final", "fresh")}
+        self._counts.restore({"rows": rows, **flags}, VolumeCounts.load)

@@ -6,27 +6,11 @@ Only storage; when to checkpoint and what may be committed is the edge's decisio
 from __future__ import annotations
 
 import base64
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 import zstandard
 from clickhouse_connect.driver.client import Client
-
-from streams.warehouse.sink import TableSpec
-
-
-class CheckpointRow(NamedTuple):
-    app_id: str
-    topic: str
-    stream_partition: int
-    last_offset: int
-    snapshot: str
-    version: int
-
-
-CHECKPOINT_TABLE = TableSpec(
-    "engine_checkpoint", CheckpointRow._fields, key=("app_id", "topic", "stream_partition"), last=True
-)
 
 
 def encode(snapshot: dict[str, Any]) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
+from streams.warehouse.tables import SCHEMA_MIGRATIONS
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -92,9 +94,9 @@ def migrate(client: Client, directory: Path = MIGRATIONS_DIR) -> list[Migration]
                     f"{migration.path.name}, statement {number}: {exc}\n--- statement ---\n{statement}"
                 ) from exc
         client.insert(
-            "schema_migrations",
+            SCHEMA_MIGRATIONS.table,
             [[migration.version, migration.name, migration.checksum]],
-            column_names=["version", "name", "checksum"],
+            column_names=list(SCHEMA_MIGRATIONS.columns),
         )
         applied.append(migration)
     return applied

@@ -14,47 +14,15 @@ Rows therefore must be idempotent: cumulative values keyed by their grain and ve
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from operator import itemgetter
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
 
 from streams.clock import Clock, SystemClock
+from streams.warehouse.tables import TableSpec, key_getter
 
 Writer = Callable[[str, Sequence[str], list[Sequence[Any]]], None]
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """Where rows go; `key` names the columns of the grain, so a newer row in the buffer replaces an older one."""
-
-    table: str
-    columns: tuple[str, ...]
-    key: tuple[str, ...] | None = None
-    # Written after every other table of a flush (checkpoints must never get ahead of the rows).
-    last: bool = False
-
-    @property
-    def key_positions(self) -> tuple[int, ...]:
-        return tuple(self.columns.index(column) for column in self.key or ())
-
-    def key_of(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
-        if self.key is None:
-            return None
-        return _key_getter(self)(row)
-
-
-@lru_cache(maxsize=256)
-def _key_getter(spec: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """One C-level getter per table: the key is taken for every buffered row, so it is on the hot path."""
-    positions = spec.key_positions
-    if len(positions) == 1:
-        single = itemgetter(positions[0])
-        return lambda row: (single(row),)
-    return itemgetter(*positions)
 
 
 def clickhouse_writer(client: Client) -> Writer:
@@ -107,7 +75,7 @@ class BatchSink:
             for row in rows:
                 buffer[("#", len(buffer))] = row
         else:
-            key_of = _key_getter(spec)
+            key_of = key_getter(spec)
             for row in rows:
                 buffer[key_of(row)] = row
         self._pending += len(buffer) - before

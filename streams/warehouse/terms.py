@@ -11,12 +11,7 @@ import time
 from clickhouse_connect.driver.client import Client
 
 from streams.engine.config import EngineConfig
-
-COLUMNS = [
-    "tenant", "source", "kind", "setup", "engagement", "cost_model", "rate",
-    "sla_threshold_s", "sla_target", "sla_credit", "chronic_after", "chronic_after_days", "contracted_share",
-    "version",
-]  # fmt: skip
+from streams.warehouse.tables import CALL_TYPES, SOURCE_TERMS
 
 
 def load_terms(client: Client, config: EngineConfig) -> int:
@@ -31,12 +26,12 @@ def load_terms(client: Client, config: EngineConfig) -> int:
                  t.contracted_share, version]
             )  # fmt: skip
     if rows:
-        client.insert("source_terms", rows, column_names=COLUMNS)
+        client.insert(SOURCE_TERMS.table, rows, column_names=list(SOURCE_TERMS.columns))
     call_types = [
         [tenant, call_type, label, version]
         for tenant, terms in config.tenants.items()
         for call_type, label in terms.call_types.items()
     ]
     if call_types:
-        client.insert("call_type_dim", call_types, column_names=["tenant", "call_type", "label", "version"])
+        client.insert(CALL_TYPES.table, call_types, column_names=list(CALL_TYPES.columns))
     return len(rows)

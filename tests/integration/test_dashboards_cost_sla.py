@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acdscope.dashboards import run
-from streams.edge.tables import TABLES
 from streams.engine.adherence import AdherenceRow
 from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
 from streams.engine.overflow import OverflowRow, OverflowTargetRow
 from streams.engine.quality import QualityRow
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
+from streams.warehouse.tables import TABLES
 from streams.warehouse.terms import load_terms
 
 pytestmark = pytest.mark.integration
@@ -222,7 +222,7 @@ def test_overflow_trend_per_interval_and_hidden_routing(loaded) -> None:
 
 
 def test_rta_board_lists_who_is_out_now(loaded) -> None:
-    from streams.edge.tables import LiveRow
+    from streams.warehouse.tables import LiveRow
 
     as_of = T0 + timedelta(hours=1)
     board = [
