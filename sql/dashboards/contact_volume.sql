@@ -1,40 +1,19 @@
 -- Question: how many contacts did each source get, answer and lose per interval?
 -- Parameters: {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (half-open range on interval_start).
--- Grain: one row per (interval_start, source); partitions of the stream are summed here.
+-- Grain: one row per (interval_start, source), from `volume_interval` (partitions and tenants summed).
 with
-
-latest as (
-    select
-        interval_start,
-        source,
-        offered,
-        answered,
-        abandoned
-    from contact_volume_interval final
-    where interval_start >= {from:DateTime64(3, 'UTC')}
-      and interval_start < {until:DateTime64(3, 'UTC')}
-),
-
-totals as (
-    select
-        interval_start,
-        source,
-        sum(offered) as offered_n,
-        sum(answered) as answered_n,
-        sum(abandoned) as abandoned_n
-    from latest
-    group by interval_start, source
-),
 
 final as (
     select
         interval_start,
         source,
-        offered_n as offered,
-        answered_n as answered,
-        abandoned_n as abandoned,
-        if(offered_n = 0, null, round(abandoned_n / offered_n, 4)) as abandon_rate
-    from totals
+        offered,
+        answered,
+        abandoned,
+        round(abandon_rate, 4) as abandon_rate
+    from volume_interval
+    where interval_start >= {from:DateTime64(3, 'UTC')}
+      and interval_start < {until:DateTime64(3, 'UTC')}
 )
 
 select * from final

@@ -2,47 +2,44 @@
 -- lost, and how long was an answered call served on average?
 -- Parameters: {tenant:String}; {tz:String} the center's IANA time zone (days are its local days, e.g.
 -- 'Asia/Jerusalem'); {from:Date}, {until:Date} a half-open range of local days.
--- Grain: one row per local day. Calls count in the day they arrived (overflow_interval), service in the day
--- the call entered the queue (quality_interval). mean_service_s is NULL when a source hides its talk time.
+-- Grain: one row per local day: calls (`call_metrics`) in the day they arrived, service (`source_metrics`,
+-- every source together) in the day the call entered the queue. mean_service_s is NULL when a source hides
+-- its talk time.
 with
 
 calls as (
-    select
-        toDate(interval_start, {tz:String}) as day,
-        sum(arrived) as arrived_n,
-        sum(e2e_answered) as answered_n,
-        sum(e2e_abandoned) as abandoned_n,
-        sum(e2e_hidden) as hidden_n
-    from overflow_interval final
-    where tenant = {tenant:String}
-    group by day
+    select *
+    from call_metrics(tenant = {tenant:String}, from = toDateTime64('1970-01-01', 3, 'UTC'),
+                      until = toDateTime64('2100-01-01', 3, 'UTC'), tz = {tz:String})
+    where grain = 'day'
+      and day >= {from:Date}
+      and day < {until:Date}
 ),
 
 service as (
     select
-        toDate(interval_start, {tz:String}) as day,
-        sum(handled) as handled_n,
-        sum(talk_ms) as talk_ms_n,
-        countIf(talk_ms is null) as talk_hidden_rows
-    from quality_interval final
-    where tenant = {tenant:String}
-    group by day
+        m.day as day,
+        sum(m.handled) as handled,
+        acd_mean_service_s(acd_observed_sum(m.talk_ms), sum(m.handled)) as mean_service_s
+    from source_metrics(tenant = {tenant:String}, from = toDateTime64('1970-01-01', 3, 'UTC'),
+                        until = toDateTime64('2100-01-01', 3, 'UTC'), tz = {tz:String}) as m
+    where m.grain = 'day'
+      and m.offered is not null
+    group by m.day
 ),
 
 final as (
     select
         calls.day as day,
-        calls.arrived_n as arrived,
-        calls.answered_n as answered,
-        calls.abandoned_n as abandoned,
-        calls.hidden_n as outcome_hidden,
-        if(calls.arrived_n = 0, null, round(calls.abandoned_n / calls.arrived_n, 4)) as abandon_rate,
-        service.handled_n as handled,
-        if(service.talk_hidden_rows > 0 or service.handled_n = 0, null,
-           round(service.talk_ms_n / service.handled_n / 1000, 1)) as mean_service_s
+        calls.arrived as arrived,
+        calls.e2e_answered as answered,
+        calls.e2e_abandoned as abandoned,
+        calls.e2e_hidden as outcome_hidden,
+        round(calls.abandon_rate, 4) as abandon_rate,
+        service.handled as handled,
+        round(service.mean_service_s, 1) as mean_service_s
     from calls
     left join service on service.day = calls.day
-    where calls.day >= {from:Date} and calls.day < {until:Date}
     settings join_use_nulls = 1
 )
 

@@ -1,21 +1,16 @@
 -- Question: does each vendor get the share of calls its contract promises (split drift)?
 -- Parameters: {tenant:String}, {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (on interval_start).
--- Grain: one row per (tenant, vendor) over the period: calls sent to it by a percentage split (or a full
--- engagement) against the calls that arrived at the enterprise ACD; drift = actual - contracted share.
--- NULL where the setup hides the routing (network-delivered: the carrier splits).
+-- Grain: one row per (tenant, vendor with a contracted share) over the period: calls sent to it by a percentage
+-- split (or a full engagement) against the calls that arrived at the enterprise ACD (`call_metrics`);
+-- drift = actual - contracted share. NULL where the setup hides the routing (network-delivered: the carrier
+-- splits).
 with
 
 arrivals as (
-    select
-        tenant,
-        sum(arrived) as arrived,
-        countIf(overflowed is null) > 0 as routing_hidden,
-        anyIf(hidden_reason, overflowed is null) as reason
-    from overflow_interval final
-    where tenant = {tenant:String}
-      and interval_start >= {from:DateTime64(3, 'UTC')}
-      and interval_start < {until:DateTime64(3, 'UTC')}
-    group by tenant
+    select *
+    from call_metrics(tenant = {tenant:String}, from = {from:DateTime64(3, 'UTC')},
+                      until = {until:DateTime64(3, 'UTC')}, tz = 'UTC')
+    where grain = 'period'
 ),
 
 sent as (
@@ -48,10 +43,9 @@ final as (
         arrivals.arrived as arrived,
         if(arrivals.routing_hidden, null, coalesce(sent.sent_by_split, 0)) as sent_by_split,
         contracted.contracted_share as contracted_share,
-        if(arrivals.routing_hidden or arrivals.arrived = 0, null, round(sent_by_split / arrivals.arrived, 4))
-            as actual_share,
+        round(acd_share(sent_by_split, arrivals.arrived), 4) as actual_share,
         round(actual_share - contracted_share, 4) as drift,
-        if(arrivals.routing_hidden, arrivals.reason, '') as hidden_reason
+        if(arrivals.routing_hidden, arrivals.routing_hidden_reason, '') as hidden_reason
     from contracted
     left join arrivals on arrivals.tenant = contracted.tenant
     left join sent on sent.tenant = contracted.tenant and sent.source = contracted.source

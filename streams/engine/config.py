@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Setup = Literal["network_delivered", "enterprise_routed", "virtualized"]
 
@@ -116,3 +116,20 @@ class EngineConfig(BaseModel):
 
     def tenant(self, name: str) -> TenantConfig:
         return self.tenants.get(name, self.default_tenant)
+
+    @model_validator(mode="after")
+    def _sla_thresholds_are_counted(self) -> EngineConfig:
+        """A contract's service level is answered within its threshold over offered; the engine counts waits only
+        at `service_thresholds_s`, so any other threshold would give a service level of nothing. Refused here,
+        naming the source, instead of read as 0 % (or NULL) by every dashboard."""
+        counted = set(self.service_thresholds_s)
+        tenants = {**self.tenants, "(default tenant)": self.default_tenant}
+        for tenant, config in tenants.items():
+            for source, terms in config.sources.items():
+                if terms.sla_threshold_s not in counted:
+                    raise ValueError(
+                        f"tenant {tenant!r}, source {source!r}: sla_threshold_s {terms.sla_threshold_s} is not a "
+                        f"counted service-level threshold; the engine counts {sorted(counted)} s "
+                        "(service_thresholds_s): add it there or change the contract's threshold"
+                    )
+        return self

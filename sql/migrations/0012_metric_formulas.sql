@@ -1,0 +1,51 @@
+-- The metric layer, part 1: every figure's formula, defined once, as a SQL function of summed counters.
+-- Views and dashboards apply these to counters summed at their own grain (interval, day, period), so a ratio
+-- is always a ratio of sums, never an average of ratios. A denominator of 0 gives NULL, as does a NULL
+-- (not observable) counter: never 0, never 1. Functions are server-wide objects: `create or replace` keeps the
+-- definition of the latest migration applied, and a later change to a formula is a new migration.
+
+-- The sum of a counter the setup may hide: NULL as soon as one summed row could not observe it.
+create or replace function acd_observed_sum as (counter) -> if(countIf(counter is null) > 0, null, sum(counter));
+
+-- Service level at a threshold T: answered within T over offered, abandons counted against (the default),
+-- ignored (those abandoned within T leave the denominator), in favour (they count as met), or with short
+-- abandons left out of the denominator.
+create or replace function acd_service_level as (answered_within, offered) -> answered_within / nullIf(offered, 0);
+create or replace function acd_service_level_abandons_ignored as (answered_within, offered, abandoned_within) -> answered_within / nullIf(offered - abandoned_within, 0);
+create or replace function acd_service_level_abandons_in_favour as (answered_within, offered, abandoned_within) -> (answered_within + abandoned_within) / nullIf(offered, 0);
+create or replace function acd_service_level_short_excluded as (answered_within, offered, short_abandoned) -> answered_within / nullIf(offered - short_abandoned, 0);
+-- The SLA is breached when the service level at the contract's threshold is under its target; NULL with no traffic.
+create or replace function acd_sla_breached as (answered_within, offered, target) -> toUInt8(answered_within / nullIf(offered, 0) < target);
+
+-- Speed, handling and outcomes.
+create or replace function acd_asa_s as (wait_answered_ms, answered) -> wait_answered_ms / nullIf(answered, 0) / 1000;
+create or replace function acd_aht_s as (handle_ms, handled) -> handle_ms / nullIf(handled, 0) / 1000;
+create or replace function acd_abandon_rate as (abandoned, offered) -> abandoned / nullIf(offered, 0);
+create or replace function acd_abandon_rate_excl_short as (abandoned, offered, short_abandoned) -> (abandoned - short_abandoned) / nullIf(offered - short_abandoned, 0);
+create or replace function acd_transfer_rate as (transferred, handled) -> transferred / nullIf(handled, 0);
+create or replace function acd_mean_service_s as (talk_ms, handled) -> talk_ms / nullIf(handled, 0) / 1000;
+create or replace function acd_qa_score as (qa_sum, qa_count) -> qa_sum / nullIf(qa_count, 0);
+create or replace function acd_csat as (csat_sum, csat_count) -> csat_sum / nullIf(csat_count, 0);
+-- FCR proxy: handled calls whose caller did not call again within the repeat window.
+create or replace function acd_fcr_proxy as (repeated, handled) -> 1 - repeated / nullIf(handled, 0);
+
+-- Customer calls at the enterprise ACD: how many left the in-house queue, after how long in it.
+create or replace function acd_overflow_rate as (overflowed, arrived) -> overflowed / nullIf(arrived, 0);
+create or replace function acd_wait_before_overflow_s as (overflow_wait_ms, overflowed_timeout) -> overflow_wait_ms / nullIf(overflowed_timeout, 0) / 1000;
+
+-- Staffing (Genesys): adherence = 1 - exception / scheduled; conformance = worked on queue / scheduled on queue.
+create or replace function acd_adherence as (exception_ms, scheduled_ms) -> 1 - exception_ms / nullIf(scheduled_ms, 0);
+create or replace function acd_conformance as (worked_on_queue_ms, scheduled_on_queue_ms) -> worked_on_queue_ms / nullIf(scheduled_on_queue_ms, 0);
+
+-- Cost: the contract's model applied to the quantities it bills (hourly models: scheduled agent time, NULL
+-- where the setup does not show it), the SLA credit of a breached interval, and cost per handled contact.
+create or replace function acd_gross_cost as (cost_model, rate, handled, handle_ms, scheduled_ms) -> multiIf(cost_model = 'per_contact', rate * handled, cost_model = 'per_handled_minute', rate * handle_ms / 60000, cost_model in ('loaded_hourly', 'per_agent_hour') and scheduled_ms is not null, rate * scheduled_ms / 3600000, null);
+create or replace function acd_sla_credit as (gross_cost, breached, sla_credit) -> if(breached, gross_cost * sla_credit, 0);
+create or replace function acd_cost_per_contact as (net_cost, handled) -> net_cost / nullIf(handled, 0);
+-- Value for money: service level x FCR proxy per unit of cost per contact.
+create or replace function acd_value as (service_level, fcr_proxy, cost_per_contact) -> service_level * fcr_proxy / nullIf(cost_per_contact, 0);
+-- A part's share of a whole: calls sent to a vendor by a split out of those that arrived, a source's value.
+create or replace function acd_share as (part, whole) -> part / nullIf(whole, 0);
+
+-- The grain of a row of `source_metrics`, from the grouping set it was summed in.
+create or replace function acd_source_grain as (interval_start, day, source) -> multiIf(grouping(interval_start) = 0, 'interval', grouping(day) = 0, 'day', grouping(source) = 0, 'period', 'kind');

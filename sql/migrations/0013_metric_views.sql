@@ -1,0 +1,278 @@
+-- The metric layer, part 2: the engine's counters summed over stream partitions at the grains the dashboards
+-- read, with every figure (the functions of 0012) applied once: `source_metrics` per source, `call_metrics`
+-- per tenant's customer calls, `volume_interval` for the contact volume. Dashboards select from these and
+-- shape the answer; they define no figure. NULL = not observable. 0008's views are replaced: `source_interval`
+-- and the new `source_call_type_interval` and `source_day` are grains of `source_metrics`; `cost_interval` and
+-- `staffing_interval` (whose `rostered_ms` was a second name for `scheduled_ms`) are columns of it.
+
+-- Every figure per source over a period, at five grains: `call_type_interval`, `interval`, `day` (local days of
+-- {tz}), the `period` total of each source, and `kind` totals (the in-house center, every vendor together).
+-- Parameters: {tenant} ('' for all), [{from}, {until}) on interval_start, {tz}. Counters are summed at each
+-- grain from the engine's rows, then the 0012 functions applied to the sums. A row's call_type, interval_start
+-- and day are ''/1970-01-01 at grains that have none. Sources without loaded terms have kind '' and no SLA.
+-- - Quality: summed over partitions and observation paths (events, or the vendor's report); answered_in_sla
+--   at the source's SLA threshold (NULL when that threshold is not counted or a row does not show it), and
+--   answered_in_20s at the 20 s that puts setups side by side.
+-- - Cost: the contract applied per interval with traffic (the SLA is judged, and its credit earned, per
+--   interval), then summed.
+-- - Staffing counts every interval with scheduled agents, traffic or not; repeats count handled calls by the
+--   interval of the first call.
+-- - streak: breached intervals (or days) in a row within the period, those without traffic neither breaking
+--   nor extending it; chronic once it reaches the terms' chronic_after intervals or chronic_after_days days.
+create or replace view source_metrics as
+with
+    terms as (
+        select * from source_terms final
+    ),
+    quality as (
+        select
+            q.tenant as tenant,
+            ifNull(t.kind, '') as kind,
+            q.source as source,
+            q.call_type as call_type,
+            multiIf(grouping(call_type) = 0, 'call_type_interval', grouping(interval_start) = 0, 'interval',
+                    grouping(day) = 0, 'day', grouping(source) = 0, 'period', 'kind') as grain,
+            q.interval_start as interval_start,
+            toDate(q.interval_start, {tz:String}) as day,
+            ifNull(any(t.setup), '') as setup,
+            any(t.sla_threshold_s) as sla_threshold_s,
+            any(t.sla_target) as sla_target,
+            any(t.chronic_after) as chronic_after,
+            any(t.chronic_after_days) as chronic_after_days,
+            any(t.cost_model) as cost_model,
+            any(t.rate) as rate,
+            any(t.sla_credit) as sla_credit,
+            sum(q.offered) as offered,
+            sum(q.answered) as answered,
+            sum(q.abandoned) as abandoned,
+            acd_observed_sum(q.short_abandoned) as short_abandoned,
+            acd_observed_sum(if(indexOf(q.thresholds_s, t.sla_threshold_s) = 0, null,
+                                arrayElement(q.answered_within, indexOf(q.thresholds_s, t.sla_threshold_s))))
+                as answered_in_sla,
+            acd_observed_sum(if(indexOf(q.thresholds_s, t.sla_threshold_s) = 0, null,
+                                arrayElement(q.abandoned_within, indexOf(q.thresholds_s, t.sla_threshold_s))))
+                as abandoned_in_sla,
+            sum(if(indexOf(q.thresholds_s, 20) = 0, null, arrayElement(q.answered_within, indexOf(q.thresholds_s, 20))))
+                as answered_in_20s,
+            acd_observed_sum(q.wait_answered_ms) as wait_answered_ms,
+            sum(q.handled) as handled,
+            sum(q.handle_ms) as handle_ms,
+            acd_observed_sum(q.talk_ms) as talk_ms,
+            acd_observed_sum(q.transferred) as transferred,
+            acd_observed_sum(q.qa_sum) as qa_sum,
+            acd_observed_sum(q.qa_count) as qa_count,
+            acd_observed_sum(q.csat_sum) as csat_sum,
+            acd_observed_sum(q.csat_count) as csat_count,
+            anyIf(q.hidden_reason, q.hidden_reason != '') as hidden_reason
+        from quality_interval as q final
+        left join terms as t on t.tenant = q.tenant and t.source = q.source
+        where ({tenant:String} = '' or q.tenant = {tenant:String})
+          and q.interval_start >= {from:DateTime64(3, 'UTC')}
+          and q.interval_start < {until:DateTime64(3, 'UTC')}
+        group by grouping sets (
+            (tenant, kind, source, call_type, interval_start), (tenant, kind, source, interval_start),
+            (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
+        )
+    ),
+    staffing as (
+        select
+            a.tenant as tenant,
+            ifNull(t.kind, '') as kind,
+            a.source as source,
+            '' as call_type,
+            acd_source_grain(interval_start, day, source) as grain,
+            a.interval_start as interval_start,
+            toDate(a.interval_start, {tz:String}) as day,
+            sum(a.scheduled_ms) as scheduled_ms,
+            sum(a.exception_ms) as exception_ms,
+            sum(a.scheduled_on_queue_ms) as scheduled_on_queue_ms,
+            sum(a.worked_on_queue_ms) as worked_on_queue_ms
+        from adherence_interval as a final
+        left join terms as t on t.tenant = a.tenant and t.source = a.source
+        where ({tenant:String} = '' or a.tenant = {tenant:String})
+          and a.interval_start >= {from:DateTime64(3, 'UTC')}
+          and a.interval_start < {until:DateTime64(3, 'UTC')}
+        group by grouping sets (
+            (tenant, kind, source, interval_start), (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
+        )
+    ),
+    priced as (
+        select
+            quality.tenant as tenant,
+            quality.kind as kind,
+            quality.source as source,
+            quality.interval_start as interval_start,
+            acd_sla_breached(quality.answered_in_sla, quality.offered, quality.sla_target) as sla_breached,
+            acd_gross_cost(quality.cost_model, quality.rate, quality.handled, quality.handle_ms, hours.scheduled_ms)
+                as gross_cost,
+            acd_sla_credit(gross_cost, sla_breached, quality.sla_credit) as sla_credit_amount,
+            if(gross_cost is null and quality.kind != '',
+               concat(quality.setup, ': agent hours of ', quality.source, ' are not observable'), '')
+                as cost_hidden_reason
+        from quality
+        left join (select * from staffing where grain = 'interval') as hours
+            on hours.tenant = quality.tenant
+           and hours.source = quality.source
+           and hours.interval_start = quality.interval_start
+        where quality.grain = 'interval'
+    ),
+    costs as (
+        select
+            tenant,
+            kind,
+            source,
+            '' as call_type,
+            acd_source_grain(interval_start, day, source) as grain,
+            interval_start,
+            toDate(interval_start, {tz:String}) as day,
+            countIf(p.sla_breached = 1) as intervals_breached,
+            acd_observed_sum(p.gross_cost) as gross_cost,
+            sum(p.sla_credit_amount) as sla_credit_amount,
+            acd_observed_sum(p.gross_cost - p.sla_credit_amount) as net_cost,
+            anyIf(p.cost_hidden_reason, p.cost_hidden_reason != '') as cost_hidden_reason
+        from priced as p
+        group by grouping sets (
+            (tenant, kind, source, interval_start), (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
+        )
+    ),
+    repeats as (
+        select
+            r.tenant as tenant,
+            ifNull(t.kind, '') as kind,
+            r.source as source,
+            '' as call_type,
+            acd_source_grain(interval_start, day, source) as grain,
+            r.interval_start as interval_start,
+            toDate(r.interval_start, {tz:String}) as day,
+            sum(r.handled) as first_calls_handled,
+            sum(r.repeated) as repeated,
+            max(r.censored) as repeats_censored
+        from repeat_interval as r final
+        left join terms as t on t.tenant = r.tenant and t.source = r.source
+        where ({tenant:String} = '' or r.tenant = {tenant:String})
+          and r.interval_start >= {from:DateTime64(3, 'UTC')}
+          and r.interval_start < {until:DateTime64(3, 'UTC')}
+        group by grouping sets (
+            (tenant, kind, source, interval_start), (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
+        )
+    ),
+    figures as (
+        select
+            *,
+            acd_service_level(answered_in_sla, offered) as service_level,
+            acd_service_level_abandons_ignored(answered_in_sla, offered, abandoned_in_sla) as sl_abandons_ignored,
+            acd_service_level_abandons_in_favour(answered_in_sla, offered, abandoned_in_sla) as sl_abandons_in_favour,
+            acd_service_level_short_excluded(answered_in_sla, offered, short_abandoned) as sl_short_excluded,
+            acd_service_level(answered_in_20s, offered) as service_level_20s,
+            acd_sla_breached(answered_in_sla, offered, sla_target) as sla_breached,
+            acd_asa_s(wait_answered_ms, answered) as asa_s,
+            acd_abandon_rate(abandoned, offered) as abandon_rate,
+            acd_abandon_rate_excl_short(abandoned, offered, short_abandoned) as abandon_rate_excl_short,
+            acd_aht_s(handle_ms, handled) as aht_s,
+            acd_mean_service_s(talk_ms, handled) as mean_service_s,
+            acd_transfer_rate(transferred, handled) as transfer_rate,
+            acd_qa_score(qa_sum, qa_count) as qa_score,
+            acd_csat(csat_sum, csat_count) as csat,
+            acd_fcr_proxy(repeated, first_calls_handled) as fcr_proxy,
+            acd_cost_per_contact(net_cost, handled) as cost_per_contact,
+            acd_adherence(exception_ms, scheduled_ms) as adherence,
+            acd_conformance(worked_on_queue_ms, scheduled_on_queue_ms) as conformance
+        from quality
+        full join costs using (tenant, kind, source, call_type, grain, interval_start, day)
+        full join staffing using (tenant, kind, source, call_type, grain, interval_start, day)
+        full join repeats using (tenant, kind, source, call_type, grain, interval_start, day)
+    ),
+    runs as (
+        select
+            *,
+            -- Each met interval (or day) starts a new run; the breached ones after it share its run id.
+            sum(1 - sla_breached) over (
+                partition by tenant, source, grain order by interval_start, day rows unbounded preceding
+            ) as run_id
+        from figures
+    )
+select
+    *,
+    if(grain in ('interval', 'day'),
+       toUInt32(if(sla_breached = 1, sum(sla_breached) over (
+           partition by tenant, source, grain, run_id order by interval_start, day rows unbounded preceding), 0)),
+       null) as streak,
+    toUInt8(streak >= if(grain = 'day', chronic_after_days, chronic_after)) as chronic
+from runs
+settings join_use_nulls = 1;
+
+-- The grains of `source_metrics` as plain views over all tenants and time, for ad-hoc questions (days in UTC).
+create or replace view source_call_type_interval as
+select * from source_metrics(tenant = '', from = '1970-01-01 00:00:00', until = '2100-01-01 00:00:00', tz = 'UTC')
+where grain = 'call_type_interval';
+
+create or replace view source_interval as
+select * from source_metrics(tenant = '', from = '1970-01-01 00:00:00', until = '2100-01-01 00:00:00', tz = 'UTC')
+where grain = 'interval';
+
+create or replace view source_day as
+select * from source_metrics(tenant = '', from = '1970-01-01 00:00:00', until = '2100-01-01 00:00:00', tz = 'UTC')
+where grain = 'day';
+
+drop view if exists cost_interval;
+
+drop view if exists staffing_interval;
+
+-- Customer calls arriving at the enterprise ACD, per tenant, over a period, at three grains: `interval`,
+-- `day` (local days of {tz}) and `period`. Parameters as `source_metrics`. Routing figures are NULL where the
+-- carrier routes (network-delivered); the end-to-end service level (20 s, from the first enqueue, abandons
+-- against) is NULL as soon as the setup hid one outcome in the row (enterprise-routed redirects).
+create or replace view call_metrics as
+with
+    calls as (
+        select
+            tenant,
+            multiIf(grouping(interval_start) = 0, 'interval', grouping(day) = 0, 'day', 'period') as grain,
+            interval_start,
+            toDate(interval_start, {tz:String}) as day,
+            sum(o.arrived) as arrived,
+            acd_observed_sum(o.overflowed) as overflowed,
+            if(countIf(o.overflowed is null) > 0, null, sum(o.overflowed_timeout)) as overflowed_timeout,
+            if(countIf(o.overflowed is null) > 0, null, sum(o.overflowed_split)) as overflowed_split,
+            if(countIf(o.overflowed is null) > 0, null, sum(o.overflowed_call_type)) as overflowed_call_type,
+            if(countIf(o.overflowed is null) > 0, null, sum(o.overflow_wait_ms)) as overflow_wait_ms,
+            if(countIf(o.redirect_accepted is null) > 0, null, sum(o.redirect_failed) + sum(o.redirect_returned))
+                as redirects_failed_or_returned,
+            sum(o.e2e_answered) as e2e_answered,
+            sum(o.e2e_abandoned) as e2e_abandoned,
+            sum(o.e2e_hidden) as e2e_hidden,
+            if(sum(o.e2e_hidden) > 0 or countIf(indexOf(o.thresholds_s, 20) = 0) > 0, null,
+               sum(arrayElement(o.e2e_answered_within, indexOf(o.thresholds_s, 20)))) as e2e_answered_in_20s,
+            anyIf(o.hidden_reason, o.hidden_reason != '') as hidden_reason,
+            toUInt8(countIf(o.overflowed is null) > 0) as routing_hidden,
+            anyIf(o.hidden_reason, o.overflowed is null) as routing_hidden_reason
+        from overflow_interval as o final
+        where ({tenant:String} = '' or o.tenant = {tenant:String})
+          and interval_start >= {from:DateTime64(3, 'UTC')}
+          and interval_start < {until:DateTime64(3, 'UTC')}
+        group by grouping sets ((tenant, interval_start), (tenant, day), (tenant))
+    )
+select
+    *,
+    acd_overflow_rate(overflowed, arrived) as overflow_rate,
+    acd_wait_before_overflow_s(overflow_wait_ms, overflowed_timeout) as wait_before_overflow_s,
+    acd_service_level(e2e_answered_in_20s, arrived) as e2e_service_level_20s,
+    acd_abandon_rate(e2e_abandoned, arrived) as abandon_rate
+from calls;
+
+create or replace view volume_interval as
+with
+    totals as (
+        select
+            interval_start,
+            source,
+            sum(offered) as offered,
+            sum(answered) as answered,
+            sum(abandoned) as abandoned
+        from contact_volume_interval final
+        group by interval_start, source
+    )
+select
+    *,
+    acd_abandon_rate(abandoned, offered) as abandon_rate
+from totals;

@@ -1,0 +1,47 @@
+"""The metric layer holds every figure's one definition: a SQL function in the migrations, applied in the layer's
+views; dashboards only select and shape. Checked on the SQL text itself, so a figure re-derived in a dashboard
+(or defined twice) fails here before it can drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from acdscope.dashboards import available, load
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = sorted((ROOT / "sql" / "migrations").glob("*.sql"))
+DEFINITION = re.compile(r"create (?:or replace )?function (acd_\w+) as", re.I)
+
+
+def _code(sql: str) -> str:
+    return "\n".join(line.split("--")[0] for line in sql.splitlines())
+
+
+def test_every_figure_function_is_defined_once() -> None:
+    names = [name for path in MIGRATIONS for name in DEFINITION.findall(path.read_text())]
+    assert len(names) >= 20
+    assert sorted(names) == sorted(set(names))
+
+
+def test_every_function_a_view_or_dashboard_uses_is_defined() -> None:
+    defined = {name for path in MIGRATIONS for name in DEFINITION.findall(path.read_text())}
+    sql = "\n".join([*(path.read_text() for path in MIGRATIONS), *(load(name) for name in available())])
+    used = set(re.findall(r"\b(acd_\w+)\(", _code(sql)))
+    assert used <= defined, sorted(used - defined)
+
+
+def test_dashboards_define_no_figure() -> None:
+    """No ratio (`nullIf` guards every division of the layer) and no NULL-aware sum of their own."""
+    for name in available():
+        code = _code(load(name))
+        assert "nullIf(" not in code, name
+        assert not re.search(r"countIf\(\s*\w+(\.\w+)? is null", code), name
+        assert re.search(r"\bfrom (source_metrics|call_metrics|volume_interval|adherence_live)\b", code), name
+
+
+def test_the_readme_lists_every_figure_function() -> None:
+    readme = (ROOT / "README.md").read_text()
+    defined = {name for path in MIGRATIONS for name in DEFINITION.findall(path.read_text())}
+    missing = sorted(name for name in defined if f"`{name}`" not in readme)
+    assert not missing, missing
