@@ -10,7 +10,9 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
+from typing import Annotated
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -133,8 +135,12 @@ def simulate(
     """Simulate a scenario (or all nine variants) to event files plus the simulator's ground truth."""
     from rich.progress import Progress
 
-    from producers.simulator.run import simulate_paired, simulate_single
-    from producers.simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+    from producers.simulator.run import simulate_paired
+    from producers.simulator.run import simulate_single
+    from producers.simulator.scenario import Scenario
+    from producers.simulator.scenario import ScenarioError
+    from producers.simulator.scenario import load_scenario
+    from producers.simulator.scenario import scenario_from_dict
 
     bad = [f for f in fmt if f not in ("parquet", "jsonl")]
     if bad:
@@ -152,7 +158,9 @@ def simulate(
     if kafka:
         from producers.kafka_out import ensure_topics
         from producers.simulator.run import simulate_to_kafka
-        from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+        from streams.events import TOPIC_AGENT_EVENTS
+        from streams.events import TOPIC_CONTACT_EVENTS
+        from streams.events import TOPIC_VENDOR_REPORTS
 
         settings = get_settings()
         names = {
@@ -189,7 +197,9 @@ def report_command(
     from datetime import UTC
 
     from acdscope.dashboards import run
-    from acdscope.report import cell, render_html, rows_of
+    from acdscope.report import cell
+    from acdscope.report import render_html
+    from acdscope.report import rows_of
     from streams.warehouse.client import connect
 
     start = (date_from or datetime(1970, 1, 1, tzinfo=UTC)).replace(tzinfo=UTC)
@@ -257,9 +267,15 @@ def replay_command(
 
     from rich.progress import Progress
 
-    from producers.replay import FORMATS, JsonLinesOutput, KafkaOutput, read_events, replay
+    from producers.replay import FORMATS
+    from producers.replay import JsonLinesOutput
+    from producers.replay import KafkaOutput
+    from producers.replay import read_events
+    from producers.replay import replay
     from producers.simulator.run import caller_key_from_env
-    from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+    from streams.events import TOPIC_AGENT_EVENTS
+    from streams.events import TOPIC_CONTACT_EVENTS
+    from streams.events import TOPIC_VENDOR_REPORTS
 
     if fmt not in FORMATS:
         console.print(f"[red]unknown format {fmt!r}; valid: {', '.join(FORMATS)}[/red]")
@@ -318,9 +334,11 @@ def what_if(
     from rich.progress import Progress
 
     from acdscope.whatif import run_what_if
-    from producers.replay import FORMATS, read_events
+    from producers.replay import FORMATS
+    from producers.replay import read_events
     from producers.simulator.run import caller_key_from_env
-    from producers.simulator.scenario import ScenarioError, load_scenario
+    from producers.simulator.scenario import ScenarioError
+    from producers.simulator.scenario import load_scenario
 
     if fmt not in FORMATS:
         console.print(f"[red]unknown format {fmt!r}; valid: {', '.join(FORMATS)}[/red]")
@@ -405,8 +423,10 @@ def produce(
     seed: int = 7,
 ) -> None:
     """Publish the tiny two-source simulation to the contact-events topic."""
-    from producers.kafka_out import ensure_topics, publish_contact_events
-    from producers.tiny_sim import TinyScenario, simulate
+    from producers.kafka_out import ensure_topics
+    from producers.kafka_out import publish_contact_events
+    from producers.tiny_sim import TinyScenario
+    from producers.tiny_sim import simulate
 
     settings = get_settings()
     events, _ = simulate(TinyScenario(hours=hours, calls_per_hour=calls_per_hour, seed=seed))
@@ -440,7 +460,10 @@ def query(
     dashboards user."""
     from datetime import UTC
 
-    from acdscope.dashboards import BadParameters, UnknownDashboard, parameters_of, run
+    from acdscope.dashboards import BadParameters
+    from acdscope.dashboards import UnknownDashboard
+    from acdscope.dashboards import parameters_of
+    from acdscope.dashboards import run
     from streams.warehouse.client import connect
 
     try:

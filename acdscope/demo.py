@@ -7,25 +7,40 @@ No server, no Kafka: the pipeline, sink, migrations and dashboards are the strea
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from acdscope.dashboards import DashboardResult, run
+from acdscope.dashboards import DashboardResult
+from acdscope.dashboards import run
 from acdscope.settings import get_settings
-from producers.simulator.demand import Demand, daily_calls
+from producers.simulator.demand import Demand
+from producers.simulator.demand import daily_calls
 from producers.simulator.run import simulate_in_memory
-from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
+from producers.simulator.scenario import ENGAGEMENTS
+from producers.simulator.scenario import SETUPS
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import variant
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import EnginePipeline, Kind, build_pipeline
+from streams.edge.pipeline import EnginePipeline
+from streams.edge.pipeline import Kind
+from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
-from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
+from streams.engine.config import EngineConfig
+from streams.engine.config import SourceTerms
+from streams.engine.config import TenantConfig
 from streams.engine.timebase import to_ms
-from streams.events import Event, encode_event, event_topic
+from streams.events import Event
+from streams.events import encode_event
+from streams.events import event_topic
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer

@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from acdscope.dashboards import available, load, parameters_of
+from acdscope.dashboards import available
+from acdscope.dashboards import load
+from acdscope.dashboards import parameters_of
 
 OUT = Path(__file__).resolve().parents[1] / "infra" / "grafana" / "dashboards" / "acdscope.json"
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "acdscope-clickhouse"}

@@ -28,7 +28,9 @@ class Settings(EdgeSettings):
 
         In-process chDB (`chdb:`) has no users; the dashboards then read the writer's own directory.
         """
-        from urllib.parse import quote, urlsplit, urlunsplit
+        from urllib.parse import quote
+        from urllib.parse import urlsplit
+        from urllib.parse import urlunsplit
 
         if self.clickhouse_dashboard_dsn is not None:
             return self.clickhouse_dashboard_dsn.get_secret_value()

@@ -10,16 +10,24 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
+from urllib.parse import urlparse
 
 import plotly
 from clickhouse_connect.driver.client import Client
 
-from acdscope.dashboards import BadParameters, UnknownDashboard, available, parameters_of, run
+from acdscope.dashboards import BadParameters
+from acdscope.dashboards import UnknownDashboard
+from acdscope.dashboards import available
+from acdscope.dashboards import parameters_of
+from acdscope.dashboards import run
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 

@@ -6,17 +6,31 @@ Wiring only: the trace is `producers.simulator.trace`, the engine and SQL are th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
-from acdscope.dashboards import DashboardResult, run
-from acdscope.demo import TOPICS, embedded_warehouse, feed, load_scenarios, pipeline_into
+from acdscope.dashboards import DashboardResult
+from acdscope.dashboards import run
+from acdscope.demo import TOPICS
+from acdscope.demo import embedded_warehouse
+from acdscope.demo import feed
+from acdscope.demo import load_scenarios
+from acdscope.demo import pipeline_into
 from producers.simulator.scenario import Scenario
-from producers.simulator.trace import TraceReport, trace_demand, trace_from_events, trace_scenario
-from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
-from streams.events import ContactEvent, Event
+from producers.simulator.trace import TraceReport
+from producers.simulator.trace import trace_demand
+from producers.simulator.trace import trace_from_events
+from producers.simulator.trace import trace_scenario
+from streams.engine.config import EngineConfig
+from streams.engine.config import SourceTerms
+from streams.engine.config import TenantConfig
+from streams.events import ContactEvent
+from streams.events import Event
 
 
 @dataclass(frozen=True)

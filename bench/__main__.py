@@ -6,14 +6,21 @@ import argparse
 import json
 import multiprocessing
 import platform
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from bench import engine, latency, memory, pipeline, simulator, sink
-from bench.stack import in_child, local_stack
+from bench import engine
+from bench import latency
+from bench import memory
+from bench import pipeline
+from bench import simulator
+from bench import sink
+from bench.stack import in_child
+from bench.stack import local_stack
 
 RESULTS = Path(__file__).with_name("results")
 

@@ -15,26 +15,30 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from producers.simulator.run import simulate_in_memory
-from producers.simulator.scenario import Scenario, scenario_from_dict, variant
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import Kind, build_pipeline
+from streams.edge.pipeline import Kind
+from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
 from streams.edge.settings import EdgeSettings
-from streams.engine.config import EngineConfig, TenantConfig
-from streams.engine.partition import AgentPartition, ContactPartition
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    TOPIC_CONTACT_EVENTS,
-    TOPIC_VENDOR_REPORTS,
-    Event,
-    decode_event,
-    encode_event,
-    event_topic,
-)
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
+from streams.engine.partition import AgentPartition
+from streams.engine.partition import ContactPartition
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
+from streams.events import Event
+from streams.events import decode_event
+from streams.events import encode_event
+from streams.events import event_topic
 
 TARGET_CORE = 200_000
 TOPICS: dict[str, Kind] = {

@@ -15,8 +15,13 @@ import time
 from typing import Any
 
 from bench.engine import mix
-from bench.stack import Run, Workers, local_stack, producer
-from streams.events import TOPIC_CONTACT_EVENTS, decode_event, event_key
+from bench.stack import Run
+from bench.stack import Workers
+from bench.stack import local_stack
+from bench.stack import producer
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import decode_event
+from streams.events import event_key
 from streams.warehouse.client import connect
 
 RATE = 5_000

@@ -16,15 +16,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.engine import TOPICS, pin_one_core
+from bench.engine import TOPICS
+from bench.engine import pin_one_core
 from producers.simulator.run import simulate_single
-from producers.simulator.scenario import Scenario, scenario_from_dict, variant
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
 from streams.edge.settings import EdgeSettings
-from streams.engine.config import EngineConfig, TenantConfig
-from streams.events import decode_event, event_topic
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
+from streams.events import decode_event
+from streams.events import event_topic
 
 TARGET_GROWTH = 0.10
 DAY_MS = 86_400_000

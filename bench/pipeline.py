@@ -24,8 +24,16 @@ from typing import Any
 
 import orjson
 
-from bench.engine import inprocess_pipeline, mix, pin_one_core, timed
-from bench.stack import PARTITIONS, Run, Stack, Workers, local_stack, produce
+from bench.engine import inprocess_pipeline
+from bench.engine import mix
+from bench.engine import pin_one_core
+from bench.engine import timed
+from bench.stack import PARTITIONS
+from bench.stack import Run
+from bench.stack import Stack
+from bench.stack import Workers
+from bench.stack import local_stack
+from bench.stack import produce
 from streams.edge.records import Record
 
 TARGET_RATIO = 0.5

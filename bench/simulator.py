@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from producers.simulator.core import Simulation
-from producers.simulator.output import ParquetSink, write_truth
-from producers.simulator.scenario import load_scenario, scenario_from_dict
+from producers.simulator.output import ParquetSink
+from producers.simulator.output import write_truth
+from producers.simulator.scenario import load_scenario
+from producers.simulator.scenario import scenario_from_dict
 from producers.simulator.truth import TruthRecorder
 
 SCENARIO = Path(__file__).with_name("scenario_30d_500agents.toml")

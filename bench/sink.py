@@ -12,8 +12,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.engine import BATCH, TOPICS, mix
-from bench.stack import Run, local_stack
+from bench.engine import BATCH
+from bench.engine import TOPICS
+from bench.engine import mix
+from bench.stack import Run
+from bench.stack import local_stack
 from streams.edge.pipeline import build_pipeline
 from streams.edge.settings import EdgeSettings
 from streams.warehouse.client import connect

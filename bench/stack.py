@@ -13,15 +13,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from producers.kafka_out import ensure_topics
 from streams.edge.records import Record
-from streams.events import decode_event, event_key
+from streams.events import decode_event
+from streams.events import event_key
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTITIONS = 4

@@ -30,14 +30,24 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Protocol, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import IO
+from typing import Any
+from typing import Protocol
+from typing import cast
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 logger = logging.getLogger("acdscope.chdb_server")
 

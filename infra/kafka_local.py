@@ -19,7 +19,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -450,7 +451,9 @@ log.retention.check.interval.ms=300000
 
     def _round_trip(self, timeout_s: float) -> None:
         """An open port is not readiness: metadata, leaders and the group coordinator come seconds later."""
-        from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+        from kafka import KafkaConsumer
+        from kafka import KafkaProducer
+        from kafka import TopicPartition
         from kafka.admin import KafkaAdminClient
         from kafka.errors import TopicAlreadyExistsError
 

@@ -8,16 +8,27 @@ and remembers how far it got in a small resume file; it computes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
+from typing import Literal
+from typing import Protocol
 
-from producers.feeds.anonymous_bank import BankCall, parse, to_events
+from producers.feeds.anonymous_bank import BankCall
+from producers.feeds.anonymous_bank import parse
+from producers.feeds.anonymous_bank import to_events
 from producers.feeds.rejects import Reject
 from producers.simulator.output import read_parquet_events
-from streams.events import CallerHasher, Event, EventDecodeError, decode_event, encode_event
+from streams.events import CallerHasher
+from streams.events import Event
+from streams.events import EventDecodeError
+from streams.events import decode_event
+from streams.events import encode_event
 
 Format = Literal[
     "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
@@ -147,20 +158,14 @@ class KafkaOutput:
     def __init__(
         self, bootstrap: str, topics: dict[str, str] | None = None, security: Mapping[str, Any] | None = None
     ) -> None:
-        from kafka import KafkaProducer
+        from producers.kafka_out import event_producer
 
         self._topics = topics or {}
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            batch_size=256 * 1024,
-            **(security or {}),
-        )
+        self._producer = event_producer(bootstrap, security)
 
     def send(self, event: Event) -> None:
-        from streams.events import event_key, event_topic
+        from streams.events import event_key
+        from streams.events import event_topic
 
         topic = event_topic(event)
         self._producer.send(self._topics.get(topic, topic), key=event_key(event), value=encode_event(event))
@@ -195,21 +200,25 @@ def _adapted(
         events.extend(conversations)
         rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in genesys_rejects)
     elif fmt == "genesys-users":
-        from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping
+        from producers.feeds.genesys_users import GenesysUserAdapter
+        from producers.feeds.genesys_users import UserMapping
 
         _split(GenesysUserAdapter(UserMapping(tenant=tenant)).adapt(lines), path, events, rejects)
     elif fmt == "connect-agents":
-        from producers.feeds.connect_agents import AgentMapping, ConnectAgentAdapter
+        from producers.feeds.connect_agents import AgentMapping
+        from producers.feeds.connect_agents import ConnectAgentAdapter
 
         _split(ConnectAgentAdapter(AgentMapping(tenant=tenant)).adapt(lines), path, events, rejects)
     elif fmt == "connect-ctr":
-        from producers.feeds.amazon_connect import ConnectMapping, adapt
+        from producers.feeds.amazon_connect import ConnectMapping
+        from producers.feeds.amazon_connect import adapt
 
         adapted, connect_rejects, _ = adapt(lines, ConnectMapping(tenant=tenant), caller_key)
         events.extend(adapted)
         rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in connect_rejects)
     else:
-        from producers.feeds.csv_mapping import CsvAdapter, load_mapping
+        from producers.feeds.csv_mapping import CsvAdapter
+        from producers.feeds.csv_mapping import load_mapping
 
         if mapping is None:
             raise ValueError("the csv format needs a mapping file (--mapping)")

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
-from streams.events import ContactAbandoned, ContactAnswered, ContactEvent, ContactOffered, new_event_id
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEvent
+from streams.events import ContactOffered
+from streams.events import new_event_id
 
 
 @dataclass(frozen=True)

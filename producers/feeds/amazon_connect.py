@@ -12,22 +12,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    CallerHasher,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactEvent,
-    ContactOffered,
-    ContactQueued,
-    ContactRedirected,
-    ContactWrapupEnded,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import CallerHasher
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactEvent
+from streams.events import ContactOffered
+from streams.events import ContactQueued
+from streams.events import ContactRedirected
+from streams.events import ContactWrapupEnded
 
 _NAMESPACE = uuid.UUID("6c1e9f3a-2d47-4b58-a0c9-3e7b5d2f8a61")
 

@@ -25,20 +25,23 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from producers.feeds.rejects import Reject
-from streams.events import (
-    CallerHasher,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactEvent,
-    ContactOffered,
-    ContactQueued,
-)
+from streams.events import CallerHasher
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactEvent
+from streams.events import ContactOffered
+from streams.events import ContactQueued
 
 FIELDS = (
     "vru_line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",

@@ -15,25 +15,28 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentReady,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactOffered,
-    ContactOverflowed,
-    ContactQueued,
-    ContactTransferred,
-    Event,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentReady
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactQueued
+from streams.events import ContactTransferred
+from streams.events import Event
 
 IGNORED = frozenset(
     {"RINGNOANSWER", "CONFIGRELOAD", "QUEUESTART", "DID", "INFO", "SYSCOMPAT", "RINGCANCELED"}

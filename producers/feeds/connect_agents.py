@@ -13,21 +13,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    AgentAfterContactWork,
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentOnContact,
-    AgentReady,
-    Event,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import AgentAfterContactWork
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentOnContact
+from streams.events import AgentReady
+from streams.events import Event
 
 
 @dataclass

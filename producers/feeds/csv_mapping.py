@@ -9,22 +9,28 @@ from __future__ import annotations
 import csv
 import tomllib
 import uuid
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Iterable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    CallerHasher,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactEvent,
-    ContactOffered,
-    ContactQueued,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import CallerHasher
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactEvent
+from streams.events import ContactOffered
+from streams.events import ContactQueued
 
 _NAMESPACE = uuid.UUID("9d3a1c52-17b4-4f0e-b6a8-52c0e7d4a913")
 

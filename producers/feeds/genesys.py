@@ -13,23 +13,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    CallerHasher,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactEvent,
-    ContactOffered,
-    ContactOverflowed,
-    ContactQueued,
-    ContactRedirected,
-    ContactWrapupEnded,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import CallerHasher
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactEvent
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactQueued
+from streams.events import ContactRedirected
+from streams.events import ContactWrapupEnded
 
 _NAMESPACE = uuid.UUID("c4a7e2d9-5b61-4f83-8e0a-9d16b3f72c58")
 _MS = timedelta(milliseconds=1)

@@ -27,20 +27,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentOnContact,
-    AgentReady,
-    Event,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentOnContact
+from streams.events import AgentReady
+from streams.events import Event
 
 _NAMESPACE = uuid.UUID("0b6f7c3e-2a49-4d1b-9f5e-6c8a1d2e3f40")
 _ON_CONTACT = frozenset({"INTERACTING", "COMMUNICATING"})

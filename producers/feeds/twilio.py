@@ -13,27 +13,30 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from producers.feeds.rejects import MALFORMED, Reject
-from streams.events import (
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentReady,
-    CallerHasher,
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactOffered,
-    ContactOverflowed,
-    ContactQueued,
-    ContactWrapupEnded,
-    Event,
-)
+from producers.feeds.rejects import MALFORMED
+from producers.feeds.rejects import Reject
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentReady
+from streams.events import CallerHasher
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactQueued
+from streams.events import ContactWrapupEnded
+from streams.events import Event
 
 _NAMESPACE = uuid.UUID("0e6b3d7c-4a12-45f9-9c8e-71d2b5a3f604")
 _MS = timedelta(milliseconds=1)

@@ -10,18 +10,28 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from producers.simulator import emit as E
-from producers.simulator.demand import DAY_MS, Call, Demand, daily_calls, day_start_ms, repeat_call
+from producers.simulator.demand import DAY_MS
+from producers.simulator.demand import Call
+from producers.simulator.demand import Demand
+from producers.simulator.demand import daily_calls
+from producers.simulator.demand import day_start_ms
+from producers.simulator.demand import repeat_call
 from producers.simulator.emit import EventSink
 from producers.simulator.gcpause import paused_gc
-from producers.simulator.scenario import Scenario, Source
-from producers.simulator.truth import AgentSpan, Leg, TruthRecorder
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import Source
+from producers.simulator.truth import AgentSpan
+from producers.simulator.truth import Leg
+from producers.simulator.truth import TruthRecorder
 from streams.events import CallerHasher
 
 MINUTE_MS = 60_000
@@ -412,14 +422,14 @@ class Simulation:
         """What the vendor tells the enterprise about its own queue, per call type: counts by arrival interval."""
         source, interval = key
         legs = self.vendor_legs.pop(key)
-        target_ms = self.s.service_target_s * 1000
+        threshold_ms = self.s.service_threshold_s * 1000
         per_type: dict[str, list[int]] = {}
         for leg in legs:
             row = per_type.setdefault(leg.call_type, [0, 0, 0, 0, 0])
             row[0] += 1
             if leg.outcome == "answered":
                 row[1] += 1
-                row[3] += int(leg.wait_ms is not None and leg.wait_ms <= target_ms)
+                row[3] += int(leg.wait_ms is not None and leg.wait_ms <= threshold_ms)
                 row[4] += leg.talk_ms + leg.hold_ms + leg.acw_ms
             elif leg.outcome == "abandoned":
                 row[2] += 1
@@ -438,7 +448,7 @@ class Simulation:
                         answered,
                         abandoned,
                         within,
-                        self.s.service_target_s,
+                        self.s.service_threshold_s,
                         handle,
                     ),
                 )

@@ -6,7 +6,8 @@ the sinks turn them into Parquet columns, validated events or Kafka messages. La
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
 _CONTACT = ("tenant", "source", "contact_id", "initial_contact_id", "call_type")
 _AGENT = ("tenant", "agent_id", "source", "team")

@@ -8,17 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kafka import KafkaProducer
-
-from producers.simulator.output import RowSink, row_to_event, stamped_dict
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    TOPIC_CONTACT_EVENTS,
-    TOPIC_VENDOR_REPORTS,
-    encode_event,
-    event_key,
-    event_topic,
-)
+from producers.kafka_out import event_producer
+from producers.simulator.output import RowSink
+from producers.simulator.output import row_to_event
+from producers.simulator.output import stamped_dict
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
+from streams.events import encode_event
+from streams.events import event_key
+from streams.events import event_topic
 
 
 class KafkaSink(RowSink):
@@ -38,14 +37,7 @@ class KafkaSink(RowSink):
             TOPIC_VENDOR_REPORTS: TOPIC_VENDOR_REPORTS,
             **(topics or {}),
         }
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            batch_size=256 * 1024,
-            **(security or {}),
-        )
+        self._producer = event_producer(bootstrap, security)
         self.sent: dict[str, int] = {}
 
     def write_rows(self, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:

@@ -9,7 +9,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from producers.simulator.emit import COLUMNS, TYPE_NAMES, as_dict
+from producers.simulator.emit import COLUMNS
+from producers.simulator.emit import TYPE_NAMES
+from producers.simulator.emit import as_dict
 from producers.simulator.gcpause import paused_gc
-from producers.simulator.truth import AgentSpan, Leg, ScheduledActivity, TruthRecorder, VendorReportTruth
-from streams.events import EVENT_TYPES, SCHEMA_VERSION, Event, encode_event, event_from_dict
+from producers.simulator.truth import AgentSpan
+from producers.simulator.truth import Leg
+from producers.simulator.truth import ScheduledActivity
+from producers.simulator.truth import TruthRecorder
+from producers.simulator.truth import VendorReportTruth
+from streams.events import EVENT_TYPES
+from streams.events import SCHEMA_VERSION
+from streams.events import Event
+from streams.events import encode_event
+from streams.events import event_from_dict
 
 _TS = pa.timestamp("ms", tz="UTC")
 # The flat replay schema: one column per field of any event type, null where a type lacks the field.
@@ -298,7 +309,7 @@ def _write_truth(truth: TruthRecorder, directory: Path) -> dict[str, Path]:
         tables.append((name, names, columns))
     # The true per-source, per-call-type, per-interval figures, hidden parts included.
     scenario_interval = truth.interval_minutes
-    figures = truth.per_interval(scenario_interval, truth.target_s)
+    figures = truth.per_interval(scenario_interval, truth.threshold_s)
     figure_names = ["offered", "answered", "abandoned", "overflowed", "answered_within_target", "wait_ms",
                     "talk_ms", "hold_ms", "acw_ms", "transferred"]  # fmt: skip
     keys = sorted(figures)

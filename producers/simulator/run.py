@@ -9,15 +9,26 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 from producers.simulator.core import Simulation
-from producers.simulator.demand import Demand, daily_calls
-from producers.simulator.output import JsonLinesSink, MemorySink, ParquetSink, RowSink, write_truth
-from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, variant
+from producers.simulator.demand import Demand
+from producers.simulator.demand import daily_calls
+from producers.simulator.output import JsonLinesSink
+from producers.simulator.output import MemorySink
+from producers.simulator.output import ParquetSink
+from producers.simulator.output import RowSink
+from producers.simulator.output import write_truth
+from producers.simulator.scenario import ENGAGEMENTS
+from producers.simulator.scenario import SETUPS
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 
 Format = Literal["parquet", "jsonl"]

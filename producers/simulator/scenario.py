@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import math
 import tomllib
-from datetime import date, time
+from datetime import date
+from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
+from typing import Any
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from pydantic import model_validator
 
 Setup = Literal["network_delivered", "enterprise_routed", "virtualized"]
 EngagementModel = Literal["targeted", "shared", "full"]
@@ -138,7 +145,7 @@ class Scenario(_Model):
     start_date: date = date(2026, 1, 5)
     days: Annotated[int, Field(ge=1, le=366)] = 1
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
-    service_target_s: Annotated[int, Field(ge=1, le=3600)] = 20
+    service_threshold_s: Annotated[int, Field(ge=1, le=3600)] = 20
     # Weights per hour of the day (24 values, UTC); arrivals follow them as a piecewise-constant Poisson rate.
     # The default center opens 07:00-22:00, matching the default shifts.
     intraday_profile: tuple[NonNegative, ...] = (

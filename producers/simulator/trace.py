@@ -16,25 +16,32 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import time
 from typing import Any
 
 import numpy as np
 
-from producers.simulator.demand import DAY_MS, Call, Demand, TraceCall, day_start_ms
-from producers.simulator.scenario import Scenario, scenario_from_dict
-from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactOffered,
-    ContactOverflowed,
-    ContactQueued,
-    ContactWrapupEnded,
-    Event,
-)
+from producers.simulator.demand import DAY_MS
+from producers.simulator.demand import Call
+from producers.simulator.demand import Demand
+from producers.simulator.demand import TraceCall
+from producers.simulator.demand import day_start_ms
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactQueued
+from streams.events import ContactWrapupEnded
+from streams.events import Event
 
 
 @dataclass

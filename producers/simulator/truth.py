@@ -7,8 +7,11 @@ Computed from the simulation's records alone, never from emitted events or the e
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import NamedTuple
 
 if TYPE_CHECKING:
     from producers.simulator.core import Simulation
@@ -87,7 +90,7 @@ class TruthRecorder:
 
     tenant: str = ""
     interval_minutes: int = 15
-    target_s: int = 20
+    threshold_s: int = 20  # the scenario's service-level threshold
     legs: list[Leg] = field(default_factory=list)
     spans: list[AgentSpan] = field(default_factory=list)
     schedules: list[ScheduledActivity] = field(default_factory=list)
@@ -123,20 +126,20 @@ class TruthRecorder:
         """Collect every leg the run created, in creation order, once the run is over."""
         self.tenant = simulation.tenant
         self.interval_minutes = simulation.s.interval_minutes
-        self.target_s = simulation.s.service_target_s
+        self.threshold_s = simulation.s.service_threshold_s
         self.legs = list(simulation.all_legs)
 
     def per_interval(
-        self, interval_minutes: int, target_s: int
+        self, interval_minutes: int, threshold_s: int
     ) -> dict[tuple[str, str, int], dict[str, Any]]:
         """True figures per (source, call type, interval of queue entry): offered, answered, abandoned, answered
-        within `target_s`, wait and handle sums, overflowed out, transfers.
+        within `threshold_s`, wait and handle sums, overflowed out, transfers.
 
         A leg counts at the source whose queue it entered; a call overflowed after waiting is offered at the
         in-house queue and again at the vendor, one redirected on arrival only at the vendor.
         """
         width = interval_minutes * 60_000
-        target_ms = target_s * 1000
+        threshold_ms = threshold_s * 1000
         table: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
         for leg in self.legs:
             if leg.enqueued_ms is None:
@@ -146,7 +149,7 @@ class TruthRecorder:
             row["offered"] += 1
             if leg.outcome == "answered":
                 row["answered"] += 1
-                row["answered_within_target"] += int((leg.wait_ms or 0) <= target_ms)
+                row["answered_within_target"] += int((leg.wait_ms or 0) <= threshold_ms)
                 row["wait_ms"] += leg.wait_ms or 0
                 row["talk_ms"] += leg.talk_ms
                 row["hold_ms"] += leg.hold_ms

@@ -22,8 +22,11 @@ from streams.edge.batching import BatchApp
 from streams.edge.commit import CommitStep
 from streams.edge.engine_config import load_engine_config
 from streams.edge.gcpolicy import tune_for_streaming
-from streams.edge.pipeline import EnginePipeline, Kind, build_pipeline
-from streams.edge.records import Record, encode_caller_contacts
+from streams.edge.pipeline import EnginePipeline
+from streams.edge.pipeline import Kind
+from streams.edge.pipeline import build_pipeline
+from streams.edge.records import Record
+from streams.edge.records import encode_caller_contacts
 from streams.edge.settings import EdgeSettings
 from streams.warehouse import checkpoints
 from streams.warehouse.client import connect

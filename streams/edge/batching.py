@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Any
+from typing import cast
 
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import Message, TransportT
+from faust.types import Message
+from faust.types import TransportT
 
 log = logging.getLogger(__name__)
 BatchHandler = Callable[[list[Message]], Awaitable[None]]

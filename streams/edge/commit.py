@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+from typing import Generic
+from typing import Protocol
+from typing import TypeVar
 
 from streams.clock import Clock
 from streams.edge.pipeline import EnginePipeline

@@ -8,23 +8,32 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+from typing import Literal
 
-from streams.clock import Clock, SystemClock
-from streams.edge.records import DeadLetter, Record, decode_caller_contacts
+from streams.clock import Clock
+from streams.clock import SystemClock
+from streams.edge.records import DeadLetter
+from streams.edge.records import Record
+from streams.edge.records import decode_caller_contacts
 from streams.edge.settings import EdgeSettings
 from streams.engine.config import EngineConfig
 from streams.engine.overflow import CallerContact
-from streams.engine.partition import AgentPartition, CallerPartition, ContactPartition
+from streams.engine.partition import AgentPartition
+from streams.engine.partition import CallerPartition
+from streams.engine.partition import ContactPartition
 from streams.engine.timebase import from_ms
-from streams.events import (
-    EventDecodeError,
-    decode_event,
-)
+from streams.events import EventDecodeError
+from streams.events import decode_event
 from streams.warehouse.checkpoints import encode
-from streams.warehouse.sink import BatchSink, Writer
-from streams.warehouse.tables import DEAD_LETTER, TABLES, CheckpointRow, LiveRow
+from streams.warehouse.sink import BatchSink
+from streams.warehouse.sink import Writer
+from streams.warehouse.tables import DEAD_LETTER
+from streams.warehouse.tables import TABLES
+from streams.warehouse.tables import CheckpointRow
+from streams.warehouse.tables import LiveRow
 
 log = logging.getLogger(__name__)
 Kind = Literal["contact", "agent", "vendor", "caller"]

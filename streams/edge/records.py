@@ -8,13 +8,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from streams.engine.overflow import CallerContact
-from streams.engine.timebase import FIRST_MS, LAST_MS
+from streams.engine.timebase import FIRST_MS
+from streams.engine.timebase import LAST_MS
 
 # Kafka Connect's convention: the payload stays byte-for-byte in the value, the context goes in headers.
 HEADER_REASON = "acd.dlq.reason"

@@ -56,23 +56,28 @@ from __future__ import annotations
 
 import itertools
 import types
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
-from typing import Any, NamedTuple, TypedDict
+from typing import Any
+from typing import NamedTuple
+from typing import TypedDict
 
-from streams.engine.intervals import Counts, Timeline
-from streams.engine.timebase import NEVER, from_ms, to_ms
-from streams.events import (
-    AgentAfterContactWork,
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentOnContact,
-    AgentReady,
-    Event,
-    ScheduleActivity,
-)
+from streams.engine.intervals import Counts
+from streams.engine.intervals import Timeline
+from streams.engine.timebase import NEVER
+from streams.engine.timebase import from_ms
+from streams.engine.timebase import to_ms
+from streams.events import AgentAfterContactWork
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentOnContact
+from streams.events import AgentReady
+from streams.events import Event
+from streams.events import ScheduleActivity
 
 STATES = ("logged_out", "not_ready", "ready", "on_contact", "acw")
 LOGGED_OUT, NOT_READY, READY, ON_CONTACT, ACW = range(5)  # states >= READY are "on queue"

@@ -6,9 +6,13 @@ Plain frozen settings; loaded by the edge from a file or built from a simulator 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import model_validator
 
 Setup = Literal["network_delivered", "enterprise_routed", "virtualized"]
 

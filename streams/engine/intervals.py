@@ -8,10 +8,16 @@ edge hands in (`Timeline.idle`); nothing here reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
-from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
+from typing import Any
+from typing import Generic
+from typing import NamedTuple
+from typing import Protocol
+from typing import Self
+from typing import TypeVar
 
 from streams.engine.config import EngineConfig
 from streams.engine.timebase import NEVER

@@ -12,21 +12,26 @@ calls, the interval's end-to-end service level is NULL (in SQL) as soon as any p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
-from streams.engine.config import HIDDEN_ROUTING, HIDDEN_VENDOR_OUTCOME, EngineConfig
-from streams.engine.intervals import Counts, Timeline
-from streams.engine.timebase import floor, from_ms, to_ms
-from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactOffered,
-    ContactOverflowed,
-    ContactRedirected,
-    Event,
-)
+from streams.engine.config import HIDDEN_ROUTING
+from streams.engine.config import HIDDEN_VENDOR_OUTCOME
+from streams.engine.config import EngineConfig
+from streams.engine.intervals import Counts
+from streams.engine.intervals import Timeline
+from streams.engine.timebase import floor
+from streams.engine.timebase import from_ms
+from streams.engine.timebase import to_ms
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactRedirected
+from streams.events import Event
 
 
 class OverflowRow(NamedTuple):

@@ -8,18 +8,28 @@ comes only from the events (and from `advance_idle`, which the edge calls with a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeVar
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Generic
+from typing import Protocol
+from typing import Self
+from typing import TypeVar
 
 from streams.engine import format1
-from streams.engine.adherence import AdherenceConfig, AdherenceEngine
+from streams.engine.adherence import AdherenceConfig
+from streams.engine.adherence import AdherenceEngine
 from streams.engine.config import EngineConfig
 from streams.engine.dedup import Deduplicator
-from streams.engine.intervals import Move, Timeline
-from streams.engine.overflow import CallerContact, OverflowEngine
+from streams.engine.intervals import Move
+from streams.engine.intervals import Timeline
+from streams.engine.overflow import CallerContact
+from streams.engine.overflow import OverflowEngine
 from streams.engine.quality import QualityEngine
 from streams.engine.repeats import RepeatEngine
-from streams.engine.timebase import EPOCH, MS, NEVER
+from streams.engine.timebase import EPOCH
+from streams.engine.timebase import MS
+from streams.engine.timebase import NEVER
 from streams.engine.volume import VolumeCounter
 from streams.events import Event
 

@@ -16,26 +16,31 @@ report carries, and NULL with `hidden_reason` for everything it does not.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
-from streams.engine.config import HIDDEN_VENDOR_CALLS, EngineConfig
-from streams.engine.intervals import Counts, IntervalTable, Timeline
-from streams.engine.timebase import floor, from_ms, to_ms
-from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactOverflowed,
-    ContactQuality,
-    ContactQueued,
-    ContactRedirected,
-    ContactTransferred,
-    ContactWrapupEnded,
-    Event,
-    VendorIntervalReport,
-)
+from streams.engine.config import HIDDEN_VENDOR_CALLS
+from streams.engine.config import EngineConfig
+from streams.engine.intervals import Counts
+from streams.engine.intervals import IntervalTable
+from streams.engine.intervals import Timeline
+from streams.engine.timebase import floor
+from streams.engine.timebase import from_ms
+from streams.engine.timebase import to_ms
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactOverflowed
+from streams.events import ContactQuality
+from streams.events import ContactQueued
+from streams.events import ContactRedirected
+from streams.events import ContactTransferred
+from streams.events import ContactWrapupEnded
+from streams.events import Event
+from streams.events import VendorIntervalReport
 
 
 class QualityRow(NamedTuple):

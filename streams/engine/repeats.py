@@ -15,13 +15,19 @@ from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from heapq import heapify, heappop, heappush
-from typing import Any, NamedTuple
+from heapq import heapify
+from heapq import heappop
+from heapq import heappush
+from typing import Any
+from typing import NamedTuple
 
 from streams.engine.config import EngineConfig
-from streams.engine.intervals import Counts, Move, Timeline
+from streams.engine.intervals import Counts
+from streams.engine.intervals import Move
+from streams.engine.intervals import Timeline
 from streams.engine.overflow import CallerContact
-from streams.engine.timebase import floor, from_ms
+from streams.engine.timebase import floor
+from streams.engine.timebase import from_ms
 
 
 class RepeatRow(NamedTuple):

@@ -8,11 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
+from typing import TypedDict
 
-from streams.engine.intervals import Counts, Timeline
-from streams.engine.timebase import floor, from_ms, to_ms
-from streams.events import MAX_DURATION_MS, ContactAbandoned, ContactAnswered, ContactOffered, Event
+from streams.engine.intervals import Counts
+from streams.engine.intervals import Timeline
+from streams.engine.timebase import floor
+from streams.engine.timebase import from_ms
+from streams.engine.timebase import to_ms
+from streams.events import MAX_DURATION_MS
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactOffered
+from streams.events import Event
 
 
 class VolumeRow(NamedTuple):

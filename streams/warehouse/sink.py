@@ -13,14 +13,18 @@ Rows therefore must be idempotent: cumulative values keyed by their grain and ve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
 
-from streams.clock import Clock, SystemClock
-from streams.warehouse.tables import TableSpec, key_getter
+from streams.clock import Clock
+from streams.clock import SystemClock
+from streams.warehouse.tables import TableSpec
+from streams.warehouse.tables import key_getter
 
 Writer = Callable[[str, Sequence[str], list[Sequence[Any]]], None]
 

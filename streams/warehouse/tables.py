@@ -6,18 +6,27 @@ Column lists come from the row types, so a field added to a row and not to the D
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
-from streams.engine.adherence import ADHERENCE_KEY, AdherenceRow
-from streams.engine.overflow import OVERFLOW_KEY, TARGET_KEY, OverflowRow, OverflowTargetRow
-from streams.engine.quality import QUALITY_KEY, QualityRow
-from streams.engine.repeats import REPEAT_KEY, RepeatRow
-from streams.engine.volume import VOLUME_KEY, VolumeRow
+from streams.engine.adherence import ADHERENCE_KEY
+from streams.engine.adherence import AdherenceRow
+from streams.engine.overflow import OVERFLOW_KEY
+from streams.engine.overflow import TARGET_KEY
+from streams.engine.overflow import OverflowRow
+from streams.engine.overflow import OverflowTargetRow
+from streams.engine.quality import QUALITY_KEY
+from streams.engine.quality import QualityRow
+from streams.engine.repeats import REPEAT_KEY
+from streams.engine.repeats import RepeatRow
+from streams.engine.volume import VOLUME_KEY
+from streams.engine.volume import VolumeRow
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import time
 from clickhouse_connect.driver.client import Client
 
 from streams.engine.config import EngineConfig
-from streams.warehouse.tables import CALL_TYPES, SOURCE_TERMS
+from streams.warehouse.tables import CALL_TYPES
+from streams.warehouse.tables import SOURCE_TERMS
 
 
 def load_terms(client: Client, config: EngineConfig) -> int:

@@ -15,7 +15,8 @@ import atheris
 
 # The targets import the project's modules when built: inside this block, so those are instrumented for coverage.
 with atheris.instrument_imports(include=["streams", "producers"]):
-    from tests.fuzz.targets import build, seeds
+    from tests.fuzz.targets import build
+    from tests.fuzz.targets import seeds
 
     ONE_INPUT = build()
 

@@ -9,7 +9,8 @@ a dead letter, a `Reject` naming its line); any other exception is a crash and a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ def _check(holds: bool, finding: str) -> None:
 
 
 def _decoder(data: bytes) -> None:
-    from streams.events import EventDecodeError, decode_event, encode_event
+    from streams.events import EventDecodeError
+    from streams.events import decode_event
+    from streams.events import encode_event
 
     try:
         event = decode_event(data)
@@ -58,11 +61,15 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
     from producers.feeds.amazon_connect import adapt as adapt_connect
     from producers.feeds.anonymous_bank import parse
     from producers.feeds.asterisk import QueueLogAdapter
-    from producers.feeds.connect_agents import AgentMapping, ConnectAgentAdapter
-    from producers.feeds.csv_mapping import CsvAdapter, MappingError, load_mapping
+    from producers.feeds.connect_agents import AgentMapping
+    from producers.feeds.connect_agents import ConnectAgentAdapter
+    from producers.feeds.csv_mapping import CsvAdapter
+    from producers.feeds.csv_mapping import MappingError
+    from producers.feeds.csv_mapping import load_mapping
     from producers.feeds.genesys import GenesysMapping
     from producers.feeds.genesys import adapt as adapt_genesys
-    from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping
+    from producers.feeds.genesys_users import GenesysUserAdapter
+    from producers.feeds.genesys_users import UserMapping
     from producers.feeds.twilio import TaskRouterAdapter
 
     csv_mapping = load_mapping(FIXTURES / "cdr_mapping.toml")
@@ -195,7 +202,10 @@ CALLERS = (
 def seeds() -> list[bytes]:
     """A starting corpus: a canonical event, a caller outcome, and each feed fixture for each line target;
     libFuzzer mutates from there."""
-    from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, decode_event, event_topic
+    from streams.events import TOPIC_AGENT_EVENTS
+    from streams.events import TOPIC_CONTACT_EVENTS
+    from streams.events import decode_event
+    from streams.events import event_topic
 
     out = [b"\x00" + CANONICAL, b"\x01" + CALLERS]
     lines = (Path(__file__).with_name("seed_events.jsonl")).read_bytes().splitlines()

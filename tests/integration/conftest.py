@@ -15,7 +15,8 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from streams.warehouse.client import connect
-from tests.support.faults import Rows, reference_rows
+from tests.support.faults import Rows
+from tests.support.faults import reference_rows
 
 
 @dataclass(frozen=True)

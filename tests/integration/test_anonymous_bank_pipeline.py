@@ -4,19 +4,27 @@ known figures and the adapter's day-by-day table exactly."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from acdscope.dashboards import run
-from producers.feeds.anonymous_bank import TENANT, BankCall, daily_figures, parse, to_events
+from producers.feeds.anonymous_bank import TENANT
+from producers.feeds.anonymous_bank import BankCall
+from producers.feeds.anonymous_bank import daily_figures
+from producers.feeds.anonymous_bank import parse
+from producers.feeds.anonymous_bank import to_events
 from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record
-from streams.engine.config import EngineConfig, TenantConfig
-from streams.events import CallerHasher, encode_event
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
+from streams.events import CallerHasher
+from streams.events import encode_event
 from streams.warehouse.migrations import migrate
-from streams.warehouse.sink import BatchSink, clickhouse_writer
+from streams.warehouse.sink import BatchSink
+from streams.warehouse.sink import clickhouse_writer
 
 pytestmark = pytest.mark.integration
 

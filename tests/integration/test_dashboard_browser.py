@@ -11,21 +11,14 @@ from playwright.sync_api import sync_playwright
 
 from acdscope.demo import load_scenarios
 from acdscope.webpage import serve
-from producers.simulator.scenario import scenario_from_dict
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
+from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-SMALL = scenario_from_dict(
-    {
-        "name": "browser",
-        "call_types": [{"name": "billing", "daily_volume": 300}],
-        "in_house": {"id": "in-house", "agents": 12, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 6, "teams": 1}],
-    }
-)
+SMALL = small("browser")
 # Chromium started the way this machine allows: no sandbox as root, and no background calls to Google.
 CHROMIUM_ARGS = [
     "--no-sandbox",

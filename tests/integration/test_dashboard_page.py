@@ -12,20 +12,13 @@ import pytest
 
 from acdscope.demo import load_scenarios
 from acdscope.webpage import serve
-from producers.simulator.scenario import scenario_from_dict
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
+from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-SMALL = scenario_from_dict(
-    {
-        "name": "page",
-        "call_types": [{"name": "billing", "daily_volume": 300}],
-        "in_house": {"id": "in-house", "agents": 12, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 6, "teams": 1}],
-    }
-)
+SMALL = small("page")
 
 
 def _get(url: str) -> tuple[int, bytes]:

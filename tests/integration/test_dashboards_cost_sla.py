@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
 from acdscope.dashboards import run
 from streams.engine.adherence import AdherenceRow
-from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
-from streams.engine.overflow import OverflowRow, OverflowTargetRow
+from streams.engine.config import EngineConfig
+from streams.engine.config import SourceTerms
+from streams.engine.config import TenantConfig
+from streams.engine.overflow import OverflowRow
+from streams.engine.overflow import OverflowTargetRow
 from streams.engine.quality import QualityRow
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer

@@ -15,7 +15,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +27,24 @@ from pydantic import SecretStr
 from rich.console import Console
 from typer.testing import CliRunner
 
-from acdscope.dashboards import DashboardResult, available, parameters_of, run
-from acdscope.demo import demo_config, load_scenarios
+from acdscope.dashboards import DashboardResult
+from acdscope.dashboards import available
+from acdscope.dashboards import parameters_of
+from acdscope.dashboards import run
+from acdscope.demo import demo_config
+from acdscope.demo import load_scenarios
 from acdscope.settings import Settings
-from infra.chdb_server import DASHBOARD_USER, ChdbServer, dashboard_password
-from producers.simulator.scenario import scenario_from_dict
+from infra.chdb_server import DASHBOARD_USER
+from infra.chdb_server import ChdbServer
+from infra.chdb_server import dashboard_password
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
 from streams.warehouse.terms import load_terms
+from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-SMALL = scenario_from_dict(
-    {
-        "name": "ro",
-        "call_types": [{"name": "billing", "daily_volume": 300}],
-        "in_house": {"id": "in-house", "agents": 12, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 6, "teams": 1}],
-    }
-)
+SMALL = small("ro")
 FROM, UNTIL = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
 REFUSED = {
     "insert": "INSERT INTO probe VALUES (3)",

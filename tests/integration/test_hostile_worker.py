@@ -23,13 +23,25 @@ from collections import Counter
 
 import pytest
 from clickhouse_connect.driver.client import Client
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer
+from kafka import KafkaProducer
+from kafka import TopicPartition
 
 from infra.chdb_server import LOCAL_DASHBOARD_PASSWORD
-from infra.kafka_local import LOCAL_SASL_PASSWORD, LOCAL_SASL_USER, KafkaLocal
+from infra.kafka_local import LOCAL_SASL_PASSWORD
+from infra.kafka_local import LOCAL_SASL_USER
+from infra.kafka_local import KafkaLocal
 from streams.warehouse.migrations import migrate
-from tests.support.faults import CALLER_KEY, COMPARED_TABLES, PARTITIONS, ROOT, FaultRun
-from tests.support.hostile import CALLERS, GOOD_KINDS, Outgoing, census, mix
+from tests.support.faults import CALLER_KEY
+from tests.support.faults import COMPARED_TABLES
+from tests.support.faults import PARTITIONS
+from tests.support.faults import ROOT
+from tests.support.faults import FaultRun
+from tests.support.hostile import CALLERS
+from tests.support.hostile import GOOD_KINDS
+from tests.support.hostile import Outgoing
+from tests.support.hostile import census
+from tests.support.hostile import mix
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer
+from kafka import KafkaProducer
+from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from infra.kafka_local import KafkaLocal

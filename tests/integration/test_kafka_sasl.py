@@ -12,8 +12,11 @@ from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from kafka.errors import KafkaError
 
 from acdscope.settings import Settings
-from infra.kafka_local import LOCAL_SASL_PASSWORD, LOCAL_SASL_USER, KafkaLocal
-from producers.kafka_out import ensure_topics, publish_raw
+from infra.kafka_local import LOCAL_SASL_PASSWORD
+from infra.kafka_local import LOCAL_SASL_USER
+from infra.kafka_local import KafkaLocal
+from producers.kafka_out import ensure_topics
+from producers.kafka_out import publish_raw
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.warehouse.migrations import MigrationError, discover, migrate
+from streams.warehouse.migrations import MigrationError
+from streams.warehouse.migrations import discover
+from streams.warehouse.migrations import migrate
 
 pytestmark = pytest.mark.integration
 

@@ -18,31 +18,30 @@ import pytest
 from producers.kafka_out import ensure_topics
 from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
-from producers.simulator.scenario import ENGAGEMENTS, SETUPS, scenario_from_dict, variant
+from producers.simulator.scenario import ENGAGEMENTS
+from producers.simulator.scenario import SETUPS
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.timebase import to_ms
-from streams.events import TOPIC_AGENT_EVENTS, TOPIC_CONTACT_EVENTS, TOPIC_VENDOR_REPORTS
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
 from streams.warehouse.migrations import migrate
-from tests.support.expected import expected_conformance, expected_overflow, expected_quality, expected_repeats
-from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
+from tests.support.expected import expected_conformance
+from tests.support.expected import expected_overflow
+from tests.support.expected import expected_quality
+from tests.support.expected import expected_repeats
+from tests.support.scenarios import mixed
+from tests.support.warehouse import assert_same
+from tests.support.warehouse import overflow_from_warehouse
+from tests.support.warehouse import quality_from_warehouse
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 4
 
-BASE = scenario_from_dict(
-    {
-        "name": "e2e",
-        "call_types": [
-            {"name": "billing", "daily_volume": 450, "transfer_prob": 0.05},
-            {"name": "sales", "daily_volume": 200, "handle": {"talk_mean_s": 280}},
-        ],
-        "in_house": {"id": "in-house", "agents": 19, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 9, "teams": 1, "aht_multiplier": 1.1, "queue_limit": 3}],
-        "redirect_fail_prob": 0.03,
-    }
-)
+BASE = mixed("e2e", billing=450, sales=200, agents=19, teams=2, vendor_agents=9, vendor_teams=1)
 
 
 def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhouse_db, topic_suffix, tmp_path):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 
 import pytest
 from kafka import KafkaConsumer
@@ -11,27 +12,17 @@ from producers.kafka_out import ensure_topics
 from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.output import MemorySink
-from producers.simulator.scenario import scenario_from_dict
 from producers.simulator.truth import TruthRecorder
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    TOPIC_CONTACT_EVENTS,
-    TOPIC_VENDOR_REPORTS,
-    decode_event,
-    event_key,
-)
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
+from streams.events import decode_event
+from streams.events import event_key
+from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-SCENARIO = scenario_from_dict(
-    {
-        "name": "kafka",
-        "call_types": [{"name": "billing", "daily_volume": 250}],
-        "in_house": {"id": "in-house", "agents": 10, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 5, "teams": 1}],
-        "setup": "enterprise_routed",
-    }
-)
+SCENARIO = small("kafka", calls=250, agents=10, vendor_agents=5, setup="enterprise_routed")
 
 
 def test_simulated_events_land_on_their_topics_keyed_and_in_order(servers, topic_suffix):

@@ -14,10 +14,15 @@ import pytest
 from kafka import KafkaConsumer
 
 from acdscope.dashboards import run
-from producers.kafka_out import ensure_topics, publish_raw
-from producers.tiny_sim import TinyScenario, simulate
-from streams.edge.records import HEADER_OFFSET, HEADER_REASON, HEADER_TOPIC
-from streams.events import contact_key, encode_event
+from producers.kafka_out import ensure_topics
+from producers.kafka_out import publish_raw
+from producers.tiny_sim import TinyScenario
+from producers.tiny_sim import simulate
+from streams.edge.records import HEADER_OFFSET
+from streams.edge.records import HEADER_REASON
+from streams.edge.records import HEADER_TOPIC
+from streams.events import contact_key
+from streams.events import encode_event
 from streams.warehouse.migrations import migrate
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ def observes_contacts(scenario: Scenario, source: str) -> bool:
 def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, str, int], dict[str, Any]]:
     """(source, call type, interval ms) -> figures; vendors a setup hides come from the vendor's own reports."""
     expected: dict[tuple[str, str, int], dict[str, Any]] = {}
-    figures = truth.per_interval(scenario.interval_minutes, scenario.service_target_s)
+    figures = truth.per_interval(scenario.interval_minutes, scenario.service_threshold_s)
     for (source, call_type, start), row in figures.items():
         if observes_contacts(scenario, source):
             expected[(source, call_type, start)] = {
@@ -58,7 +58,7 @@ def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str
 def expected_overflow(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, int], dict[str, Any]]:
     """(call type, arrival interval ms) -> per customer call figures for calls arriving at the enterprise ACD."""
     width = scenario.interval_minutes * 60_000
-    target_ms = scenario.service_target_s * 1000
+    threshold_ms = scenario.service_threshold_s * 1000
     chains: dict[str, list[Any]] = defaultdict(list)
     for leg in truth.legs:
         chains[leg.initial_contact_id].append(leg)
@@ -86,7 +86,7 @@ def expected_overflow(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[st
             continue
         if final.outcome == "answered":
             row["e2e_answered"] += 1
-            row["e2e_answered_within_target"] += int((final.total_wait_ms or 0) <= target_ms)
+            row["e2e_answered_within_target"] += int((final.total_wait_ms or 0) <= threshold_ms)
         else:
             row["e2e_abandoned"] += 1
     return {key: dict(value) for key, value in expected.items()}

@@ -14,27 +14,34 @@ from pathlib import Path
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient
+from kafka import KafkaConsumer
+from kafka import TopicPartition
 
 from producers.kafka_out import ensure_topics
 from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.output import MemorySink
-from producers.simulator.scenario import Scenario, scenario_from_dict, variant
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.timebase import to_ms
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    TOPIC_CONTACT_EVENTS,
-    TOPIC_VENDOR_REPORTS,
-    encode_event,
-    event_key,
-    event_topic,
-)
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
+from streams.events import encode_event
+from streams.events import event_key
+from streams.events import event_topic
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
-from tests.support.expected import expected_conformance, expected_overflow, expected_quality, expected_repeats
-from tests.support.warehouse import assert_same, overflow_from_warehouse, quality_from_warehouse
+from tests.support.expected import expected_conformance
+from tests.support.expected import expected_overflow
+from tests.support.expected import expected_quality
+from tests.support.expected import expected_repeats
+from tests.support.warehouse import assert_same
+from tests.support.warehouse import overflow_from_warehouse
+from tests.support.warehouse import quality_from_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 3

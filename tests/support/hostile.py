@@ -12,19 +12,19 @@ import json
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from streams.edge.records import decode_caller_contacts
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    TOPIC_CONTACT_EVENTS,
-    TOPIC_VENDOR_REPORTS,
-    EventDecodeError,
-    decode_event,
-)
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import TOPIC_CONTACT_EVENTS
+from streams.events import TOPIC_VENDOR_REPORTS
+from streams.events import EventDecodeError
+from streams.events import decode_event
 
 CALLERS = "callers"  # the worker's own caller-outcome topic: malformed records only (see `_caller_topic`)
 EVENT_TOPICS = (TOPIC_CONTACT_EVENTS, TOPIC_AGENT_EVENTS, TOPIC_VENDOR_REPORTS)

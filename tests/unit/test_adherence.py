@@ -6,39 +6,40 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import scenario_from_dict
 from producers.simulator.truth import TruthRecorder
-from streams.engine.adherence import (
-    AdherenceConfig,
-    AdherenceEngine,
-    AdherenceRow,
-    LiveAdherence,
-    impact,
-)
-from streams.events import (
-    TOPIC_AGENT_EVENTS,
-    AgentAfterContactWork,
-    AgentLogin,
-    AgentLogout,
-    AgentNotReady,
-    AgentOnContact,
-    AgentReady,
-    ContactOffered,
-    Event,
-    ScheduleActivity,
-    event_topic,
-    new_event_id,
-)
+from streams.engine.adherence import AdherenceConfig
+from streams.engine.adherence import AdherenceEngine
+from streams.engine.adherence import AdherenceRow
+from streams.engine.adherence import LiveAdherence
+from streams.engine.adherence import impact
+from streams.events import TOPIC_AGENT_EVENTS
+from streams.events import AgentAfterContactWork
+from streams.events import AgentLogin
+from streams.events import AgentLogout
+from streams.events import AgentNotReady
+from streams.events import AgentOnContact
+from streams.events import AgentReady
+from streams.events import ContactOffered
+from streams.events import Event
+from streams.events import ScheduleActivity
+from streams.events import event_topic
+from streams.events import new_event_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = datetime(2026, 1, 5, tzinfo=UTC)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from producers.feeds.amazon_connect import ConnectMapping, adapt
-from streams.events import decode_event, encode_event
+from producers.feeds.amazon_connect import ConnectMapping
+from producers.feeds.amazon_connect import adapt
+from streams.events import decode_event
+from streams.events import encode_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "connect_ctr.jsonl"
 MAPPING = ConnectMapping(

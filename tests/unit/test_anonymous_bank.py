@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from producers.feeds.anonymous_bank import BankCall, BankReport, Reject, daily_figures, parse, to_events
-from streams.events import CallerHasher, decode_event, encode_event
+from producers.feeds.anonymous_bank import BankCall
+from producers.feeds.anonymous_bank import BankReport
+from producers.feeds.anonymous_bank import Reject
+from producers.feeds.anonymous_bank import daily_figures
+from producers.feeds.anonymous_bank import parse
+from producers.feeds.anonymous_bank import to_events
+from streams.events import CallerHasher
+from streams.events import decode_event
+from streams.events import encode_event
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "anonymous_bank" / "january.txt"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from streams.edge.batching import BatchApp, BatchConsumer, BatchConsumerThread
+from streams.edge.batching import BatchApp
+from streams.edge.batching import BatchConsumer
+from streams.edge.batching import BatchConsumerThread
 
 
 def test_worker_consumer_uses_the_configured_fetch_wait() -> None:

@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 
-from streams.engine.config import EngineConfig, TenantConfig
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
 from streams.engine.format1 import is_format1
 from streams.engine.overflow import CallerContact
-from streams.engine.partition import KEY_LENGTH, AgentPartition, CallerPartition, ContactPartition
+from streams.engine.partition import KEY_LENGTH
+from streams.engine.partition import AgentPartition
+from streams.engine.partition import CallerPartition
+from streams.engine.partition import ContactPartition
 from streams.events import decode_event
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "checkpoints" / "format1.json.gz"

@@ -8,7 +8,9 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +21,10 @@ from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
 from streams.edge.settings import EdgeSettings
 from streams.engine.config import EngineConfig
-from streams.events import ContactOffered, ContactQueued, encode_event, new_event_id
+from streams.events import ContactOffered
+from streams.events import ContactQueued
+from streams.events import encode_event
+from streams.events import new_event_id
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TOPIC = "acd.contact-events"

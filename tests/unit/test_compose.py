@@ -86,7 +86,8 @@ def test_docker_compose_config_accepts_the_file() -> None:
 def test_grafana_dashboard_is_generated_from_the_same_sql() -> None:
     import json
 
-    from acdscope.grafana import OUT, build_dashboard
+    from acdscope.grafana import OUT
+    from acdscope.grafana import build_dashboard
 
     assert json.loads(OUT.read_text()) == build_dashboard(), "run: python -m acdscope.grafana"
     panels = build_dashboard()["panels"]
@@ -134,7 +135,8 @@ def test_the_server_gets_the_read_only_dashboards_user() -> None:
 
 
 def test_the_server_profile_is_the_local_endpoints() -> None:
-    from infra.chdb_server import DASHBOARD_PROFILE, DASHBOARD_USER
+    from infra.chdb_server import DASHBOARD_PROFILE
+    from infra.chdb_server import DASHBOARD_USER
 
     user, profile = _dashboards_user()
     assert user.tag == DASHBOARD_USER

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from producers.feeds.connect_agents import AgentMapping, ConnectAgentAdapter, Reject
-from streams.events import decode_event, encode_event
+from producers.feeds.connect_agents import AgentMapping
+from producers.feeds.connect_agents import ConnectAgentAdapter
+from producers.feeds.connect_agents import Reject
+from streams.events import decode_event
+from streams.events import encode_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "connect_agent_events.jsonl"
 

@@ -4,12 +4,16 @@ mapping mistakes caught before any row is read."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from producers.feeds.csv_mapping import CsvAdapter, MappingError, Reject, load_mapping
+from producers.feeds.csv_mapping import CsvAdapter
+from producers.feeds.csv_mapping import MappingError
+from producers.feeds.csv_mapping import Reject
+from producers.feeds.csv_mapping import load_mapping
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from acdscope.settings import Settings
-from infra.chdb_server import DASHBOARD_PASSWORD_ENV, DASHBOARD_USER, LOCAL_DASHBOARD_PASSWORD
+from infra.chdb_server import DASHBOARD_PASSWORD_ENV
+from infra.chdb_server import DASHBOARD_USER
+from infra.chdb_server import LOCAL_DASHBOARD_PASSWORD
 
 
 @pytest.fixture(autouse=True)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from acdscope.dashboards import (
-    BadParameters,
-    UnknownDashboard,
-    available,
-    check_parameters,
-    load,
-    parameters_of,
-)
+from acdscope.dashboards import BadParameters
+from acdscope.dashboards import UnknownDashboard
+from acdscope.dashboards import available
+from acdscope.dashboards import check_parameters
+from acdscope.dashboards import load
+from acdscope.dashboards import parameters_of
 
 
 def test_every_dashboard_states_its_question_and_parameters() -> None:

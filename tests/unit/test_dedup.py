@@ -3,7 +3,8 @@ packing (lists of UUID strings) still restore."""
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from uuid import UUID
+from uuid import uuid4
 
 from streams.engine.dedup import Deduplicator
 

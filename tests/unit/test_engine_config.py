@@ -10,7 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from streams.edge.engine_config import load_engine_config
-from streams.engine.config import EngineConfig, SourceTerms, TenantConfig
+from streams.engine.config import EngineConfig
+from streams.engine.config import SourceTerms
+from streams.engine.config import TenantConfig
 
 
 def test_a_contract_threshold_the_engine_does_not_count_is_refused_naming_the_source() -> None:

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from streams.engine.config import EngineConfig, TenantConfig
-from streams.engine.partition import KEY_LENGTH, ContactPartition
-from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactEnded,
-    ContactOffered,
-    ContactOverflowed,
-    ContactQuality,
-    ContactQueued,
-    ContactRedirected,
-    ContactWrapupEnded,
-    Event,
-    VendorIntervalReport,
-    new_event_id,
-)
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
+from streams.engine.partition import KEY_LENGTH
+from streams.engine.partition import ContactPartition
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactEnded
+from streams.events import ContactOffered
+from streams.events import ContactOverflowed
+from streams.events import ContactQuality
+from streams.events import ContactQueued
+from streams.events import ContactRedirected
+from streams.events import ContactWrapupEnded
+from streams.events import Event
+from streams.events import VendorIntervalReport
+from streams.events import new_event_id
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _ids = iter(range(1, 10**9))

@@ -11,25 +11,21 @@ import pytest
 
 from producers.simulator.output import MemorySink
 from producers.simulator.run import simulate_in_memory
-from producers.simulator.scenario import ENGAGEMENTS, SETUPS, Scenario, scenario_from_dict, variant
+from producers.simulator.scenario import ENGAGEMENTS
+from producers.simulator.scenario import SETUPS
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
-from streams.engine.config import EngineConfig, TenantConfig
-from streams.engine.partition import KEY_LENGTH, ContactPartition
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
+from streams.engine.partition import KEY_LENGTH
+from streams.engine.partition import ContactPartition
 from streams.engine.timebase import to_ms
-from tests.support.expected import expected_overflow, expected_quality
+from tests.support.expected import expected_overflow
+from tests.support.expected import expected_quality
+from tests.support.scenarios import mixed
 
-BASE = scenario_from_dict(
-    {
-        "name": "engine",
-        "call_types": [
-            {"name": "billing", "daily_volume": 900, "transfer_prob": 0.05},
-            {"name": "sales", "daily_volume": 400, "handle": {"talk_mean_s": 280}},
-        ],
-        "in_house": {"id": "in-house", "agents": 38, "teams": 4},
-        "vendors": [{"id": "vendor-a", "agents": 18, "teams": 2, "aht_multiplier": 1.1, "queue_limit": 3}],
-        "redirect_fail_prob": 0.03,
-    }
-)
+BASE = mixed("engine", billing=900, sales=400, agents=38, teams=4, vendor_agents=18, vendor_teams=2)
 
 
 @cache
@@ -66,7 +62,7 @@ def test_quality_counters_equal_the_truth(setup: str, engagement: str) -> None:
     scenario, sink, truth = run(setup, engagement)
     expected = expected_quality(scenario, truth)
     got: dict[tuple[str, str, int], dict[str, Any]] = {}
-    target_index = list(EngineConfig().service_thresholds_s).index(scenario.service_target_s)
+    target_index = list(EngineConfig().service_thresholds_s).index(scenario.service_threshold_s)
     for row in engine_rows(scenario, sink)["quality_interval"]:
         assert row.is_final == 1
         figures = {
@@ -95,7 +91,7 @@ def test_quality_counters_equal_the_truth(setup: str, engagement: str) -> None:
 def test_overflow_counts_each_customer_call_once(setup: str, engagement: str) -> None:
     scenario, sink, truth = run(setup, engagement)
     expected = expected_overflow(scenario, truth)
-    target_index = list(EngineConfig().service_thresholds_s).index(scenario.service_target_s)
+    target_index = list(EngineConfig().service_thresholds_s).index(scenario.service_threshold_s)
     got: dict[tuple[str, int], dict[str, Any]] = {}
     for row in engine_rows(scenario, sink)["overflow_interval"]:
         figures = {"arrived": row.arrived}

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 
 import pytest
 
-from streams.events import (
-    ContactAbandoned,
-    ContactAnswered,
-    ContactOffered,
-    EventDecodeError,
-    contact_key,
-    decode_contact_event,
-    encode_event,
-    event_from_dict,
-    new_event_id,
-)
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactOffered
+from streams.events import EventDecodeError
+from streams.events import contact_key
+from streams.events import decode_contact_event
+from streams.events import encode_event
+from streams.events import event_from_dict
+from streams.events import new_event_id
 
 
 def _answered(**overrides: object) -> ContactAnswered:

@@ -56,7 +56,8 @@ def test_taskrouter_attributes_of_the_wrong_shape_are_a_reject() -> None:
 
 
 def test_a_genesys_user_id_past_the_contracts_limit_is_a_reject() -> None:
-    from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping
+    from producers.feeds.genesys_users import GenesysUserAdapter
+    from producers.feeds.genesys_users import UserMapping
 
     fixture = ROOT / "tests" / "fixtures" / "feeds" / "genesys_user_events.jsonl"
     good = fixture.read_text().splitlines()[0]

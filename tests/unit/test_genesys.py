@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from producers.feeds.genesys import GenesysMapping, adapt
-from streams.events import decode_event, encode_event
+from producers.feeds.genesys import GenesysMapping
+from producers.feeds.genesys import adapt
+from streams.events import decode_event
+from streams.events import encode_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "genesys_conversations.jsonl"
 MAPPING = GenesysMapping(

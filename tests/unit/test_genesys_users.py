@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping, effective_state
+from producers.feeds.genesys_users import GenesysUserAdapter
+from producers.feeds.genesys_users import UserMapping
+from producers.feeds.genesys_users import effective_state
 from producers.feeds.rejects import Reject
 from streams.engine.adherence import AdherenceEngine
-from streams.events import Event, decode_event, encode_event
+from streams.events import Event
+from streams.events import decode_event
+from streams.events import encode_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "genesys_user_events.jsonl"
 MAPPING = UserMapping(tenant="gen", teams={"u-ana": "lisbon", "u-bo": "bpo-team"},

@@ -8,24 +8,33 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from producers.feeds.amazon_connect import ConnectMapping
 from producers.feeds.amazon_connect import adapt as adapt_connect
-from producers.feeds.anonymous_bank import BankCall, parse
+from producers.feeds.anonymous_bank import BankCall
+from producers.feeds.anonymous_bank import parse
 from producers.feeds.asterisk import QueueLogAdapter
-from producers.feeds.connect_agents import AgentMapping, ConnectAgentAdapter
-from producers.feeds.csv_mapping import CsvAdapter, load_mapping
+from producers.feeds.connect_agents import AgentMapping
+from producers.feeds.connect_agents import ConnectAgentAdapter
+from producers.feeds.csv_mapping import CsvAdapter
+from producers.feeds.csv_mapping import load_mapping
 from producers.feeds.genesys import GenesysMapping
 from producers.feeds.genesys import adapt as adapt_genesys
-from producers.feeds.genesys_users import GenesysUserAdapter, UserMapping
+from producers.feeds.genesys_users import GenesysUserAdapter
+from producers.feeds.genesys_users import UserMapping
 from producers.feeds.rejects import Reject
 from producers.feeds.twilio import TaskRouterAdapter
 from streams.edge.pipeline import EnginePipeline
 from streams.edge.records import Record
 from streams.engine.config import EngineConfig
-from streams.events import ContactEvent, EventDecodeError, decode_event, encode_event
+from streams.events import ContactEvent
+from streams.events import EventDecodeError
+from streams.events import decode_event
+from streams.events import encode_event
 from streams.warehouse.sink import BatchSink
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"

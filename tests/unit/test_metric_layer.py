@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from acdscope.dashboards import available, load
+from acdscope.dashboards import available
+from acdscope.dashboards import load
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = sorted((ROOT / "sql" / "migrations").glob("*.sql"))

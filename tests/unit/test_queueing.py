@@ -6,16 +6,14 @@ import math
 
 import pytest
 
-from streams.engine.queueing import (
-    ErlangA,
-    erlang_a,
-    erlang_b,
-    erlang_c_asa,
-    erlang_c_service_level,
-    erlang_c_wait_probability,
-    occupancy,
-    offered_load,
-)
+from streams.engine.queueing import ErlangA
+from streams.engine.queueing import erlang_a
+from streams.engine.queueing import erlang_b
+from streams.engine.queueing import erlang_c_asa
+from streams.engine.queueing import erlang_c_service_level
+from streams.engine.queueing import erlang_c_wait_probability
+from streams.engine.queueing import occupancy
+from streams.engine.queueing import offered_load
 
 # pyworkforce's test case: 100 calls per 30 min, AHT 180 s -> 10 Erlangs; 14 agents, 20 s target.
 TEXTBOOK_LOAD = offered_load(100, 1800, 180)

@@ -8,15 +8,14 @@ from email.message import Message
 
 import pytest
 
-from acdscope.dashboards import available, load
-from infra.chdb_server import (
-    DASHBOARD_USER,
-    _ClickHouseError,
-    authenticate,
-    credentials,
-    is_read_statement,
-    local_users,
-)
+from acdscope.dashboards import available
+from acdscope.dashboards import load
+from infra.chdb_server import DASHBOARD_USER
+from infra.chdb_server import _ClickHouseError
+from infra.chdb_server import authenticate
+from infra.chdb_server import credentials
+from infra.chdb_server import is_read_statement
+from infra.chdb_server import local_users
 
 READS = [
     "SELECT 1",

@@ -79,7 +79,9 @@ def test_recent_intervals_are_censored_until_their_window_has_passed() -> None:
 
 
 def test_outcomes_travel_a_message_per_partition_and_count_as_if_one_by_one() -> None:
-    from streams.edge.records import caller_partition, decode_caller_contacts, encode_caller_contacts
+    from streams.edge.records import caller_partition
+    from streams.edge.records import decode_caller_contacts
+    from streams.edge.records import encode_caller_contacts
 
     messages = encode_caller_contacts(CALLS, 4)
     assert sorted(c for payload in messages.values() for c in decode_caller_contacts(payload)) == sorted(

@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from producers.replay import JsonLinesOutput, ReplayStats, read_events, replay
+from producers.replay import JsonLinesOutput
+from producers.replay import ReplayStats
+from producers.replay import read_events
+from producers.replay import replay
 from producers.simulator.run import simulate_single
-from producers.simulator.scenario import scenario_from_dict
-from streams.events import Event, decode_event
+from streams.events import Event
+from streams.events import decode_event
+from tests.support.scenarios import small
 
-SMALL = scenario_from_dict(
-    {
-        "name": "replay",
-        "call_types": [{"name": "billing", "daily_volume": 200}],
-        "in_house": {"id": "in-house", "agents": 8, "teams": 1},
-        "vendors": [],
-        "setup": "virtualized",
-    }
-)
+SMALL = small("replay", calls=200, agents=8, teams=1, vendor_agents=0, setup="virtualized")
 
 
 class Collect:

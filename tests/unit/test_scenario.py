@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from producers.simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, variant
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import ScenarioError
+from producers.simulator.scenario import load_scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
 
 ROOT = Path(__file__).resolve().parents[2]
 

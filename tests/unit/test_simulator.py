@@ -3,14 +3,18 @@ that agrees with itself. Checked against the simulator's own records, not agains
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 from functools import cache
 
 import pytest
 
-from producers.simulator.output import MemorySink, flat_columns_cover_the_contract
+from producers.simulator.output import MemorySink
+from producers.simulator.output import flat_columns_cover_the_contract
 from producers.simulator.run import simulate_in_memory
-from producers.simulator.scenario import Scenario, scenario_from_dict, variant
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.events import event_key
 

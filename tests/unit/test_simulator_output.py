@@ -12,19 +12,12 @@ from typer.testing import CliRunner
 
 from acdscope.cli import app
 from producers.simulator.output import read_parquet_events
-from producers.simulator.run import simulate_paired, simulate_single
-from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.run import simulate_paired
+from producers.simulator.run import simulate_single
 from streams.events import decode_event
+from tests.support.scenarios import small
 
-SMALL = scenario_from_dict(
-    {
-        "name": "tiny",
-        "call_types": [{"name": "billing", "daily_volume": 300}],
-        "in_house": {"id": "in-house", "agents": 12, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 6, "teams": 1}],
-        "setup": "virtualized",
-    }
-)
+SMALL = small("tiny", setup="virtualized")
 
 
 def test_parquet_and_json_lines_hold_identical_events(tmp_path: Path) -> None:

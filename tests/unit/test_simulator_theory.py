@@ -13,9 +13,12 @@ import pytest
 
 from producers.simulator.core import Simulation
 from producers.simulator.emit import TYPE_NAMES
-from producers.simulator.scenario import Scenario, scenario_from_dict
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
 from producers.simulator.truth import TruthRecorder
-from streams.engine.queueing import erlang_a, erlang_c_service_level, erlang_c_wait_probability
+from streams.engine.queueing import erlang_a
+from streams.engine.queueing import erlang_c_service_level
+from streams.engine.queueing import erlang_c_wait_probability
 
 CALLS_PER_HOUR = 200.0  # the textbook case: 100 calls per 30 minutes
 AHT_S = 180.0

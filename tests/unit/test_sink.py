@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from streams.clock import ManualClock
-from streams.warehouse.sink import BatchSink, TableSpec
+from streams.warehouse.sink import BatchSink
+from streams.warehouse.sink import TableSpec
 
 SPEC = TableSpec("t", ("k", "value", "version"), key=("k",))
 LOG = TableSpec("log", ("line",))

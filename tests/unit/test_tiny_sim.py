@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from producers.tiny_sim import TinyScenario, simulate
+from producers.tiny_sim import TinyScenario
+from producers.tiny_sim import simulate
 
 
 def test_same_seed_same_events() -> None:

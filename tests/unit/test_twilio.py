@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from producers.feeds.twilio import Reject, TaskRouterAdapter
-from streams.engine.config import EngineConfig, TenantConfig
+from producers.feeds.twilio import Reject
+from producers.feeds.twilio import TaskRouterAdapter
+from streams.engine.config import EngineConfig
+from streams.engine.config import TenantConfig
 from streams.engine.partition import ContactPartition
-from streams.events import decode_event, encode_event
+from streams.events import decode_event
+from streams.events import encode_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "twilio_taskrouter.jsonl"
 

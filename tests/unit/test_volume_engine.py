@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from streams.engine.config import EngineConfig
 from streams.engine.intervals import interval_start
 from streams.engine.partition import ContactPartition
-from streams.engine.volume import VolumeCounter, VolumeRow
-from streams.events import ContactAbandoned, ContactAnswered, ContactOffered, new_event_id
+from streams.engine.volume import VolumeCounter
+from streams.engine.volume import VolumeRow
+from streams.events import ContactAbandoned
+from streams.events import ContactAnswered
+from streams.events import ContactOffered
+from streams.events import new_event_id
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

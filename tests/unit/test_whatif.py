@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 
 from acdscope.whatif import run_what_if
-from producers.feeds.anonymous_bank import BankCall, parse, to_events
+from producers.feeds.anonymous_bank import BankCall
+from producers.feeds.anonymous_bank import parse
+from producers.feeds.anonymous_bank import to_events
 from producers.simulator.run import simulate_in_memory
-from producers.simulator.scenario import Scenario, scenario_from_dict, variant
-from producers.simulator.trace import KaplanMeier, trace_demand, trace_from_events, trace_scenario
-from streams.events import CallerHasher, Event
+from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import scenario_from_dict
+from producers.simulator.scenario import variant
+from producers.simulator.trace import KaplanMeier
+from producers.simulator.trace import trace_demand
+from producers.simulator.trace import trace_from_events
+from producers.simulator.trace import trace_scenario
+from streams.events import CallerHasher
+from streams.events import Event
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "anonymous_bank" / "january.txt"
 ALWAYS_ON = {  # one 24-hour shift, no breaks, agents who keep to it: capacity is exactly `agents`
