@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from tests.support.expected import expected_conformance
 from tests.support.expected import expected_overflow
 from tests.support.expected import expected_quality
 from tests.support.expected import expected_repeats
+from tests.support.faults import stop_worker
 from tests.support.scenarios import mixed
 from tests.support.warehouse import assert_same
 from tests.support.warehouse import overflow_from_warehouse
@@ -164,10 +164,5 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         assert hidden["network-delivered-shared"] > 0
         assert hidden["virtualized-shared"] == 0
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            code = worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            code = worker.wait()
+        code = stop_worker(worker)
     assert code == 0, log_path.read_text()[-3000:]

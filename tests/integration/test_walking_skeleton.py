@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from streams.edge.records import HEADER_TOPIC
 from streams.events import contact_key
 from streams.events import encode_event
 from streams.warehouse.migrations import migrate
+from tests.support.faults import stop_worker
 
 pytestmark = pytest.mark.integration
 
@@ -151,12 +151,7 @@ def test_worker_counts_equal_ground_truth_and_dead_letters_bad_messages(
             time.sleep(0.5)
         assert raw == (len(events), len(events))
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            code = worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            code = worker.wait()
+        code = stop_worker(worker)
         print(f"worker log: {log_path}")
     assert code == 0, log_path.read_text()[-3000:]
     assert "Crashed reason=" not in log_path.read_text()

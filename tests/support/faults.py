@@ -273,6 +273,16 @@ class FaultRun:
                 )
 
 
+def stop_worker(worker: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, as an operator stops a worker; SIGKILL if it has not exited after 30 s. Its exit code."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        return worker.wait()
+
+
 def reference_rows(bootstrap: str, clickhouse_http: str, suffix: str, work: Path) -> Rows:
     """Run 1 of the four-way comparison: the fault runs' scenario, published the same way, with no fault.
 

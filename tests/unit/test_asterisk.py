@@ -8,11 +8,9 @@ from pathlib import Path
 from producers.feeds.asterisk import QueueLogAdapter
 from producers.feeds.asterisk import QueueMap
 from producers.feeds.asterisk import Reject
-from streams.engine.config import EngineConfig
-from streams.engine.config import TenantConfig
-from streams.engine.partition import ContactPartition
 from streams.events import decode_event
 from streams.events import encode_event
+from tests.support.engine import contact_rows
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "asterisk_queue_log.txt"
 QUEUES = {
@@ -68,11 +66,7 @@ def test_the_overflowed_call_keeps_one_initial_contact_and_its_total_wait() -> N
 
 def test_the_engine_counts_the_log() -> None:
     events, _, _ = adapt()
-    contacts = sorted((event for event in events if event.type.startswith("contact.")), key=lambda e: e.ts)
-    engine = ContactPartition(0, EngineConfig(tenants={"pbx": TenantConfig(setup="virtualized")}))
-    engine.process(enumerate(contacts))
-    engine.advance_idle(10**10)
-    rows = engine.drain()
+    rows = contact_rows(events, "pbx")
     (overflow,) = rows["overflow_interval"]
     assert (overflow.arrived, overflow.overflowed, overflow.e2e_answered, overflow.e2e_abandoned) == (
         3,

@@ -7,11 +7,9 @@ from pathlib import Path
 
 from producers.feeds.twilio import Reject
 from producers.feeds.twilio import TaskRouterAdapter
-from streams.engine.config import EngineConfig
-from streams.engine.config import TenantConfig
-from streams.engine.partition import ContactPartition
 from streams.events import decode_event
 from streams.events import encode_event
+from tests.support.engine import contact_rows
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "twilio_taskrouter.jsonl"
 
@@ -59,11 +57,7 @@ def test_callbacks_counted_by_hand() -> None:
 
 def test_the_engine_counts_the_taskrouter_stream() -> None:
     events, _, _ = adapt()
-    contacts = sorted((e for e in events if e.type.startswith("contact.")), key=lambda e: e.ts)
-    engine = ContactPartition(0, EngineConfig(tenants={"flex": TenantConfig(setup="virtualized")}))
-    engine.process(enumerate(contacts))
-    engine.advance_idle(10**10)
-    (overflow,) = engine.drain()["overflow_interval"]
+    (overflow,) = contact_rows(events, "flex")["overflow_interval"]
     assert (overflow.arrived, overflow.overflowed, overflow.e2e_answered, overflow.e2e_abandoned) == (
         3,
         1,
