@@ -125,9 +125,8 @@ class IntervalTable(Generic[K, V]):
         self.rows[key] = value
         self.dirty.add(key)
 
-    def close(self, move: Move) -> bool:
-        """Flag the tenant's intervals the watermark has passed final and drop what nothing can reach any more;
-        returns whether the watermark crossed an interval boundary of this table."""
+    def close(self, move: Move) -> None:
+        """Flag the tenant's intervals the watermark has passed final and drop what nothing can reach any more."""
         tenant, at, width, delay = move.tenant, self._start_at, self._width_ms, self._delay_ms
         crossed = move.crossed(width, delay or 0)
         fresh = [key for key in self.fresh if key[0] == tenant] if self.fresh else []
@@ -145,7 +144,6 @@ class IntervalTable(Generic[K, V]):
             for key in [k for k in self.rows if k[0] == tenant and k[at] <= last_kept and k not in dirty]:
                 del self.rows[key]
                 final.discard(key)
-        return crossed
 
     def drain(self) -> Iterator[tuple[K, V, bool]]:
         """The keys changed since the last drain, in key order, with their state and final flag."""

@@ -68,7 +68,8 @@ class Rejected:
 
 @dataclass
 class EngineOutput:
-    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    """What a batch came to besides rows (those are drained): refused events, duplicates, re-read offsets."""
+
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
     replayed: int = 0  # re-delivered after a restart, already in the restored state
