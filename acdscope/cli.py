@@ -52,10 +52,12 @@ def demo(
         outcome = run_demo(data_dir, on_scenario=lambda _: progress.advance(task))
     elapsed = time.perf_counter() - started
     rows = _print_comparison(outcome.comparison, "Customer calls, same demand, one day")
+    _print_intraday(outcome.intraday, outcome.intraday_tenant)
     from acdscope.report import render_html
 
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(render_html(outcome.comparison), encoding="utf-8")
+    page = render_html(outcome.comparison, intraday=outcome.intraday, intraday_tenant=outcome.intraday_tenant)
+    report.write_text(page, encoding="utf-8")
     console.print(f"HTML report with charts: {report}")
     got = {row["scenario"]: row["in_house_offered"] or 0 for row in rows}
     verdict = "[green]equal[/green]" if got == outcome.truth_in_house_offered else "[red]DIFFERENT[/red]"
@@ -117,6 +119,41 @@ def _print_comparison(comparison: DashboardResult, title: str) -> list[dict[str,
     return rows
 
 
+def _print_intraday(result: DashboardResult, tenant: str) -> None:
+    """The staffing_interval dashboard as one line per interval, the sources side by side: service level
+    against its target, the calls, and staffed against required agents with their occupancy."""
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    sources = sorted({row["source"] for row in rows}, key=lambda source: (source != "in-house", source))
+    by_key = {(row["source"], row["interval_start"]): row for row in rows}
+    table = Table(
+        title=f"Intraday, tenant {tenant}: service level per interval against the SLA, and the staffing behind it "
+        "(dashboard staffing_interval; staffed = agents on queue, required = Erlang C for the SLA)"
+    )
+    table.add_column("interval")
+    for source in sources:
+        for column in ("calls", "SL", "staffed", "req.", "occ."):
+            table.add_column(f"{source} {column}" if column == "calls" else column, justify="right")
+    for start in sorted({row["interval_start"] for row in rows}):
+        cells = [start.strftime("%H:%M")]
+        for source in sources:
+            row = by_key.get((source, start), {})
+            level, target = row.get("service_level"), row.get("sla_target")
+            # No calls: no service level to have (a dash), which is not "not observable".
+            shown = "[dim]-[/dim]" if row.get("offered") == 0 else _show(level, True)
+            if level is not None and target is not None and level < target:
+                shown = f"[red]{shown}[/red]"
+            staffed = row.get("staffed_agents")
+            cells += [
+                _show(row.get("offered")),
+                shown,
+                _show(None if staffed is None else round(staffed, 1)),
+                _show(row.get("required_agents")),
+                _show(row.get("occupancy"), True),
+            ]
+        table.add_row(*cells)
+    console.print(table)
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="output directory (must not exist)")],
@@ -129,10 +166,14 @@ def simulate(
     fmt: Annotated[list[str], typer.Option("--format", help="parquet and/or jsonl")] = ["parquet"],  # noqa: B006
     days: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of days")] = None,
     kafka: Annotated[
-        bool, typer.Option(help="publish events to the configured Kafka topics (truth to --out)")
+        bool,
+        typer.Option(
+            help="publish events to the configured Kafka topics (truth to --out); with --paired every "
+            "variant, each as its own tenant"
+        ),
     ] = False,
 ) -> None:
-    """Simulate a scenario (or all nine variants) to event files plus the simulator's ground truth."""
+    """Simulate a scenario (or all nine variants) to event files or Kafka, plus the simulator's ground truth."""
     from rich.progress import Progress
 
     from producers.simulator.run import simulate_paired
@@ -157,6 +198,7 @@ def simulate(
     started = time.perf_counter()
     if kafka:
         from producers.kafka_out import ensure_topics
+        from producers.simulator.run import simulate_paired_to_kafka
         from producers.simulator.run import simulate_to_kafka
         from streams.events import TOPIC_AGENT_EVENTS
         from streams.events import TOPIC_CONTACT_EVENTS
@@ -172,7 +214,23 @@ def simulate(
         ensure_topics(
             settings.kafka_bootstrap, {name: settings.topic_partitions for name in names.values()}, security
         )
-        results = [simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names, security=security)]
+        if paired:
+            # Every variant, each as its own tenant: publishing only one would leave the comparison nothing to
+            # compare, and silently.
+            with Progress(console=console) as progress:
+                task = progress.add_task("publishing 9 variants", total=9)
+                results = simulate_paired_to_kafka(
+                    base,
+                    out,
+                    settings.kafka_bootstrap,
+                    topics=names,
+                    security=security,
+                    on_run=lambda _: progress.advance(task),
+                )
+        else:
+            results = [
+                simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names, security=security)
+            ]
     elif paired:
         with Progress(console=console) as progress:
             task = progress.add_task("simulating 9 variants", total=9)
@@ -182,7 +240,9 @@ def simulate(
     elapsed = time.perf_counter() - started
     total = sum(result.events for result in results)
     for result in results:
-        console.print(f"{result.scenario.name}: {result.events} events -> {result.directory}")
+        # Named by tenant on Kafka: the name the worker and the dashboards (`--param tenant=`) know them by.
+        where = f"Kafka as tenant {result.scenario.tenant()}, truth -> " if kafka else ""
+        console.print(f"{result.scenario.name}: {result.events} events -> {where}{result.directory}")
     console.print(f"{total} events in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} events/s)")
 
 
@@ -450,30 +510,62 @@ def worker(ctx: typer.Context) -> None:
 @app.command()
 def query(
     name: str,
-    date_from: Annotated[datetime, typer.Option("--from", formats=_FORMATS)],
-    date_until: Annotated[datetime, typer.Option("--until", formats=_FORMATS)],
+    date_from: Annotated[
+        datetime | None, typer.Option("--from", formats=_FORMATS, help="start of the window (if it has one)")
+    ] = None,
+    date_until: Annotated[
+        datetime | None, typer.Option("--until", formats=_FORMATS, help="end of the window, exclusive")
+    ] = None,
     param: Annotated[
         list[str], typer.Option("--param", help="name=value, for the dashboard's other parameters")
     ] = [],  # noqa: B006
 ) -> None:
     """Run one dashboard query from sql/dashboards against the configured ClickHouse, as its read-only
-    dashboards user."""
+    dashboards user. --from/--until only for a dashboard over a window (not the live rta_board)."""
     from datetime import UTC
 
+    from acdscope.dashboards import WINDOW
     from acdscope.dashboards import BadParameters
     from acdscope.dashboards import UnknownDashboard
+    from acdscope.dashboards import describe_parameters
     from acdscope.dashboards import parameters_of
     from acdscope.dashboards import run
+    from acdscope.dashboards import window_of
     from streams.warehouse.client import connect
+
+    def refuse(message: str) -> typer.Exit:
+        console.print(f"[red]{message}[/red]")
+        return typer.Exit(2)
 
     try:
         kinds = parameters_of(name)
     except UnknownDashboard as exc:
-        console.print(f"[red]{exc.args[0]}[/red]")
-        raise typer.Exit(2) from None
-    client = connect(get_settings().dashboard_dsn())
+        raise refuse(exc.args[0]) from None
+    others: dict[str, str] = {}
+    for item in param:
+        key, _, value = item.partition("=")
+        if key in WINDOW:
+            raise refuse(f"give the window as --{key}, not --param {key}=")
+        others[key] = value
+    # The window is whatever the dashboard's SQL has placeholders for (`window_of`), not a CLI assumption:
+    # a live board has none, and a window given to it would be silently meaningless.
+    wanted = window_of(name)
+    given = {
+        key: moment for key, moment in (("from", date_from), ("until", date_until)) if moment is not None
+    }
+    if not wanted and given:
+        raise refuse(
+            f"dashboard {name!r} is not over a time window: drop {' and '.join(f'--{key}' for key in given)}; "
+            f"its parameters are: {describe_parameters(name)}"
+        )
+    missing = [key for key in wanted if key not in given]
+    if missing:
+        raise refuse(
+            f"dashboard {name!r} needs {' and '.join(f'--{key}' for key in missing)}; "
+            f"its parameters are: {describe_parameters(name)}"
+        )
     params: dict[str, object] = {}
-    for key, moment in (("from", date_from), ("until", date_until)):
+    for key, moment in given.items():
         # A dashboard over local days takes dates; the others take UTC moments.
         params[key] = (
             moment.date()
@@ -482,14 +574,14 @@ def query(
             if moment.tzinfo
             else moment.replace(tzinfo=UTC)
         )
-    for item in param:
-        key, _, value = item.partition("=")
-        params[key] = value
+    params.update(others)
+    client = connect(get_settings().dashboard_dsn())
     try:
         result = run(client, name, params)
     except (UnknownDashboard, BadParameters) as exc:
-        console.print(f"[red]{exc.args[0]}[/red]")
-        raise typer.Exit(2) from None
+        raise refuse(exc.args[0]) from None
+    finally:
+        client.close()
     table = Table(title=name)
     for column in result.columns:
         table.add_column(column)

@@ -31,6 +31,22 @@ def parameters_of(name: str) -> dict[str, str]:
     return dict(_PLACEHOLDER.findall(load(name)))
 
 
+def describe_parameters(name: str) -> str:
+    """`from (DateTime64(3, 'UTC')), tenant (String)`: the dashboard's parameters for an error message."""
+    return ", ".join(f"{key} ({kind})" for key, kind in sorted(parameters_of(name).items()))
+
+
+# The bounds of a half-open time range. A dashboard over a period takes both; a live board (`rta_board`, as of
+# now) takes neither, and callers that offer a window (`acdscope query --from/--until`) ask `window_of` which.
+WINDOW = ("from", "until")
+
+
+def window_of(name: str) -> tuple[str, ...]:
+    """The window bounds the dashboard's SQL has placeholders for, in `WINDOW` order (none for a live board)."""
+    wanted = parameters_of(name)
+    return tuple(bound for bound in WINDOW if bound in wanted)
+
+
 def check_parameters(name: str, parameters: dict[str, Any]) -> None:
     wanted = parameters_of(name)
     missing = sorted(set(wanted) - set(parameters))
@@ -41,8 +57,9 @@ def check_parameters(name: str, parameters: dict[str, Any]) -> None:
             problems.append(f"missing {', '.join(missing)}")
         if unknown:
             problems.append(f"unknown {', '.join(unknown)}")
-        valid = ", ".join(f"{key} ({kind})" for key, kind in sorted(wanted.items()))
-        raise BadParameters(f"dashboard {name!r}: {'; '.join(problems)}; its parameters are: {valid}")
+        raise BadParameters(
+            f"dashboard {name!r}: {'; '.join(problems)}; its parameters are: {describe_parameters(name)}"
+        )
 
 
 @dataclass(frozen=True)

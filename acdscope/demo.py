@@ -60,7 +60,12 @@ class DemoOutcome:
     events: int
     rows_written: int
     comparison: DashboardResult
-    # Queue entries at the in-house center per scenario, from the simulator's own truth (a cross-check).
+    # The intraday picture of the variant where every source is seen (virtualized, shared): service level per
+    # interval and source against its target, with the staffing behind it (dashboard staffing_interval).
+    intraday_tenant: str
+    intraday: DashboardResult
+    # Customer calls entering the in-house queue per scenario (not the tier-2 legs of transfers), from the
+    # simulator's own truth (a cross-check).
     truth_in_house_offered: dict[str, int]
 
 
@@ -151,7 +156,9 @@ def load_scenarios(
         memory.close()
         events += feed(pipeline, memory.events(), offsets)
         truth_offered[scenario.name] = sum(
-            1 for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
+            1
+            for leg in truth.legs
+            if leg.source == scenario.in_house.id and leg.enqueued_ms is not None and leg.entry != "transfer"
         )
         if on_scenario is not None:
             on_scenario(scenario)
@@ -162,4 +169,12 @@ def load_scenarios(
         "setup_comparison",
         {"from": start_day, "until": start_day + timedelta(days=base.days + 1)},
     )
-    return DemoOutcome(scenarios, events, pipeline.sink.rows_written, comparison, truth_offered)
+    intraday_tenant = variant(base, "virtualized", "shared").tenant()
+    intraday = run(
+        client,
+        "staffing_interval",
+        {"tenant": intraday_tenant, "from": start_day, "until": start_day + timedelta(days=base.days)},
+    )
+    return DemoOutcome(
+        scenarios, events, pipeline.sink.rows_written, comparison, intraday_tenant, intraday, truth_offered
+    )

@@ -1,5 +1,6 @@
 """The comparison report: one self-contained HTML file (tables and Plotly charts, plotly.js inlined) built from
-the `setup_comparison` dashboard's rows.
+the `setup_comparison` dashboard's rows, and, when given, one tenant's intraday picture from `staffing_interval`
+(service level per interval against the SLA target; staffed against required agents).
 
 Rendering only: every figure comes from the dashboard SQL; nothing is recomputed here. A figure the setup
 cannot observe is shown as "n/o" and left out of the charts, never drawn as 0.
@@ -91,7 +92,44 @@ def _bar_chart(
     return figure
 
 
-def render_html(comparison: DashboardResult, title: str = "acdscope: outsourcing setups compared") -> str:
+def _intraday_charts(intraday: DashboardResult, tenant: str) -> list[go.Figure]:
+    """Per source: service level per interval with its target, and staffed against required agents."""
+    rows = rows_of(intraday)
+    level = go.Figure()
+    staffing = go.Figure()
+    for source in sorted({row["source"] for row in rows}, key=lambda source: (source != "in-house", source)):
+        mine = [row for row in rows if row["source"] == source]
+        times = [row["interval_start"] for row in mine]
+        level.add_scatter(
+            x=times, y=[row["service_level"] for row in mine], name=f"{source} SL", mode="lines+markers"
+        )
+        targets = [row["sla_target"] for row in mine]
+        if any(target is not None for target in targets):
+            level.add_scatter(x=times, y=targets, name=f"{source} target", mode="lines", line={"dash": "dot"})
+        staffing.add_scatter(x=times, y=[row["staffed_agents"] for row in mine], name=f"{source} staffed")
+        staffing.add_scatter(
+            x=times,
+            y=[row["required_agents"] for row in mine],
+            name=f"{source} required",
+            line={"dash": "dash"},
+        )
+    level.update_layout(
+        title=f"Service level per interval against the SLA ({tenant}; abandons counted against)",
+        template="plotly_white", height=420, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+    )  # fmt: skip
+    staffing.update_layout(
+        title=f"Agents on queue against Erlang C's requirement for the SLA ({tenant})",
+        template="plotly_white", height=420, yaxis={"rangemode": "tozero"},
+    )  # fmt: skip
+    return [level, staffing]
+
+
+def render_html(
+    comparison: DashboardResult,
+    title: str = "acdscope: outsourcing setups compared",
+    intraday: DashboardResult | None = None,
+    intraday_tenant: str = "",
+) -> str:
     rows = rows_of(comparison)
     figures = [
         _bar_chart(
@@ -105,6 +143,8 @@ def render_html(comparison: DashboardResult, title: str = "acdscope: outsourcing
         ),
         _bar_chart(rows, ["vendor_asa_s", "vendor_aht_s"], "Vendor ASA and AHT (seconds)", False),
     ]
+    if intraday is not None:
+        figures += _intraday_charts(intraday, intraday_tenant)
     charts = [
         figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=f"chart-{index}")
         for index, figure in enumerate(figures)

@@ -52,6 +52,10 @@ PAGE = """<!doctype html>
 <p id="status">loading...</p>
 <table id="comparison"></table>
 <div id="chart" style="height: 460px"></div>
+<h2>Intraday: service level against the SLA, and the staffing behind it</h2>
+<p>Tenant <select id="tenant"></select> <span id="intraday-status"></span></p>
+<div id="intraday-sl" style="height: 380px"></div>
+<div id="intraday-staffing" style="height: 380px"></div>
 <script>
 const PERCENT = new Set(["overflow_rate", "e2e_sl_20s", "in_house_sl_20s", "vendor_sl_20s",
   "vendor_abandon_rate", "vendor_adherence", "in_house_adherence"]);
@@ -83,7 +87,40 @@ async function refresh() {
     yaxis: {tickformat: ".0%"}, margin: {b: 160}});
   document.getElementById("status").textContent =
     data.rows.length + " scenarios; n/o = not observable in that setup; refreshed " + new Date().toLocaleTimeString();
+  const select = document.getElementById("tenant");
+  const tenants = data.rows.map(r => r[data.columns.indexOf("scenario")]);
+  if (select.options.length !== tenants.length) {
+    select.innerHTML = "";
+    for (const tenant of tenants) { const option = document.createElement("option"); option.textContent = tenant; select.appendChild(option); }
+    const seen = tenants.indexOf("virtualized-shared");
+    if (seen >= 0) select.selectedIndex = seen;
+  }
+  await intraday();
 }
+async function intraday() {
+  const tenant = document.getElementById("tenant").value;
+  if (!tenant) return;
+  const response = await fetch("/api/staffing_interval?tenant=" + encodeURIComponent(tenant) +
+    "&from=1970-01-01T00:00:00&until=2100-01-01T00:00:00");
+  const data = await response.json();
+  const status = document.getElementById("intraday-status");
+  if (!response.ok) { status.textContent = data.error; return; }
+  const at = name => data.columns.indexOf(name);
+  const sources = [...new Set(data.rows.map(r => r[at("source")]))];
+  const level = [], staffing = [];
+  for (const source of sources) {
+    const rows = data.rows.filter(r => r[at("source")] === source);
+    const x = rows.map(r => r[at("interval_start")]);
+    level.push({type: "scatter", mode: "lines+markers", name: source + " SL", x, y: rows.map(r => r[at("service_level")])});
+    level.push({type: "scatter", mode: "lines", line: {dash: "dot"}, name: source + " target", x, y: rows.map(r => r[at("sla_target")])});
+    staffing.push({type: "scatter", name: source + " staffed", x, y: rows.map(r => r[at("staffed_agents")])});
+    staffing.push({type: "scatter", line: {dash: "dash"}, name: source + " required", x, y: rows.map(r => r[at("required_agents")])});
+  }
+  Plotly.react("intraday-sl", level, {title: {text: "Service level per interval (abandons counted against)"}, yaxis: {tickformat: ".0%"}});
+  Plotly.react("intraday-staffing", staffing, {title: {text: "Agents on queue against Erlang C's requirement for the SLA"}});
+  status.textContent = data.rows.length + " source-intervals (dashboard staffing_interval); gaps are n/o";
+}
+document.getElementById("tenant").addEventListener("change", intraday);
 refresh();
 setInterval(refresh, REFRESH_MS);
 </script>

@@ -139,9 +139,14 @@ class ContactOffered(_ContactEvent):
 
 
 class ContactQueued(_ContactEvent):
+    """The leg entered `queue`. `transferred_in`: an agent of the same source put it there (an internal transfer,
+    Amazon Connect's `InitiationMethod` TRANSFER): the same customer call again, counted as a transfer-in and
+    never as a new offered call, so it neither inflates offered nor, since it cannot abandon, service level."""
+
     type: Literal["contact.queued"] = "contact.queued"
     queue: Name
     priority: int = Field(default=0, ge=0, le=9)
+    transferred_in: bool = False
 
 
 class ContactOverflowed(_ContactEvent):
@@ -307,6 +312,15 @@ class VendorIntervalReport(_Event):
     answered_within_target: Count
     target_s: int = Field(ge=1, le=3600)
     handle_ms: int = Field(ge=0)
+    # What many vendors add to the counts (None = not in this report, so NULL downstream, never 0): the legs
+    # their agents handled (answered calls plus legs transferred within the vendor, whose work `handle_ms`
+    # includes), the legs transferred, and the QA evaluations and survey responses of the interval's calls.
+    handled: Count | None = None
+    transferred: Count | None = None
+    qa_count: Count | None = None
+    qa_sum: float | None = Field(default=None, ge=0)
+    csat_count: Count | None = None
+    csat_sum: Count | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> VendorIntervalReport:
@@ -314,6 +328,20 @@ class VendorIntervalReport(_Event):
             raise ValueError("answered + abandoned exceeds offered")
         if self.answered_within_target > self.answered:
             raise ValueError("answered_within_target exceeds answered")
+        if self.handled is not None and self.handled < self.answered:
+            raise ValueError("handled is fewer than answered")
+        if (self.qa_count is None) != (self.qa_sum is None):
+            raise ValueError("qa_count and qa_sum come together")
+        if self.qa_count is not None and self.qa_sum is not None and self.qa_sum > 100 * self.qa_count:
+            raise ValueError("qa_sum exceeds 100 per evaluation")
+        if (self.csat_count is None) != (self.csat_sum is None):
+            raise ValueError("csat_count and csat_sum come together")
+        if (
+            self.csat_count is not None
+            and self.csat_sum is not None
+            and not self.csat_count <= self.csat_sum <= 5 * self.csat_count
+        ):
+            raise ValueError("csat_sum is outside 1-5 per response")
         return self
 
 

@@ -32,10 +32,17 @@ from producers.simulator.scenario import Source
 from producers.simulator.truth import AgentSpan
 from producers.simulator.truth import Leg
 from producers.simulator.truth import TruthRecorder
+from producers.simulator.truth import VendorReportTruth
 from streams.events import CallerHasher
 
 MINUTE_MS = 60_000
 _new_tuple = tuple.__new__
+
+# The counts of a simulated vendor interval report (`VendorReportTruth`'s fields after its key).
+_REPORT_COUNTS = (
+    "offered", "answered", "abandoned", "answered_within_target", "handle_ms", "handled", "transferred",
+    "qa_count", "qa_sum", "csat_count", "csat_sum",
+)  # fmt: skip
 
 # Heap entry kinds. Ties at the same millisecond are broken by insertion order (the sequence number).
 ARRIVAL, ABANDON, OVERFLOW, TALK_END, WRAP_END, EMIT, AGENT = range(7)
@@ -49,6 +56,7 @@ class ContactState:
     first_enqueue_ms: int
     abandon_at_ms: int | None
     legs: int = 0
+    handled: int = 0  # legs an agent has answered so far
     done: bool = False
 
 
@@ -60,6 +68,9 @@ class LegState:
     call_type: str
     enqueue_ms: int
     leg_no: int
+    handled_no: int = (
+        0  # 1 for the first leg of the contact an agent answered, 2 for the next (after a transfer)
+    )
     waiting: bool = True
     can_abandon: bool = True
     truth: Leg | None = None
@@ -419,50 +430,62 @@ class Simulation:
         agent.span_start = self.now
 
     def _vendor_report(self, _: None, key: tuple[int, int]) -> None:
-        """What the vendor tells the enterprise about its own queue, per call type: counts by arrival interval."""
+        """What the vendor tells the enterprise about its own queue, per call type, by arrival interval: the calls
+        (a leg its agents transferred on within the vendor is the same call: its work is in `handled` and the
+        handle time, not in offered), and the QA evaluations and surveys made by the time it reports."""
         source, interval = key
         legs = self.vendor_legs.pop(key)
         threshold_ms = self.s.service_threshold_s * 1000
-        per_type: dict[str, list[int]] = {}
+        per_type: dict[str, dict[str, float]] = {}
         for leg in legs:
-            row = per_type.setdefault(leg.call_type, [0, 0, 0, 0, 0])
-            row[0] += 1
-            if leg.outcome == "answered":
-                row[1] += 1
-                row[3] += int(leg.wait_ms is not None and leg.wait_ms <= threshold_ms)
-                row[4] += leg.talk_ms + leg.hold_ms + leg.acw_ms
-            elif leg.outcome == "abandoned":
-                row[2] += 1
-        for call_type, (offered, answered, abandoned, within, handle) in sorted(per_type.items()):
+            row = per_type.setdefault(leg.call_type, dict.fromkeys(_REPORT_COUNTS, 0))
+            answered = leg.outcome == "answered"
+            if leg.entry != "transfer":
+                row["offered"] += 1
+                row["answered"] += answered
+                row["abandoned"] += leg.outcome == "abandoned"
+                row["answered_within_target"] += answered and (leg.wait_ms or 0) <= threshold_ms
+            if answered:
+                row["handled"] += 1
+                row["handle_ms"] += leg.talk_ms + leg.hold_ms + leg.acw_ms
+            row["transferred"] += leg.transferred
+            if leg.qa_score is not None:
+                row["qa_count"] += 1
+                row["qa_sum"] += leg.qa_score
+            if leg.csat is not None:
+                row["csat_count"] += 1
+                row["csat_sum"] += leg.csat
+        for call_type, row in sorted(per_type.items()):
+            counts = {name: int(value) for name, value in row.items() if name != "qa_sum"}
+            report = VendorReportTruth(
+                self.sources[source].spec.id, call_type, interval, **counts, qa_sum=round(row["qa_sum"], 1)
+            )
             self._code(E.VENDOR_REPORT)
             self._buckets[E.VENDOR_REPORT](
                 (
                     self.now,
                     (
                         self.tenant,
-                        self._ids[source],
+                        report.source,
                         call_type,
                         interval,
                         self.s.vendor_report_minutes,
-                        offered,
-                        answered,
-                        abandoned,
-                        within,
+                        report.offered,
+                        report.answered,
+                        report.abandoned,
+                        report.answered_within_target,
                         self.s.service_threshold_s,
-                        handle,
+                        report.handle_ms,
+                        report.handled,
+                        report.transferred,
+                        report.qa_count,
+                        report.qa_sum,
+                        report.csat_count,
+                        report.csat_sum,
                     ),
                 )
             )
-            self.truth.vendor_report(
-                self.sources[source].spec.id,
-                call_type,
-                interval,
-                offered,
-                answered,
-                abandoned,
-                within,
-                handle,
-            )
+            self.truth.vendor_reports.append(report)
 
     # --- contacts -------------------------------------------------------------------------------------
 
@@ -607,7 +630,9 @@ class Simulation:
         leg.waiting = True
         assert leg.truth is not None
         leg.truth.enqueued_ms = self.now
-        self._contact(E.QUEUED, leg.source, leg, f"{source.spec.id}.{leg.call_type}")
+        self._contact(
+            E.QUEUED, leg.source, leg, f"{source.spec.id}.{leg.call_type}", leg.truth.entry == "transfer"
+        )
         source.queue.append(leg)
         source.waiting += 1
         deadline = leg.contact.abandon_at_ms
@@ -636,6 +661,8 @@ class Simulation:
         total = self.now - leg.contact.first_enqueue_ms
         self._contact(E.ANSWERED, leg.source, leg, agent.id, wait, total)
         agent.leg = leg
+        leg.contact.handled += 1
+        leg.handled_no = leg.contact.handled
         source.working += 1
         self._agent_event(agent, E.ON_CONTACT, self.now, leg.contact_id)
         self._set_state(agent, "busy")
@@ -658,7 +685,7 @@ class Simulation:
             return int(call.trace.talk_ms * scale), 0, int(call.trace.acw_ms * scale)
         handle = self.s.call_types[call.call_type].handle
         lognormal = handle.distribution == "lognormal"
-        z = call.talk_z if leg.leg_no == 1 else call.talk2_z
+        z = call.talk_z if leg.handled_no == 1 else call.talk2_z
         talk = max(
             1000,
             int(
@@ -742,7 +769,9 @@ class Simulation:
         truth = leg.truth
         call = leg.contact.call
         self._contact(E.ENDED, leg.source, leg, agent.id, truth.talk_ms, truth.hold_ms)
-        transfer = leg.leg_no == 1 and call.transfer_u < self.s.call_types[call.call_type].transfer_prob
+        # Whichever leg an agent answers first can be transferred (the vendor's, after an overflow, too); the
+        # tier-2 leg a transfer creates is the last tier and is not passed on again.
+        transfer = leg.handled_no == 1 and call.transfer_u < self.s.call_types[call.call_type].transfer_prob
         if transfer:
             to_queue = f"{leg.call_type}-tier2"
             self._contact(E.TRANSFERRED, leg.source, leg, agent.id, "internal", to_queue)
@@ -765,11 +794,16 @@ class Simulation:
         source = self.sources[leg.source]
         self._contact(E.WRAPUP_ENDED, leg.source, leg, agent.id, truth.acw_ms)
         spec = source.spec
-        if call.qa_u < self.s.qa_sample_rate and leg.leg_no == 1:
-            truth.qa_score = round(min(100.0, max(0.0, spec.qa_mean + spec.qa_sd * call.qa_z)), 1)
+        # Every leg an agent handled can be scored and surveyed, at whichever source and whatever its number;
+        # the first handled leg uses the call's draws, so a caller scores alike whoever answers (paired runs).
+        first = leg.handled_no == 1
+        qa_u, qa_z = (call.qa_u, call.qa_z) if first else (call.qa2_u, call.qa2_z)
+        csat_u, csat_z = (call.csat_u, call.csat_z) if first else (call.csat2_u, call.csat2_z)
+        if qa_u < self.s.qa_sample_rate:
+            truth.qa_score = round(min(100.0, max(0.0, spec.qa_mean + spec.qa_sd * qa_z)), 1)
             self._contact_later(self.now + 10 * MINUTE_MS, E.QUALITY, leg, agent.id, truth.qa_score, None)
-        if call.csat_u < self.s.csat_response_rate and leg.leg_no == 1:
-            truth.csat = int(min(5, max(1, round(spec.csat_mean + 0.9 * call.csat_z))))
+        if csat_u < self.s.csat_response_rate:
+            truth.csat = int(min(5, max(1, round(spec.csat_mean + 0.9 * csat_z))))
             self._contact_later(self.now + 5 * MINUTE_MS, E.QUALITY, leg, agent.id, None, truth.csat)
         agent.leg = None
         source.working -= 1

@@ -59,6 +59,12 @@ class Call:
     qa_z: float
     csat_u: float
     csat_z: float
+    # The same for the second leg an agent handles (after an internal transfer): every handled leg can be
+    # scored and surveyed, with its own draws.
+    qa2_u: float
+    qa2_z: float
+    csat2_u: float
+    csat2_z: float
     repeat_of: int | None = None
     trace: TraceCall | None = None  # a real log's call: its patience and handle times replace the draws
 
@@ -83,6 +89,11 @@ def _draws(
         rng.random(n),
         rng.random(n),
         rng.exponential(size=n),
+        rng.random(n),
+        rng.standard_normal(n),
+        rng.random(n),
+        rng.standard_normal(n),
+        # Appended last: the columns before them are the same draws as before they existed.
         rng.random(n),
         rng.standard_normal(n),
         rng.random(n),
@@ -132,7 +143,7 @@ def _call(
     return Call(
         n, arrival_ms, call_type, customer,
         d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14],
-        repeat_of,
+        d[15], d[16], d[17], d[18], repeat_of,
     )  # fmt: skip
 
 

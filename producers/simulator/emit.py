@@ -14,7 +14,7 @@ _AGENT = ("tenant", "agent_id", "source", "team")
 
 LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("contact.offered", (*_CONTACT, "entry", "caller_hash")),
-    ("contact.queued", (*_CONTACT, "queue")),
+    ("contact.queued", (*_CONTACT, "queue", "transferred_in")),
     ("contact.overflowed", (*_CONTACT, "to_source", "trigger", "wait_ms")),
     ("contact.redirected", (*_CONTACT, "to_source", "handoff")),
     ("contact.answered", (*_CONTACT, "agent_id", "wait_ms", "total_wait_ms")),
@@ -46,6 +46,12 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "answered_within_target",
             "target_s",
             "handle_ms",
+            "handled",
+            "transferred",
+            "qa_count",
+            "qa_sum",
+            "csat_count",
+            "csat_sum",
         ),
     ),
 )

@@ -50,6 +50,7 @@ FLAT_SCHEMA = pa.schema(
         ("caller_hash", pa.string()),
         ("queue", pa.string()),
         ("priority", pa.int16()),
+        ("transferred_in", pa.bool_()),
         ("to_source", pa.string()),
         ("trigger", pa.string()),
         ("handoff", pa.string()),
@@ -78,6 +79,12 @@ FLAT_SCHEMA = pa.schema(
         ("answered_within_target", pa.int64()),
         ("target_s", pa.int32()),
         ("handle_ms", pa.int64()),
+        ("handled", pa.int64()),
+        ("transferred", pa.int64()),
+        ("qa_count", pa.int64()),
+        ("qa_sum", pa.float64()),
+        ("csat_count", pa.int64()),
+        ("csat_sum", pa.int64()),
     ]
 )
 TIME_FIELDS = ("ts", "start", "end", "interval_start")
@@ -311,7 +318,8 @@ def _write_truth(truth: TruthRecorder, directory: Path) -> dict[str, Path]:
     scenario_interval = truth.interval_minutes
     figures = truth.per_interval(scenario_interval, truth.threshold_s)
     figure_names = ["offered", "answered", "abandoned", "overflowed", "answered_within_target", "wait_ms",
-                    "talk_ms", "hold_ms", "acw_ms", "transferred"]  # fmt: skip
+                    "talk_ms", "hold_ms", "acw_ms", "handled", "transferred", "transferred_in", "qa_count",
+                    "qa_sum", "csat_count", "csat_sum"]  # fmt: skip
     keys = sorted(figures)
     interval_columns: list[list[Any]] = [
         [k[0] for k in keys],

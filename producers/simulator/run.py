@@ -101,20 +101,62 @@ def simulate_to_kafka(
     security: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`."""
-    from producers.simulator.kafka_sink import KafkaSink
+    results = _atomic(out, lambda tmp: [_publish_one(scenario, tmp, bootstrap, caller_key, topics, security)])
+    return results[0]
+
+
+def simulate_paired_to_kafka(
+    base: Scenario,
+    out: Path,
+    bootstrap: str,
+    caller_key: bytes | None = None,
+    topics: dict[str, str] | None = None,
+    security: Mapping[str, Any] | None = None,
+    setups: Sequence[str] = SETUPS,
+    engagements: Sequence[str] = ENGAGEMENTS,
+    on_run: Callable[[Scenario], None] | None = None,
+) -> list[RunResult]:
+    """`simulate_paired` to Kafka: every variant published, one after the other, on the same topics.
+
+    The variants stay apart downstream because each is its own tenant (its name: every event carries it, and
+    contact ids start with it), as the embedded demo feeds them through one pipeline; each variant's truth
+    goes to its own directory under `out`, laid out as `simulate_paired` lays out files. A variant that fails
+    leaves the ones before it published (Kafka has no rollback) but, as always, nothing under `out`.
+    """
 
     def work(tmp: Path) -> list[RunResult]:
-        sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics, security)
-        truth = TruthRecorder()
-        try:
-            Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()
-        finally:
-            sink.close()
-        write_truth(truth, tmp)
-        (tmp / "scenario.json").write_text(scenario.model_dump_json(indent=2))
-        return [RunResult(scenario, sink.count, tmp)]
+        results = []
+        for scenario in _variants(base, setups, engagements):
+            results.append(
+                _publish_one(scenario, tmp / scenario.name, bootstrap, caller_key, topics, security)
+            )
+            if on_run is not None:
+                on_run(scenario)
+        return results
 
-    return _atomic(out, work)[0]
+    return _atomic(out, work)
+
+
+def _publish_one(
+    scenario: Scenario,
+    directory: Path,
+    bootstrap: str,
+    caller_key: bytes | None,
+    topics: dict[str, str] | None,
+    security: Mapping[str, Any] | None,
+) -> RunResult:
+    """One scenario's events to Kafka (flushed before it returns), its truth and scenario into `directory`."""
+    from producers.simulator.kafka_sink import KafkaSink
+
+    sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics, security)
+    truth = TruthRecorder()
+    try:
+        Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()
+    finally:
+        sink.close()
+    write_truth(truth, directory)
+    (directory / "scenario.json").write_text(scenario.model_dump_json(indent=2))
+    return RunResult(scenario, sink.count, directory)
 
 
 def simulate_in_memory(
@@ -136,8 +178,13 @@ def simulate_paired(
     on_run: Callable[[Scenario], None] | None = None,
 ) -> list[RunResult]:
     """The same demand through every setup x engagement; each variant gets its own directory under `out`."""
-    variants = [variant(base, s, e) for s in setups for e in engagements]  # type: ignore[arg-type]
+    variants = _variants(base, setups, engagements)
     return _atomic(out, lambda tmp: [_run_variant(v, tmp, formats, caller_key, on_run) for v in variants])
+
+
+def _variants(base: Scenario, setups: Sequence[str], engagements: Sequence[str]) -> list[Scenario]:
+    """The paired runs, in one order for files and Kafka alike: setups outer, engagement models inner."""
+    return [variant(base, s, e) for s in setups for e in engagements]  # type: ignore[arg-type]
 
 
 def simulate_single(

@@ -258,7 +258,9 @@ def trace_demand(calls: Sequence[TraceCall], scenario: Scenario, seed: int = 199
                     hold_u=1.0, hold_e=0.0,  # no hold beyond the log's own talk time
                     route_u=route_u, redirect_u=redirect_u,
                     transfer_u=1.0, repeat_u=1.0, repeat_e=0.0,  # never: the log's repeats are in it
-                    qa_u=qa_u, qa_z=normal[i][0], csat_u=csat_u, csat_z=normal[i][1], trace=call,
+                    qa_u=qa_u, qa_z=normal[i][0], csat_u=csat_u, csat_z=normal[i][1],
+                    qa2_u=1.0, qa2_z=0.0, csat2_u=1.0, csat2_z=0.0,  # no transfers: no second handled leg
+                    trace=call,
                 )
             )  # fmt: skip
         return out

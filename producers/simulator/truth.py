@@ -74,6 +74,8 @@ class ScheduledActivity(NamedTuple):
 
 
 class VendorReportTruth(NamedTuple):
+    """One vendor interval report as sent: calls (not transfer-in legs) and the work and scores of every leg."""
+
     source: str
     call_type: str
     interval_start_ms: int
@@ -82,6 +84,12 @@ class VendorReportTruth(NamedTuple):
     abandoned: int
     answered_within_target: int
     handle_ms: int
+    handled: int
+    transferred: int
+    qa_count: int
+    qa_sum: float
+    csat_count: int
+    csat_sum: int
 
 
 @dataclass
@@ -105,23 +113,6 @@ class TruthRecorder:
     def agent_span(self, span: AgentSpan) -> None:
         self.spans.append(span)
 
-    def vendor_report(
-        self,
-        source: str,
-        call_type: str,
-        interval_start_ms: int,
-        offered: int,
-        answered: int,
-        abandoned: int,
-        within: int,
-        handle_ms: int,
-    ) -> None:
-        self.vendor_reports.append(
-            VendorReportTruth(
-                source, call_type, interval_start_ms, offered, answered, abandoned, within, handle_ms
-            )
-        )
-
     def finish(self, simulation: Simulation) -> None:
         """Collect every leg the run created, in creation order, once the run is over."""
         self.tenant = simulation.tenant
@@ -133,10 +124,12 @@ class TruthRecorder:
         self, interval_minutes: int, threshold_s: int
     ) -> dict[tuple[str, str, int], dict[str, Any]]:
         """True figures per (source, call type, interval of queue entry): offered, answered, abandoned, answered
-        within `threshold_s`, wait and handle sums, overflowed out, transfers.
+        within `threshold_s`, wait and handle sums, overflowed out, transfers, transfers in, QA and CSAT.
 
         A leg counts at the source whose queue it entered; a call overflowed after waiting is offered at the
-        in-house queue and again at the vendor, one redirected on arrival only at the vendor.
+        in-house queue and again at the vendor, one redirected on arrival only at the vendor. A leg an internal
+        transfer queued is the same call: it counts as transferred in, never as offered, answered or abandoned,
+        while its handle time, transfer and scores count like any handled leg's.
         """
         width = interval_minutes * 60_000
         threshold_ms = threshold_s * 1000
@@ -146,17 +139,33 @@ class TruthRecorder:
                 continue  # redirected at arrival: it never entered this source's queue
             at = leg.enqueued_ms
             row = table[(leg.source, leg.call_type, at - at % width)]
-            row["offered"] += 1
-            if leg.outcome == "answered":
-                row["answered"] += 1
-                row["answered_within_target"] += int((leg.wait_ms or 0) <= threshold_ms)
-                row["wait_ms"] += leg.wait_ms or 0
+            answered = leg.outcome == "answered"
+            if leg.entry == "transfer":
+                row["transferred_in"] += 1
+            else:
+                row["offered"] += 1
+                if answered:
+                    # The wait from the simulator's own clock readings (queue entry, answer), not the number
+                    # it wrote into the event: a wrong wait in the events cannot agree with it by construction.
+                    assert leg.outcome_ms is not None
+                    wait = leg.outcome_ms - at
+                    row["answered"] += 1
+                    row["answered_within_target"] += int(wait <= threshold_ms)
+                    row["wait_ms"] += wait
+                elif leg.outcome == "abandoned":
+                    row["abandoned"] += 1
+                elif leg.outcome == "overflowed":
+                    row["overflowed"] += 1
+            if answered:
+                row["handled"] += 1
                 row["talk_ms"] += leg.talk_ms
                 row["hold_ms"] += leg.hold_ms
                 row["acw_ms"] += leg.acw_ms
-            elif leg.outcome == "abandoned":
-                row["abandoned"] += 1
-            elif leg.outcome == "overflowed":
-                row["overflowed"] += 1
             row["transferred"] += int(leg.transferred)
+            if leg.qa_score is not None:
+                row["qa_count"] += 1
+                row["qa_sum"] += leg.qa_score
+            if leg.csat is not None:
+                row["csat_count"] += 1
+                row["csat_sum"] += leg.csat
         return {key: dict(value) for key, value in table.items()}

@@ -35,7 +35,7 @@ final as (
         calls.e2e_answered as answered,
         calls.e2e_abandoned as abandoned,
         calls.e2e_hidden as outcome_hidden,
-        round(calls.abandon_rate, 4) as abandon_rate,
+        round(calls.e2e_abandon_rate, 4) as abandon_rate,
         service.handled as handled,
         round(service.mean_service_s, 1) as mean_service_s
     from calls

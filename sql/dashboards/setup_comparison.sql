@@ -2,7 +2,10 @@
 -- Parameters: {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (half-open, on interval_start).
 -- Grain: one row per tenant (an operation, or a simulated scenario). Service levels at 20 s, abandons counted
 -- against (`service_level_20s`, `e2e_service_level_20s` of the metric layer); the vendors are every vendor
--- together (the `kind` grain). NULL means the setup cannot observe it.
+-- together (the `kind` grain). NULL means the setup cannot observe it. Each label is as wide as the calls it
+-- counts: `e2e_sl_20s` is over every customer call, so it is NULL (reason in `e2e_hidden_reason`) where some
+-- calls are out of sight: network-delivered, where the enterprise ACD sees only the in-house calls (their
+-- service level is `in_house_sl_20s`), and enterprise-routed, where redirected calls' outcomes are hidden.
 with
 
 tenants as (
@@ -34,6 +37,7 @@ final as (
         calls.arrived as arrived_at_acd,
         round(calls.overflow_rate, 4) as overflow_rate,
         round(calls.e2e_service_level_20s, 4) as e2e_sl_20s,
+        calls.e2e_hidden_reason as e2e_hidden_reason,
         ih.offered as in_house_offered,
         round(ih.service_level_20s, 4) as in_house_sl_20s,
         v.offered as vendor_offered,

@@ -2,8 +2,11 @@
 -- lets the enterprise observe?
 -- Parameters: {tenant:String}, {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (on interval_start).
 -- Grain: one row per source with traffic and terms, from the `period` rows of `source_metrics`. Service-level
--- variants at the source's SLA threshold: abandons counted against (all offered), ignored (abandons inside the
--- threshold left out), in favour (they count as met), and with short abandons excluded. NULL = not observable.
+-- variants at the source's SLA threshold, each column named after its denominator: abandons counted against
+-- (all offered calls; the SLA is judged on this one), abandons ignored (abandons inside the threshold left
+-- out), abandons in favour (they count as met), short abandons excluded, and flow-outs excluded (calls that
+-- left the queue for another, e.g. the 30 s overflow to a vendor, left out: Genesys Cloud's default). Offered
+-- counts customer calls; legs an internal transfer queued are `transferred_in`. NULL = not observable.
 with
 
 period as (
@@ -20,10 +23,12 @@ final as (
         source,
         kind,
         offered,
+        transferred_in,
         round(service_level, 4) as sl_abandons_against,
         round(sl_abandons_ignored, 4) as sl_abandons_ignored,
         round(sl_abandons_in_favour, 4) as sl_abandons_in_favour,
         round(sl_short_excluded, 4) as sl_short_excluded,
+        round(sl_flowouts_excluded, 4) as sl_flowouts_excluded,
         sla_target,
         intervals_breached,
         round(asa_s, 1) as asa_s,
@@ -38,6 +43,9 @@ final as (
         round(cost_per_contact, 2) as cost_per_contact,
         round(adherence, 4) as adherence,
         round(conformance, 4) as conformance,
+        round(occupancy, 4) as occupancy,
+        round(utilisation, 4) as utilisation,
+        round(shrinkage, 4) as shrinkage,
         hidden_reason
     from period
 )

@@ -217,6 +217,7 @@ class EnginePipeline:
             )  # fmt: skip
         now = self.clock.monotonic()
         counted_before: dict[tuple[str, int], int] = {}
+        duplicates: set[tuple[str, int, int]] = set()
         replayed = 0
         for (kind, partition), batch in groups.items():
             self._last_seen[(kind, partition)] = now
@@ -225,6 +226,7 @@ class EnginePipeline:
             counted_before[(topic, partition)] = engine.last_offset
             output = engine.process(batch)
             self.duplicates += output.duplicates
+            duplicates.update((topic, partition, offset) for offset in output.duplicate_offsets)
             for rejected in output.rejected:
                 dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
             if isinstance(engine, ContactPartition):
@@ -237,8 +239,8 @@ class EnginePipeline:
             if kind != "caller":
                 self.accepted_events += counted
         if raw and self.keep_raw:
-            if dead or replayed:
-                raw = self._stored_anew(raw, dead, counted_before)
+            if dead or replayed or duplicates:
+                raw = self._stored_anew(raw, dead, counted_before, duplicates)
             self.sink.add(TABLES["acd_events"], raw)
         if dead:
             self.sink.add(DEAD_LETTER, [letter.row() for letter in dead])
@@ -247,12 +249,17 @@ class EnginePipeline:
 
     @staticmethod
     def _stored_anew(
-        raw: list[tuple[Any, ...]], dead: list[DeadLetter], counted_before: dict[tuple[str, int], int]
+        raw: list[tuple[Any, ...]],
+        dead: list[DeadLetter],
+        counted_before: dict[tuple[str, int], int],
+        duplicates: set[tuple[str, int, int]],
     ) -> list[tuple[Any, ...]]:
-        """Not stored: an event the engines refused (older than the horizon: a dead letter, not accepted), and
-        one re-read after a restart at or below its partition's checkpoint, which was stored then if it was
-        accepted then. Only batches with either pay for this."""
+        """Not stored: an event the engines refused (older than the horizon: a dead letter, not accepted), one
+        re-read after a restart at or below its partition's checkpoint, which was stored then if it was
+        accepted then, and a duplicate (its id was counted, and stored, when first delivered: the table holds
+        one row per event id, not one per delivery). Only batches with any of them pay for this."""
         refused = {(letter.record.topic, letter.record.partition, letter.record.offset) for letter in dead}
+        refused |= duplicates
         return [
             row
             for row in raw

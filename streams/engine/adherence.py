@@ -172,6 +172,7 @@ class AdherenceRow(NamedTuple):
     unknown_ms: int  # working, and the agent has no schedule at all
     scheduled_on_queue_ms: int  # conformance denominator
     worked_on_queue_ms: int  # ready / on_contact / acw, scheduled or not: conformance numerator
+    handling_ms: int  # on_contact / acw: occupancy = handling / worked on queue, in the interval it happened
     version: int
 
 
@@ -190,6 +191,8 @@ class AdherenceCounts(Counts):
     unknown_ms: int = 0
     scheduled_on_queue_ms: int = 0
     worked_on_queue_ms: int = 0
+    # Counters added later go last: a checkpoint stores them by position and an older one lacks them.
+    handling_ms: int = 0
 
 
 class LiveAdherence(NamedTuple):
@@ -443,6 +446,7 @@ class AdherenceEngine:
         gap = _OFF_SHIFT if agent.has_schedule else _NO_SCHEDULE
         width = self._width
         on_queue_state = state >= READY
+        handling_state = state >= ON_CONTACT
         dirty = self._dirty
         while t < until:
             activity, end, i = _segment(segments, i, t, gap, until)
@@ -491,6 +495,8 @@ class AdherenceEngine:
                 c.scheduled_on_queue_ms += d
             if on_queue_state:
                 c.worked_on_queue_ms += d
+                if handling_state:
+                    c.handling_ms += d
             dirty[agent.current_key] = c
             t = b
         agent.cursor = until
@@ -546,7 +552,8 @@ class AdherenceEngine:
                 AdherenceRow(
                     start, tenant, source, team, agent_id, partition,
                     c.scheduled_ms, c.exception_ms, c.in_adherence_ms, c.out_of_adherence_ms,
-                    c.unscheduled_ms, c.unknown_ms, c.scheduled_on_queue_ms, c.worked_on_queue_ms, version,
+                    c.unscheduled_ms, c.unknown_ms, c.scheduled_on_queue_ms, c.worked_on_queue_ms,
+                    c.handling_ms, version,
                 )
             )  # fmt: skip
         self._dirty.clear()

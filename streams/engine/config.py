@@ -7,6 +7,7 @@ Plain frozen settings; loaded by the edge from a file or built from a simulator 
 from __future__ import annotations
 
 from typing import Annotated
+from typing import Any
 from typing import Literal
 
 from pydantic import BaseModel
@@ -71,6 +72,8 @@ class EngineConfig(BaseModel):
 
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     allowed_lateness_s: Annotated[int, Field(ge=0)] = 300
+    # How far behind its tenant's watermark an event is still accepted (and corrects its intervals); its id is
+    # remembered as long, so an event re-sent anywhere within the horizon is counted once.
     retention_hours: Annotated[int, Field(ge=1)] = 48
     # How far an event's time may lie after its Kafka record's timestamp (when it was produced). Live feeds are
     # within clock skew of it and replays of the past behind it; a day covers a feed stamping local time as UTC.
@@ -79,11 +82,10 @@ class EngineConfig(BaseModel):
     # A simulation of future days produced to Kafka today needs this raised in the engine config.
     max_lead_hours: Annotated[int, Field(ge=1)] = 24
     # How long a contact's own state is kept after its last event (a QA score later than that is dated by
-    # its own time), and how long event ids are remembered for de-duplication. Both bound memory.
+    # its own time). Bounds memory. (Event ids are remembered for `retention_hours`: see `_no_dedup_hours`.)
     contact_state_hours: Annotated[int, Field(ge=1)] = 6
     # A handled call is "repeated" when the same caller calls again within this window (the FCR proxy).
     repeat_window_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
-    dedup_hours: Annotated[int, Field(ge=1)] = 6
     service_thresholds_s: tuple[int, ...] = (10, 20, 30, 60)
     short_abandon_s: Annotated[int, Field(ge=0)] = 5
     # Adherence (Genesys AdherenceSettings): grace before an out-of-adherence episode is an exception, the
@@ -114,12 +116,22 @@ class EngineConfig(BaseModel):
     def contact_state_ms(self) -> int:
         return self.contact_state_hours * 3_600_000
 
-    @property
-    def dedup_ms(self) -> int:
-        return self.dedup_hours * 3_600_000
-
     def tenant(self, name: str) -> TenantConfig:
         return self.tenants.get(name, self.default_tenant)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_dedup_hours(cls, data: Any) -> Any:
+        """Ids used to be remembered for `dedup_hours` (6) while events were accepted for `retention_hours` (48):
+        a day re-sent 8 h later was counted twice. Ids are now remembered for as long as their events are
+        accepted, so there is nothing to set; a file that still sets it is refused saying why (`extra="forbid"`
+        alone would only say that the input is not permitted)."""
+        if isinstance(data, dict) and "dedup_hours" in data:
+            raise ValueError(
+                "dedup_hours is no longer a setting: event ids are remembered for retention_hours (the correction "
+                "horizon), so every accepted event is counted once; remove dedup_hours from the configuration"
+            )
+        return data
 
     @model_validator(mode="after")
     def _sla_thresholds_are_counted(self) -> EngineConfig:

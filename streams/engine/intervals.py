@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any
@@ -178,6 +179,34 @@ class Contact(Protocol):
 
 
 C = TypeVar("C", bound=Contact)
+
+
+@dataclass(slots=True)
+class Leg:
+    """One contact leg: the key its figures were counted under, and whether an internal transfer queued it.
+
+    A transferred-in leg is the same customer call again, so its answer or abandon is not counted as one; but
+    its answer may be read before its queue entry says what it is (input out of order). So the leg remembers
+    the outcome it counted (`counted`: the wait of an answer, or -1 - the wait of an abandon), and `take_back`
+    returns it when the queue entry arrives: the counts are the same for any order of the same events."""
+
+    key: tuple[Any, ...]
+    last_ms: int
+    transfer_in: bool = False
+    counted: int | None = None
+
+    def dump(self) -> list[Any]:
+        return [*self.key, self.last_ms, self.transfer_in, self.counted]
+
+    @classmethod
+    def loader(cls, key_length: int) -> Callable[[list[Any]], Leg]:
+        """Values of `dump`; those of checkpoints from before transfer-ins were told apart lack the last two."""
+        return lambda values: cls(tuple(values[:key_length]), *values[key_length:])
+
+
+def answer_code(wait_ms: int, answered: bool) -> int:
+    """An outcome as one int (`Leg.counted`): the wait of an answer, -1 - the wait of an abandon."""
+    return wait_ms if answered else -1 - wait_ms
 
 
 class ContactStore(Generic[C]):

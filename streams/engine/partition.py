@@ -20,6 +20,7 @@ from streams.engine import format1
 from streams.engine.adherence import AdherenceConfig
 from streams.engine.adherence import AdherenceEngine
 from streams.engine.config import EngineConfig
+from streams.engine.dedup import FREEZE_AFTER_MS
 from streams.engine.dedup import Deduplicator
 from streams.engine.intervals import Move
 from streams.engine.intervals import Timeline
@@ -71,8 +72,13 @@ class EngineOutput:
     """What a batch came to besides rows (those are drained): refused events, duplicates, re-read offsets."""
 
     rejected: list[Rejected] = field(default_factory=list)
-    duplicates: int = 0
+    # Events whose id was already counted: not counted again, and not stored again in the raw events table.
+    duplicate_offsets: list[int] = field(default_factory=list)
     replayed: int = 0  # re-delivered after a restart, already in the restored state
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_offsets)
 
 
 class _Partition(Generic[Item]):
@@ -143,11 +149,20 @@ class _Partition(Generic[Item]):
 
 
 class _EventPartition(_Partition[Event]):
-    """A partition of canonical events: de-duplication and the correction horizon per tenant."""
+    """A partition of canonical events: de-duplication and the correction horizon per tenant.
+
+    Ids are remembered for as long as an event of their time is accepted (`retention_hours` behind the
+    watermark), so an accepted event is counted once however late it is re-sent. The one exception comes from
+    a checkpoint written before that (ids were kept for `dedup_hours`, 6 by default): for its tenants, an event
+    older than the oldest hour of ids it kept cannot be checked, and is refused with that reason until the
+    horizon has passed that hour (at most `retention_hours` after the upgrade).
+    """
 
     def __init__(self, partition: int, config: EngineConfig) -> None:
         super().__init__(partition, config)
         self.dedup = Deduplicator()
+        # tenant -> event time before which its ids may have been forgotten (see the class docstring).
+        self.unchecked_before: dict[str, int] = {}
 
     def _admit(
         self, batch: Iterable[tuple[int, Event]], out: EngineOutput
@@ -157,8 +172,10 @@ class _EventPartition(_Partition[Event]):
         append = admitted.append
         tenants: set[str] = set()
         first_time = self.dedup.first_time
+        duplicate = out.duplicate_offsets.append
         latest = self.time.latest
         oldest_ok = self.config.lateness_ms + self.config.retention_ms
+        unchecked = self.unchecked_before
         last_offset = self.last_offset
         for offset, event in batch:
             if offset <= last_offset:
@@ -171,8 +188,11 @@ class _EventPartition(_Partition[Event]):
                 reason = f"event time older than the {self.config.retention_hours} h correction horizon"
                 out.rejected.append(Rejected(offset, event, reason))
                 continue
+            if unchecked and ts_ms < unchecked.get(event.tenant, NEVER):
+                out.rejected.append(Rejected(offset, event, self._unchecked_reason(event.tenant)))
+                continue
             if not first_time(event.event_id.int, ts_ms):
-                out.duplicates += 1
+                duplicate(offset)
                 continue
             if ts_ms > tenant_latest:
                 latest[event.tenant] = ts_ms
@@ -181,19 +201,50 @@ class _EventPartition(_Partition[Event]):
         self.last_offset = last_offset
         return admitted, tenants
 
+    def _unchecked_reason(self, tenant: str) -> str:
+        since = (EPOCH + self.unchecked_before[tenant] * MS).isoformat()
+        return (
+            f"event time before {since}, the oldest whose ids this partition remembers (restored from a "
+            "checkpoint that kept fewer hours of ids than the correction horizon): a duplicate could not be "
+            "recognised"
+        )
+
     def process(self, batch: Iterable[tuple[int, Event]]) -> EngineOutput:
         out = super().process(batch)
-        # Ids older than `dedup_hours` are forgotten: a duplicate that late (rare: producers retry within seconds)
-        # would count twice; replays after a restart are caught by offsets, not ids.
-        self.dedup.forget_before(self.time.lowest_watermark() - self.config.dedup_ms)
+        self._settle()
         return out
 
+    def _settle(self) -> None:
+        """Ids are forgotten behind the acceptance horizon of the tenant furthest behind, never sooner."""
+        self.dedup.settle(self.time.lowest_watermark(), self.config.retention_ms)
+        if self.unchecked_before:
+            retention_ms = self.config.retention_ms
+            self.unchecked_before = {
+                tenant: since
+                for tenant, since in self.unchecked_before.items()
+                if self.time.watermark(tenant) - retention_ms < since
+            }
+
     def snapshot(self) -> dict[str, Any]:
-        return {**super().snapshot(), "dedup": self.dedup.snapshot()}
+        return {
+            **super().snapshot(),
+            "dedup": self.dedup.snapshot(),
+            "dedup_unchecked": self.unchecked_before,
+        }
 
     def _load(self, snapshot: dict[str, Any]) -> None:
         super()._load(snapshot)
-        self.dedup = Deduplicator.restore(snapshot["dedup"])
+        lowest = self.time.lowest_watermark()
+        self.dedup = Deduplicator.restore(snapshot["dedup"], freeze_before_ms=lowest - FREEZE_AFTER_MS)
+        if "dedup_unchecked" in snapshot:
+            self.unchecked_before = dict(snapshot["dedup_unchecked"])
+        else:
+            # Written when ids were remembered for fewer hours than events were accepted: what is older than
+            # the oldest hour it kept may have been forgotten (or never seen; it cannot tell which).
+            oldest = self.dedup.oldest_hour()
+            if oldest is not None:
+                self.unchecked_before = dict.fromkeys(self.time.latest, oldest)
+        self._settle()
 
 
 class ContactPartition(_EventPartition):
@@ -206,7 +257,7 @@ class ContactPartition(_EventPartition):
         super().__init__(partition, config)
         self.quality = QualityEngine(partition, config, self.time)
         self.overflow = OverflowEngine(partition, config, self.time)
-        self.volume = VolumeCounter(partition, config.interval_minutes, self.time)
+        self.volume = VolumeCounter(partition, config.interval_minutes, self.time, config.contact_state_ms)
         self.engines = {"quality": self.quality, "overflow": self.overflow, "volume": self.volume}
 
     def drain_caller_contacts(self) -> list[CallerContact]:

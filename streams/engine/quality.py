@@ -5,6 +5,10 @@ Pure: contact events and vendor reports in, rows out; no clock, no I/O. Definiti
 - a contact *leg* is offered to a source when it enters that source's queue (`contact.queued`); a call
   overflowed from the in-house queue to a vendor is offered to both queues, and counted once per customer
   call in the overflow table instead;
+- a leg an internal transfer queued (`transferred_in`) is the same call again: counted as transferred in, and
+  not in offered, answered, abandoned or their waits (it cannot abandon, so it would raise service level);
+  its handle time, transfers and scores count like any handled leg's. Its answer may be read before its
+  queue entry (out-of-order input): the leg remembers what it counted and takes it back;
 - every figure of a leg is attributed to the interval in which it entered the queue (arrival attribution, as
   Genesys counts Offered), so an interval's service level never changes sign as answers trickle in;
 - answered within T: queue wait <= T; short abandon: abandoned after < `short_abandon_s` in queue;
@@ -26,7 +30,9 @@ from streams.engine.config import HIDDEN_VENDOR_CALLS
 from streams.engine.config import EngineConfig
 from streams.engine.intervals import Counts
 from streams.engine.intervals import IntervalTable
+from streams.engine.intervals import Leg
 from streams.engine.intervals import Timeline
+from streams.engine.intervals import answer_code
 from streams.engine.timebase import floor
 from streams.engine.timebase import from_ms
 from streams.engine.timebase import to_ms
@@ -66,6 +72,7 @@ class QualityRow(NamedTuple):
     hold_ms: int | None
     acw_ms: int | None
     transferred: int | None
+    transferred_in: int | None
     overflowed_out: int | None
     qa_sum: float | None
     qa_count: int | None
@@ -104,12 +111,8 @@ class QualityCounts(Counts):
     # Per service-level threshold (`EngineConfig.service_thresholds_s`): waits at or under it.
     answered_within: list[int] = field(default_factory=list)
     abandoned_within: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Leg:
-    key: Key
-    last_ms: int
+    # Counters added later go last: a checkpoint stores them by position and an older one lacks them.
+    transferred_in: int = 0
 
 
 def _never_empty() -> VendorIntervalReport:
@@ -148,38 +151,32 @@ class QualityEngine:
             ts_ms = to_ms(event.ts)
             if isinstance(event, ContactQueued):
                 key = (event.tenant, event.source, event.call_type, floor(ts_ms, self._width))
-                self._legs.items[event.contact_id] = _Leg(key, ts_ms)
-                counts_at(key).offered += 1
-            elif isinstance(event, ContactAnswered):
-                counts = counts_at(self._leg_key(event, ts_ms - event.wait_ms, ts_ms))
-                counts.answered += 1
-                counts.wait_answered_ms += event.wait_ms
-                within = counts.answered_within
-                for i, threshold in enumerate(self._thresholds_ms):
-                    if event.wait_ms <= threshold:
-                        within[i] += 1
-            elif isinstance(event, ContactAbandoned):
-                counts = counts_at(self._leg_key(event, ts_ms - event.wait_ms, ts_ms))
-                counts.abandoned += 1
-                counts.wait_abandoned_ms += event.wait_ms
-                if event.wait_ms < self._short_ms:
-                    counts.short_abandoned += 1
-                within = counts.abandoned_within
-                for i, threshold in enumerate(self._thresholds_ms):
-                    if event.wait_ms <= threshold:
-                        within[i] += 1
+                known = self._legs.items.get(event.contact_id)
+                self._legs.items[event.contact_id] = Leg(key, ts_ms, event.transferred_in)
+                counts = counts_at(key)
+                if not event.transferred_in:
+                    counts.offered += 1
+                    continue
+                counts.transferred_in += 1
+                if known is not None and known.counted is not None:
+                    self._outcome(counts_at(known.key), known.counted, -1)
+            elif isinstance(event, (ContactAnswered, ContactAbandoned)):
+                outcome_leg = self._leg(event, ts_ms - event.wait_ms, ts_ms)
+                if outcome_leg.transfer_in:
+                    continue
+                outcome_leg.counted = answer_code(event.wait_ms, isinstance(event, ContactAnswered))
+                self._outcome(counts_at(outcome_leg.key), outcome_leg.counted, 1)
             elif isinstance(event, ContactOverflowed):
-                leg = self._legs.items.get(event.contact_id)
-                if (
-                    leg is not None
-                ):  # overflow out of a queue the leg really entered (not a redirect at arrival)
-                    counts_at(leg.key).overflowed_out += 1
-                    leg.last_ms = ts_ms
+                # Overflow out of a queue the leg really entered (not a redirect at arrival).
+                entered = self._legs.items.get(event.contact_id)
+                if entered is not None:
+                    counts_at(entered.key).overflowed_out += 1
+                    entered.last_ms = ts_ms
             elif isinstance(event, ContactRedirected):
-                leg = self._legs.items.get(event.contact_id)
-                if leg is not None and event.handoff != "accepted":
+                entered = self._legs.items.get(event.contact_id)
+                if entered is not None and event.handoff != "accepted":
                     # The hand-off failed or bounced: the caller never left this queue after all.
-                    counts_at(leg.key).overflowed_out -= 1
+                    counts_at(entered.key).overflowed_out -= 1
             elif isinstance(event, ContactEnded):
                 counts = counts_at(self._leg_key(event, ts_ms, ts_ms))
                 counts.handled += 1
@@ -199,15 +196,34 @@ class QualityEngine:
                     counts.csat_count += 1
         self.time.applied(last)
 
-    def _leg_key(self, event: Any, enqueued_ms: int, ts_ms: int) -> Key:
-        """The key of the leg an event belongs to: the interval its queue entry was counted in."""
+    def _outcome(self, counts: QualityCounts, code: int, sign: int) -> None:
+        """Count (sign 1) or take back (-1) an outcome coded by `answer_code`."""
+        if code >= 0:
+            wait, within = code, counts.answered_within
+            counts.answered += sign
+            counts.wait_answered_ms += sign * wait
+        else:
+            wait, within = -1 - code, counts.abandoned_within
+            counts.abandoned += sign
+            counts.wait_abandoned_ms += sign * wait
+            if wait < self._short_ms:
+                counts.short_abandoned += sign
+        for i, threshold in enumerate(self._thresholds_ms):
+            if wait <= threshold:
+                within[i] += sign
+
+    def _leg(self, event: Any, enqueued_ms: int, ts_ms: int) -> Leg:
+        """The leg an event belongs to, keyed by the interval its queue entry was counted in."""
         leg = self._legs.items.get(event.contact_id)
         if leg is None or leg.key[1] != event.source:
             # No queued event seen (or it was at another source): the wait dates the queue entry.
             key = (event.tenant, event.source, event.call_type, floor(enqueued_ms, self._width))
-            leg = self._legs.items[event.contact_id] = _Leg(key, ts_ms)
+            leg = self._legs.items[event.contact_id] = Leg(key, ts_ms)
         leg.last_ms = ts_ms
-        return leg.key
+        return leg
+
+    def _leg_key(self, event: Any, enqueued_ms: int, ts_ms: int) -> Key:
+        return self._leg(event, enqueued_ms, ts_ms).key
 
     # --- output -------------------------------------------------------------------------------------------
 
@@ -233,7 +249,7 @@ class QualityEngine:
             c.offered, c.answered, c.abandoned, c.short_abandoned,
             thresholds, list(c.answered_within), list(c.abandoned_within),
             c.wait_answered_ms, c.wait_abandoned_ms, c.handled, c.talk_ms + c.hold_ms + c.acw_ms,
-            c.talk_ms, c.hold_ms, c.acw_ms, c.transferred, c.overflowed_out,
+            c.talk_ms, c.hold_ms, c.acw_ms, c.transferred, c.transferred_in, c.overflowed_out,
             float(c.qa_sum), c.qa_count, c.csat_sum, c.csat_count,
             "", int(final), version,
         )  # fmt: skip
@@ -244,6 +260,7 @@ class QualityEngine:
         tenant, source, call_type, start = key
         setup = self.config.tenant(tenant).setup
         reason = HIDDEN_VENDOR_CALLS.get(setup, "vendor interval report")
+        handled = report.answered if report.handled is None else report.handled
         within: list[int | None] = [
             report.answered_within_target if threshold == report.target_s else None
             for threshold in thresholds
@@ -252,8 +269,8 @@ class QualityEngine:
             tenant, source, call_type, from_ms(start), report.interval_minutes, self.partition, "vendor_report",
             report.offered, report.answered, report.abandoned, None,
             thresholds, within, [None] * len(thresholds),
-            None, None, report.answered, report.handle_ms, None, None, None, None, None,
-            None, None, None, None,
+            None, None, handled, report.handle_ms, None, None, None, report.transferred, None, None,
+            report.qa_sum, report.qa_count, report.csat_sum, report.csat_count,
             reason, int(final), version,
         )  # fmt: skip
 
@@ -264,7 +281,7 @@ class QualityEngine:
         return {
             "counts": self._counts.snapshot(QualityCounts.dump),
             "reports": self._reports.snapshot(lambda report: [report.model_dump(mode="json")]),
-            "legs": self._legs.snapshot(lambda leg: [*leg.key, leg.last_ms]),
+            "legs": self._legs.snapshot(Leg.dump),
         }
 
     def load(self, snapshot: dict[str, Any]) -> None:
@@ -273,4 +290,4 @@ class QualityEngine:
         self._reports.restore(
             snapshot["reports"], lambda values: VendorIntervalReport.model_validate(values[0])
         )
-        self._legs.restore(snapshot["legs"], lambda values: _Leg(tuple(values[:-1]), values[-1]))
+        self._legs.restore(snapshot["legs"], Leg.loader(4))

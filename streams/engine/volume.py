@@ -1,6 +1,8 @@
 """Offered / answered / abandoned per source and interval: the walking skeleton's metric.
 
 Pure and per Kafka partition; it keeps one counter row per (tenant, interval, source) and never reads a clock.
+Offered counts customer calls (`contact.offered`), so answered and abandoned count only their outcomes: the
+tier-2 leg an internal transfer queued is the same call, and its answer is not a second one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import NamedTuple
 from typing import TypedDict
 
 from streams.engine.intervals import Counts
+from streams.engine.intervals import Leg
 from streams.engine.intervals import Timeline
+from streams.engine.intervals import answer_code
 from streams.engine.timebase import floor
 from streams.engine.timebase import from_ms
 from streams.engine.timebase import to_ms
@@ -20,6 +24,7 @@ from streams.events import MAX_DURATION_MS
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
 from streams.events import ContactOffered
+from streams.events import ContactQueued
 from streams.events import Event
 
 
@@ -53,6 +58,7 @@ class VolumeSnapshot(TypedDict, total=False):
     dirty: list[list[str | int]]
     final: list[list[str | int]]
     fresh: list[list[str | int]]
+    legs: dict[str, object]
 
 
 @dataclass(slots=True)
@@ -70,7 +76,13 @@ class VolumeCounter:
     dropped once no admissible answer (dated back by at most the longest wait the contract allows) can reach it.
     """
 
-    def __init__(self, partition: int, interval_minutes: int = 15, time: Timeline | None = None) -> None:
+    def __init__(
+        self,
+        partition: int,
+        interval_minutes: int = 15,
+        time: Timeline | None = None,
+        keep_ms: int = 6 * 3_600_000,
+    ) -> None:
         self.partition = partition
         self.interval_minutes = interval_minutes
         self.time = time = time or Timeline(interval_minutes * 60_000)
@@ -78,6 +90,8 @@ class VolumeCounter:
         self._counts = time.table(
             VolumeCounts, key_length=3, start_at=1, delay_ms=None, reach_ms=MAX_DURATION_MS
         )
+        # Only later legs (contact id != initial) can be transfer-ins: the first leg of a call never is.
+        self._legs = time.contacts(keep_ms)
 
     def apply(self, events: Iterable[tuple[int, Event]]) -> None:
         """Fold (offset, event) pairs in; offsets only move the version forward, and events other than offered,
@@ -89,13 +103,33 @@ class VolumeCounter:
                 last = offset
             if isinstance(event, ContactOffered):
                 counts_at((event.tenant, floor(to_ms(event.ts), width), event.source)).offered += 1
-            elif isinstance(event, ContactAnswered):
-                counts_at(
-                    (event.tenant, floor(to_ms(event.ts) - event.wait_ms, width), event.source)
-                ).answered += 1
-            elif isinstance(event, ContactAbandoned):
-                key = (event.tenant, floor(to_ms(event.ts) - event.wait_ms, width), event.source)
-                counts_at(key).abandoned += 1
+            elif isinstance(event, (ContactAnswered, ContactAbandoned)):
+                ts_ms = to_ms(event.ts)
+                key = (event.tenant, floor(ts_ms - event.wait_ms, width), event.source)
+                answered = isinstance(event, ContactAnswered)
+                if event.contact_id != event.initial_contact_id:
+                    leg = self._legs.items.get(event.contact_id)
+                    if leg is not None and leg.transfer_in:
+                        continue
+                    self._legs.items[event.contact_id] = Leg(key, ts_ms, False, answer_code(0, answered))
+                counts = counts_at(key)
+                if answered:
+                    counts.answered += 1
+                else:
+                    counts.abandoned += 1
+            elif isinstance(event, ContactQueued) and event.transferred_in:
+                known = self._legs.items.get(event.contact_id)
+                if (
+                    known is not None and known.counted is not None
+                ):  # its outcome was read first: take it back
+                    counts = counts_at(known.key)
+                    if known.counted >= 0:
+                        counts.answered -= 1
+                    else:
+                        counts.abandoned -= 1
+                ts_ms = to_ms(event.ts)
+                key = (event.tenant, floor(ts_ms, width), event.source)
+                self._legs.items[event.contact_id] = Leg(key, ts_ms, True)
         self.time.applied(last)
 
     def drain_rows(self) -> list[VolumeRow]:
@@ -122,6 +156,7 @@ class VolumeCounter:
             "dirty": table["dirty"],
             "final": table["final"],
             "fresh": table["fresh"],
+            "legs": self._legs.snapshot(Leg.dump),
         }
 
     @classmethod
@@ -140,3 +175,5 @@ class VolumeCounter:
         ]
         flags = {name: snapshot.get(name, []) for name in ("dirty", "final", "fresh")}
         self._counts.restore({"rows": rows, **flags}, VolumeCounts.load)
+        if "legs" in snapshot:  # checkpoints from before transfer-ins were told apart have none
+            self._legs.restore(snapshot["legs"], Leg.loader(3))

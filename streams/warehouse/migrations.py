@@ -1,5 +1,9 @@
-"""Apply the numbered `sql/migrations/NNNN_name.sql` files in order and record each in `schema_migrations`.
+"""Apply the numbered `sql/migrations/NNNN_name.sql` files in order and record each in `schema_migrations`,
+then the metric layer (`sql/metrics/*.sql`) whole.
 
+Tables hold data, so their DDL is a numbered, checksummed history that is never edited. The metric layer
+(functions and views) holds none: it is one editable definition of every figure, re-applied on every run with
+`create or replace`, so a changed formula is an edit of its one line, not a copy of the view in a new migration.
 DDL lives only in `sql/`; this module loads it and never writes DDL of its own beyond the record table.
 """
 
@@ -16,7 +20,13 @@ from streams.warehouse.tables import SCHEMA_MIGRATIONS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
+METRICS_DIR = SQL_DIR / "metrics"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Numbers once used by migrations that became the metric layer: servers have them recorded as applied, so a new
+# file with one of them would be skipped there. Never reuse them.
+RETIRED = {12: "0012_metric_formulas", 13: "0013_metric_views"}
+# What the metric layer may do: re-running it must be harmless.
+_IDEMPOTENT = re.compile(r"^(create or replace (function|view)|drop (view|function) if exists)\b", re.I)
 
 _RECORD_TABLE = """
 create table if not exists schema_migrations
@@ -63,6 +73,8 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if match is None:
             raise MigrationError(f"{path.name}: migration files are named NNNN_lower_snake.sql")
         version = int(match.group(1))
+        if version in RETIRED:
+            raise MigrationError(f"{path.name}: version {version} was {RETIRED[version]}; take a new number")
         if version in found:
             raise MigrationError(f"{path.name}: version {version} already used by {found[version].path.name}")
         found[version] = Migration(version, path.stem, path)
@@ -75,8 +87,25 @@ def applied_versions(client: Client) -> dict[int, str]:
     return {int(version): str(checksum) for version, checksum in result.result_rows}
 
 
+def metric_layer(directory: Path = METRICS_DIR) -> list[Migration]:
+    """The layer's files in name order (functions before the views that use them); version 0, never recorded."""
+    return [Migration(0, path.stem, path) for path in sorted(directory.glob("*.sql"))]
+
+
+def _run(client: Client, migration: Migration) -> None:
+    for number, statement in enumerate(migration.statements(), start=1):
+        try:
+            client.command(statement)
+        except Exception as exc:
+            raise MigrationError(
+                f"{migration.path.name}, statement {number}: {exc}\n--- statement ---\n{statement}"
+            ) from exc
+
+
 def migrate(client: Client, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply what is missing, in order; safe to re-run. A migration is recorded only after all its statements ran."""
+    """Apply what is missing, in order, then the metric layer (the `metrics` directory beside `directory`);
+    safe to re-run. A migration is recorded only after all its statements ran; returns the migrations applied
+    (the layer, applied every time, is not listed)."""
     done = applied_versions(client)
     applied: list[Migration] = []
     for migration in discover(directory):
@@ -86,17 +115,18 @@ def migrate(client: Client, directory: Path = MIGRATIONS_DIR) -> list[Migration]
                     f"{migration.path.name} changed after it was applied; add a new migration instead"
                 )
             continue
-        for number, statement in enumerate(migration.statements(), start=1):
-            try:
-                client.command(statement)
-            except Exception as exc:
-                raise MigrationError(
-                    f"{migration.path.name}, statement {number}: {exc}\n--- statement ---\n{statement}"
-                ) from exc
+        _run(client, migration)
         client.insert(
             SCHEMA_MIGRATIONS.table,
             [[migration.version, migration.name, migration.checksum]],
             column_names=list(SCHEMA_MIGRATIONS.columns),
         )
         applied.append(migration)
+    for layer in metric_layer(directory.parent / METRICS_DIR.name):
+        for statement in layer.statements():
+            if not _IDEMPOTENT.match(statement):
+                raise MigrationError(
+                    f"{layer.path.name}: the metric layer only creates or replaces: {statement[:80]}"
+                )
+        _run(client, layer)
     return applied

@@ -16,6 +16,7 @@ from streams.engine.config import TenantConfig
 from streams.engine.overflow import OverflowRow
 from streams.engine.overflow import OverflowTargetRow
 from streams.engine.quality import QualityRow
+from streams.engine.repeats import RepeatRow
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
@@ -33,7 +34,7 @@ def quality(
     return QualityRow(
         tenant, source, "billing", T0 + timedelta(minutes=15 * slot), 15, partition, "events",
         offered, handled, offered - handled, 0, THRESHOLDS, [0, within_20s, handled, handled], [0, 0, 0, 0],
-        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, "", 1, 10 + slot,
+        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, "", 1, 10 + slot,
     )  # fmt: skip
 
 
@@ -58,7 +59,7 @@ def overflow(
 
 def rostered(tenant: str, source: str, agent: str, slot: int, ms: int) -> AdherenceRow:
     return AdherenceRow(
-        T0 + timedelta(minutes=15 * slot), tenant, source, "team", agent, 0, ms, 0, ms, 0, 0, 0, ms, ms, 1
+        T0 + timedelta(minutes=15 * slot), tenant, source, "team", agent, 0, ms, 0, ms, 0, 0, 0, ms, ms, 0, 1
     )
 
 
@@ -88,6 +89,7 @@ def loaded(clickhouse_db):
                 setup="enterprise_routed",
                 sources={"vendor-a": SourceTerms(cost_model="per_agent_hour", rate=30.0)},
             ),
+            "fo": TenantConfig(setup="virtualized", sources={"in-house": SourceTerms(sla_target=0.8)}),
             "nd": TenantConfig(
                 setup="network_delivered",
                 sources={"vendor-a": SourceTerms(contracted_share=0.5)},
@@ -95,7 +97,7 @@ def loaded(clickhouse_db):
             ),
         }
     )
-    assert load_terms(client, config) == 4
+    assert load_terms(client, config) == 5
     write = clickhouse_writer(client)
     rows = [
         quality("t", "vendor-a", 0, 10, 9, 9),
@@ -105,8 +107,13 @@ def loaded(clickhouse_db):
         quality("t", "vendor-a", 3, 10, 9, 9),
         quality("t", "in-house", 0, 20, 18, 20),
         quality("er", "vendor-a", 0, 10, 9, 9),
+        # 20 calls: 12 answered within 20 s, 14 answered, 5 flowed out to a vendor; 3 tier-2 legs came in.
+        quality("fo", "in-house", 0, 20, 12, 14)._replace(abandoned=1, overflowed_out=5, transferred_in=3),
     ]
     write("quality_interval", TABLES["quality_interval"].columns, rows)
+    # In-house: 18 of its 20 first calls not repeated; vendor-a has no repeat data (FCR not observable).
+    repeats = [RepeatRow("t", "in-house", "billing", T0, 15, 0, 20, 2, 24, 0, 1)]
+    write("repeat_interval", TABLES["repeat_interval"].columns, repeats)
     staff = [rostered("t", "in-house", f"a{i}", 0, 900_000) for i in range(10)]  # 10 agents x 15 min = 2.5 h
     write("adherence_interval", TABLES["adherence_interval"].columns, staff)
     split = [
@@ -199,16 +206,60 @@ def test_vendor_scorecard_on_hand_made_counters(loaded) -> None:
     assert vendor["adherence"] is None  # no agent data for vendor-a: not observable, not 100 %
 
 
-def test_value_ranking_suggests_a_split_by_quality_per_cost(loaded) -> None:
+def test_scorecard_service_level_with_flow_outs_excluded(loaded) -> None:
+    result = run(loaded, "vendor_scorecard", {"tenant": "fo", **PARAMS})
+    (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert (row["offered"], row["transferred_in"]) == (20, 3)
+    assert row["sl_abandons_against"] == 0.6  # 12 / 20
+    assert (
+        row["sl_flowouts_excluded"] == 0.8
+    )  # 12 / (20 - 5): the 5 handed to the vendor leave the denominator
+
+
+def test_end_to_end_service_level_is_null_where_the_carrier_hides_calls(loaded) -> None:
+    """Regression: network-delivered showed the in-house calls' service level under the end-to-end label."""
+    result = run(loaded, "overflow_trend", {"tenant": "nd", **PARAMS})
+    (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert row["arrived"] == 50
+    assert row["e2e_sl_20s"] is None
+    assert "carrier" in row["hidden_reason"]
+
+
+def test_staffing_of_a_vendor_whose_agents_are_hidden_is_null_with_a_reason(loaded) -> None:
+    result = run(loaded, "staffing_interval", {"tenant": "er", **PARAMS})
+    (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert (row["source"], row["offered"]) == ("vendor-a", 10)
+    assert (row["staffed_agents"], row["occupancy"], row["over_under_agents"]) == (None, None, None)
+    assert "not seen" in row["staffing_hidden_reason"]
+    # What its calls need is known from them: 10 calls of 300 s in 15 minutes (3.33 Erlangs), 80 % in 20 s:
+    # 5 agents answer 71 %, 6 agents 88 %.
+    assert row["required_agents"] == 6
+
+
+def test_staffing_of_the_in_house_center_from_its_agent_time(loaded) -> None:
+    result = run(loaded, "staffing_interval", {"tenant": "t", **PARAMS})
+    rows = {(r[0], r[1]): dict(zip(result.columns, r, strict=True)) for r in result.rows}
+    in_house = rows[("in-house", T0)]
+    # 10 agents on queue the whole 15 minutes, no handling time recorded in the hand-made rows.
+    assert (in_house["staffed_agents"], in_house["occupancy"], in_house["shrinkage"]) == (10.0, 0.0, 0.0)
+    # 20 calls of 300 s in 15 minutes = 6.67 Erlangs: 9 agents answer 73 % in 20 s, 10 agents 86 %: 10 needed.
+    assert (in_house["required_agents"], in_house["over_under_agents"]) == (10, 0.0)
+
+
+def test_value_ranking_keeps_an_unobservable_input_null_and_says_so(loaded) -> None:
+    """Regression: a missing FCR proxy was taken as 1.0, ranking the least visible source best."""
     result = run(loaded, "value_ranking", {"tenant": "t", **PARAMS})
     rows = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
-    # in-house: SL 18/20 = 0.9 at 5.00 -> 0.18; vendor-a: SL 31/40 = 0.775 at 148.5/31 = 4.79 -> 0.1618.
-    vendor_cost = (155 - 6.5) / 31
-    assert rows["in-house"]["value"] == round(0.9 / 5.0, 4)
-    assert rows["vendor-a"]["value"] == round(0.775 / vendor_cost, 4)
-    total = 0.9 / 5.0 + 0.775 / vendor_cost
-    assert rows["in-house"]["suggested_share"] == round((0.9 / 5.0) / total, 4)
-    assert rows["in-house"]["value_rank"] == 1
+    # in-house: SL 18/20 = 0.9, FCR 1 - 2/20 = 0.9, 5.00 per contact -> 0.9 x 0.9 / 5 = 0.162.
+    assert rows["in-house"]["fcr_proxy"] == 0.9
+    assert rows["in-house"]["value"] == round(0.9 * 0.9 / 5.0, 4)
+    assert (rows["in-house"]["value_rank"], rows["in-house"]["missing_inputs"]) == (1, "")
+    # vendor-a: SL 0.775 at 4.79 per contact, but no repeat data: FCR, value and rank NULL, and the reason.
+    vendor = rows["vendor-a"]
+    assert vendor["service_level"] == 0.775
+    assert (vendor["fcr_proxy"], vendor["value"], vendor["value_rank"]) == (None, None, None)
+    assert vendor["missing_inputs"] == "fcr_proxy"
+    assert "suggested_share" not in result.columns  # capacity-blind: removed
 
 
 def test_overflow_trend_per_interval_and_hidden_routing(loaded) -> None:

@@ -142,10 +142,12 @@ def test_ten_thousand_hostile_records_are_dead_letters_and_the_good_events_count
         run.assert_exact(client, worker)
         aggregates = tuple(t for t in COMPARED_TABLES if t not in ("acd_events", "dead_letter"))
         run.assert_same_rows(client, worker, fault_reference, aggregates)
-        # Every accepted event as received: the reference's, at other offsets, plus each duplicate again.
+        # Every accepted event once, as received: the reference's, at other offsets; a duplicate delivery is
+        # counted (the engine's duplicates) but not stored again, so the raw table has one row per event id.
         at = run.columns(client, "acd_events").index("stream_offset")
         got = run.rows(client, ("acd_events",))["acd_events"]
-        assert len(got) == len(fault_reference["acd_events"]) + kinds["duplicate"]
+        assert kinds["duplicate"] > 400
+        assert len(got) == len(fault_reference["acd_events"])
         assert {r[:at] + r[at + 1 :] for r in got} == {
             r[:at] + r[at + 1 :] for r in fault_reference["acd_events"]
         }

@@ -49,3 +49,28 @@ def test_badly_named_file_is_an_error(tmp_path: Path):
     (tmp_path / "1_oops.sql").write_text("select 1;\n")
     with pytest.raises(MigrationError, match="NNNN_lower_snake"):
         discover(tmp_path)
+
+
+def test_the_metric_layer_is_applied_after_the_migrations_every_time_and_only_replaces(
+    clickhouse_db, tmp_path
+):
+    _, client = clickhouse_db
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "migrations" / "0001_t.sql").write_text("create table t (x UInt8) engine = Memory;\n")
+    view = tmp_path / "metrics" / "1_views.sql"
+    view.write_text("create or replace view v as select x from t;\n")
+    assert [m.version for m in migrate(client, tmp_path / "migrations")] == [1]
+    client.command("insert into t values (7)")
+    view.write_text("create or replace view v as select x * 2 as x from t;\n")  # edited in place
+    assert migrate(client, tmp_path / "migrations") == []  # no migration, but the layer is re-applied
+    assert client.query("select x from v").result_rows == [(14,)]
+    view.write_text("create table w (x UInt8) engine = Memory;\n")
+    with pytest.raises(MigrationError, match="only creates or replaces"):
+        migrate(client, tmp_path / "migrations")
+
+
+def test_a_retired_migration_number_is_refused(tmp_path: Path):
+    (tmp_path / "0012_new_thing.sql").write_text("select 1;\n")
+    with pytest.raises(MigrationError, match="0012_metric_formulas; take a new number"):
+        discover(tmp_path)

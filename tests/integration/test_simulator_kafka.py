@@ -1,4 +1,5 @@
-"""The simulator publishing to a real broker: every event on its contract topic, keyed, in per-key order."""
+"""The simulator publishing to a real broker: every event on its contract topic, keyed, in per-key order; a
+paired run publishes every variant, each as its own tenant."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from producers.kafka_out import ensure_topics
 from producers.simulator.core import Simulation
 from producers.simulator.kafka_sink import KafkaSink
 from producers.simulator.output import MemorySink
+from producers.simulator.run import simulate_in_memory
+from producers.simulator.run import simulate_paired_to_kafka
 from producers.simulator.truth import TruthRecorder
 from streams.events import TOPIC_AGENT_EVENTS
 from streams.events import TOPIC_CONTACT_EVENTS
@@ -72,3 +75,52 @@ def test_simulated_events_land_on_their_topics_keyed_and_in_order(servers, topic
         for event in events:
             got_order[event_key(event)].append(event.event_id)
     assert got_order == expected_order
+
+
+def test_a_paired_run_publishes_every_variant_as_its_own_tenant(servers, topic_suffix, tmp_path):
+    topics = {
+        TOPIC_CONTACT_EVENTS: f"contacts.{topic_suffix}",
+        TOPIC_AGENT_EVENTS: f"agents.{topic_suffix}",
+        TOPIC_VENDOR_REPORTS: f"reports.{topic_suffix}",
+    }
+    ensure_topics(servers.kafka_bootstrap, {name: 3 for name in topics.values()})
+    base = small("paired", calls=120, agents=6, vendor_agents=3)
+    results = simulate_paired_to_kafka(base, tmp_path / "out", servers.kafka_bootstrap, b"k", topics)
+    assert len(results) == 9
+    expected = {}
+    for result in results:
+        memory, _ = simulate_in_memory(result.scenario, caller_key=b"k")
+        memory.close()
+        expected[result.scenario.tenant()] = list(memory.events())
+        assert result.events == len(expected[result.scenario.tenant()])
+        assert (result.directory / "truth_legs.parquet").is_file()
+
+    consumer = KafkaConsumer(
+        *topics.values(),
+        bootstrap_servers=servers.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=10_000,
+        group_id=None,
+    )
+    received = defaultdict(list)
+    wanted = sum(len(events) for events in expected.values())
+    total = 0
+    for total, message in enumerate(consumer, 1):
+        event = decode_event(message.value)
+        assert message.key == event_key(event)
+        received[event.tenant].append(event)
+        if total == wanted:
+            break
+    consumer.close()
+    assert total == wanted
+    assert sorted(received) == sorted(expected)
+    for tenant, events in expected.items():
+        # All of the variant's events, and per key in the simulator's order.
+        assert _ids_by_key(received[tenant]) == _ids_by_key(events), tenant
+
+
+def _ids_by_key(events):
+    by_key = defaultdict(list)
+    for event in events:
+        by_key[event_key(event)].append(event.event_id)
+    return by_key

@@ -32,8 +32,14 @@ def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str
                 "talk_ms": row.get("talk_ms", 0),
                 "hold_ms": row.get("hold_ms", 0),
                 "acw_ms": row.get("acw_ms", 0),
+                "handled": row.get("handled", 0),
                 "transferred": row.get("transferred", 0),
+                "transferred_in": row.get("transferred_in", 0),
                 "overflowed_out": row.get("overflowed", 0),
+                "qa_count": row.get("qa_count", 0),
+                "qa_sum": round(row.get("qa_sum", 0.0), 6),
+                "csat_count": row.get("csat_count", 0),
+                "csat_sum": row.get("csat_sum", 0),
             }
     for report in truth.vendor_reports:
         if observes_contacts(scenario, report.source):
@@ -48,8 +54,14 @@ def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str
             "talk_ms": None,
             "hold_ms": None,
             "acw_ms": None,
-            "transferred": None,
+            "handled": report.handled,
+            "transferred": report.transferred,
+            "transferred_in": None,
             "overflowed_out": None,
+            "qa_count": report.qa_count,
+            "qa_sum": round(report.qa_sum, 6),
+            "csat_count": report.csat_count,
+            "csat_sum": report.csat_sum,
             "handle_ms": report.handle_ms,
         }
     return expected

@@ -779,7 +779,9 @@ def test_conformance_and_scheduled_time_equal_the_simulator_truth_to_the_millise
     rows = final(engine.drain_rows())
     for row in rows.values():
         day = (row.interval_start - EPOCH) // timedelta(days=1)
-        for name in ("worked_on_queue_ms", "scheduled_on_queue_ms", "scheduled_ms", "unscheduled_ms"):
+        for name in (
+            "worked_on_queue_ms", "scheduled_on_queue_ms", "scheduled_ms", "unscheduled_ms", "handling_ms"
+        ):  # fmt: skip
             engine_sums[name][(row.agent_id, day)] += getattr(row, name)
 
     worked = _per_day(
@@ -807,6 +809,12 @@ def test_conformance_and_scheduled_time_equal_the_simulator_truth_to_the_millise
     assert {k: v for k, v in engine_sums["scheduled_on_queue_ms"].items() if v} == on_queue
     assert {k: v for k, v in engine_sums["scheduled_ms"].items() if v} == scheduled
     assert {k: v for k, v in engine_sums["unscheduled_ms"].items() if v} == off_shift_work
+    # Occupancy's numerator: on a contact or in wrap-up, from the simulator's own state spans.
+    handling = _per_day(
+        (span.agent_id, span.start_ms, span.end_ms) for span in truth.spans if span.state in ("busy", "acw")
+    )
+    assert {k: v for k, v in engine_sums["handling_ms"].items() if v} == handling
+    assert 0 < sum(handling.values()) < sum(worked.values())
     assert sum(row.unknown_ms for row in rows.values()) == 0
     sums = totals(rows.values())
     assert 0 < sums["exception_ms"] < sums["scheduled_ms"]

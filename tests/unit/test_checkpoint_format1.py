@@ -36,10 +36,22 @@ def _config() -> EngineConfig:
     return EngineConfig(tenants={tenant: TenantConfig(setup="enterprise_routed")}, retention_hours=6)
 
 
+# Columns added since the fixture was recorded, with the values its (older) events give them (None: vendor reports).
+_ADDED: dict[str, dict[str, tuple[int | None, ...] | None]] = {
+    "quality_interval": {"transferred_in": (0, None)},
+    # Counted from the restore on: an interval the checkpoint was taken in lacks what came before it.
+    "adherence_interval": {"handling_ms": None},
+}
+
+
 def _rows(part: Any, into: dict[str, str]) -> None:
     for table, table_rows in part.drain().items():
         length = KEY_LENGTH.get(table, 5)
-        into.update({repr((table, *row[:length])): repr(tuple(row)) for row in table_rows})
+        added = _ADDED.get(table, {})
+        for row in table_rows:
+            assert all(values is None or getattr(row, name) in values for name, values in added.items())
+            kept = tuple(value for name, value in zip(row._fields, row, strict=True) if name not in added)
+            into[repr((table, *row[:length]))] = repr(kept)
 
 
 @pytest.mark.parametrize("kind", ["contact", "agent"])

@@ -25,6 +25,7 @@ from streams.events import ContactOverflowed
 from streams.events import ContactQuality
 from streams.events import ContactQueued
 from streams.events import ContactRedirected
+from streams.events import ContactTransferred
 from streams.events import ContactWrapupEnded
 from streams.events import Event
 from streams.events import VendorIntervalReport
@@ -281,3 +282,66 @@ def test_a_late_call_in_an_interval_the_watermark_has_passed_is_final_at_once_an
     restored = ContactPartition.restore(engine.snapshot(), config)
     restored.process([(20, answered_call(3, 3610, 5, 60, 5)[0])])  # the watermark moves, crosses nothing
     assert not [r for r in restored.drain()["quality_interval"] if r.interval_start == T0 and not r.is_final]
+
+
+def transferred_call(n: int, arrive: float) -> list[Event]:
+    """Answered after 5 s, talked 60 s, transferred to tier 2; the tier-2 leg waits 2 s and talks 30 s."""
+    first, second = common(n), common(n, leg=2)
+    return [
+        *answered_call(n, arrive, 5, 60, 10)[:-2],
+        ContactTransferred(event_id=new_event_id(next(_ids)), ts=at(arrive + 65), agent_id="a", kind="internal", to_queue="tier2", **first),
+        ContactEnded(event_id=new_event_id(next(_ids)), ts=at(arrive + 65), agent_id="a", talk_ms=60_000, **first),
+        ContactQueued(event_id=new_event_id(next(_ids)), ts=at(arrive + 65), queue="tier2", transferred_in=True, **second),
+        ContactAnswered(event_id=new_event_id(next(_ids)), ts=at(arrive + 67), agent_id="b", wait_ms=2000, total_wait_ms=7000, **second),
+        ContactEnded(event_id=new_event_id(next(_ids)), ts=at(arrive + 97), agent_id="b", talk_ms=30_000, **second),
+    ]  # fmt: skip
+
+
+def test_a_transferred_call_is_offered_once_and_its_second_leg_counts_as_transferred_in() -> None:
+    """Regression: the tier-2 leg was a second offered call (3,517 "offered" for 3,420 arrivals), answered
+    within the threshold because it cannot abandon; now offered counts the call, the leg is transferred in."""
+    events = transferred_call(1, 10) + abandoned_call(2, 20, 40)
+    in_order = run(events)["quality_interval"]
+    # Out of order: the tier-2 leg's answer is read before its queue entry says it is a transfer-in.
+    queued = next(e for e in events if isinstance(e, ContactQueued) and e.transferred_in)
+    answer = next(e for e in events if isinstance(e, ContactAnswered) and e.contact_id == "c1.2")
+    shuffled = [e for e in events if e is not queued]
+    shuffled.insert(shuffled.index(answer) + 1, queued)
+    for tables in (run(events), run(shuffled)):
+        (volume,) = tables["contact_volume_interval"]
+        assert (volume.offered, volume.answered, volume.abandoned) == (2, 1, 1)  # not 2 answers for 1 call
+    for rows in (in_order, run(shuffled)["quality_interval"]):
+        (row,) = rows
+        assert (row.offered, row.answered, row.abandoned, row.transferred_in) == (2, 1, 1, 1)
+        assert row.answered_within == [1, 1, 1, 1]  # 5 s; the tier-2 leg's 2 s is not a second answer
+        assert row.abandoned_within == [0, 0, 0, 1]
+        assert row.wait_answered_ms == 5000
+        assert (row.handled, row.talk_ms, row.transferred) == (2, 90_000, 1)  # both legs' work counts
+
+
+def test_vendor_report_quality_fields_are_null_when_not_reported_and_counted_when_they_are() -> None:
+    base = dict(tenant="t", source="vendor-a", call_type="billing", interval_start=T0, interval_minutes=15,
+                offered=10, answered=9, abandoned=1, answered_within_target=7, target_s=20, handle_ms=2_700_000)  # fmt: skip
+    bare = VendorIntervalReport(event_id=new_event_id(next(_ids)), ts=at(2700), **base)  # type: ignore[arg-type]
+    rich = VendorIntervalReport(event_id=new_event_id(next(_ids)), ts=at(2700), **{**base, "source": "vendor-b"},  # type: ignore[arg-type]
+                                handled=10, transferred=1, qa_count=2, qa_sum=171.5, csat_count=3, csat_sum=13)  # fmt: skip
+    rows = {row.source: row for row in run([bare, rich])["quality_interval"]}
+    a, b = rows["vendor-a"], rows["vendor-b"]
+    assert (a.handled, a.transferred, a.qa_count, a.qa_sum, a.csat_count, a.csat_sum) == (
+        9,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (b.handled, b.transferred, b.qa_count, b.qa_sum, b.csat_count, b.csat_sum) == (
+        10,
+        1,
+        2,
+        171.5,
+        3,
+        13,
+    )
+    assert a.transferred_in is None
+    assert a.hidden_reason

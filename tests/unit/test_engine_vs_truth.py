@@ -75,8 +75,14 @@ def test_quality_counters_equal_the_truth(setup: str, engagement: str) -> None:
             "talk_ms": row.talk_ms,
             "hold_ms": row.hold_ms,
             "acw_ms": row.acw_ms,
+            "handled": row.handled,
             "transferred": row.transferred,
+            "transferred_in": row.transferred_in,
             "overflowed_out": row.overflowed_out,
+            "qa_count": row.qa_count,
+            "qa_sum": None if row.qa_sum is None else round(row.qa_sum, 6),
+            "csat_count": row.csat_count,
+            "csat_sum": row.csat_sum,
         }
         if row.observed_via == "vendor_report":
             figures["handle_ms"] = row.handle_ms
@@ -86,37 +92,47 @@ def test_quality_counters_equal_the_truth(setup: str, engagement: str) -> None:
     assert {k: v for k, v in got.items() if v["offered"] or k in expected} == expected
 
 
+_ROUTING = (
+    "overflowed",
+    "overflowed_timeout",
+    "overflowed_split",
+    "overflowed_call_type",
+    "overflow_wait_ms",
+)
+_OUTCOMES = ("e2e_answered", "e2e_answered_within_target", "e2e_abandoned", "e2e_hidden")
+
+
 @pytest.mark.parametrize("setup", SETUPS)
 @pytest.mark.parametrize("engagement", ENGAGEMENTS)
 def test_overflow_counts_each_customer_call_once(setup: str, engagement: str) -> None:
+    """Every figure of every row, NULL compared as NULL: a routing figure the carrier hides must be NULL (not
+    0), and one the enterprise sees must be its count, 0 included."""
     scenario, sink, truth = run(setup, engagement)
-    expected = expected_overflow(scenario, truth)
     target_index = list(EngineConfig().service_thresholds_s).index(scenario.service_threshold_s)
+    routing_seen = setup != "network_delivered"
+    expected = {
+        key: {
+            "arrived": row.get("arrived", 0),
+            **{name: row.get(name, 0) if routing_seen else None for name in _ROUTING},
+            **{name: row.get(name, 0) for name in _OUTCOMES},
+        }
+        for key, row in expected_overflow(scenario, truth).items()
+    }
     got: dict[tuple[str, int], dict[str, Any]] = {}
     for row in engine_rows(scenario, sink)["overflow_interval"]:
-        figures = {"arrived": row.arrived}
-        if row.overflowed is not None:
-            figures.update(
-                overflowed=row.overflowed,
-                overflowed_timeout=row.overflowed_timeout,
-                overflowed_split=row.overflowed_split,
-                overflowed_call_type=row.overflowed_call_type,
-                overflow_wait_ms=row.overflow_wait_ms,
-            )
-        else:
-            assert setup == "network_delivered"
+        if row.overflowed is None:
             assert "carrier" in row.hidden_reason
-        figures.update(
-            e2e_answered=row.e2e_answered,
-            e2e_answered_within_target=row.e2e_answered_within[target_index],
-            e2e_abandoned=row.e2e_abandoned,
-        )
         if row.e2e_hidden:
             assert "outcome" in row.hidden_reason
-        figures["e2e_hidden"] = row.e2e_hidden
-        got[(row.call_type, to_ms(row.interval_start))] = {k: v for k, v in figures.items() if v}
-    expected_nonzero = {key: {k: v for k, v in row.items() if v} for key, row in expected.items()}
-    assert got == expected_nonzero
+        got[(row.call_type, to_ms(row.interval_start))] = {
+            "arrived": row.arrived,
+            **{name: getattr(row, name) for name in _ROUTING},
+            "e2e_answered": row.e2e_answered,
+            "e2e_answered_within_target": row.e2e_answered_within[target_index],
+            "e2e_abandoned": row.e2e_abandoned,
+            "e2e_hidden": row.e2e_hidden,
+        }
+    assert got == expected
 
 
 def test_enterprise_routed_hides_end_to_end_service_level_when_calls_left() -> None:
@@ -202,3 +218,37 @@ def test_repeat_contacts_equal_the_truth(setup: str, engagement: str) -> None:
     assert got == expected
     if expected:  # network-delivered + full: the enterprise sees no call at all
         assert sum(repeated for _, repeated in expected.values()) > 0
+
+
+@pytest.mark.parametrize("setup", ["enterprise_routed", "virtualized"])
+def test_vendor_legs_are_scored_surveyed_and_transferred(setup: str) -> None:
+    """Regression: only first legs were scored, surveyed or transferred, so a vendor (which handles a call as its
+    second leg) had no QA, no CSAT and no transfers. Now its figures are there, from events or its reports."""
+    scenario, sink, truth = run(setup, "full")
+    vendors = {vendor.id for vendor in scenario.vendors}
+    totals: dict[str, float] = defaultdict(float)
+    for row in engine_rows(scenario, sink)["quality_interval"]:
+        if row.source in vendors:
+            for name in ("handled", "transferred", "qa_count", "csat_count"):
+                totals[name] += getattr(row, name)
+    handled_legs = [leg for leg in truth.legs if leg.source in vendors and leg.outcome == "answered"]
+    assert totals["handled"] == len(handled_legs) > 1000
+    assert totals["transferred"] == sum(leg.transferred for leg in handled_legs) > 0
+    # 5 % of handled legs are scored and 20 % surveyed; those a report was sent before count in the next.
+    assert 0.03 < totals["qa_count"] / totals["handled"] < 0.07
+    assert 0.16 < totals["csat_count"] / totals["handled"] < 0.24
+
+
+def test_offered_counts_customer_calls_and_transfer_legs_apart() -> None:
+    """Regression: in-house "offered" counted the tier-2 leg of every internal transfer as a new call."""
+    scenario, sink, truth = run("virtualized", "shared")
+    rows = [
+        row for row in engine_rows(scenario, sink)["quality_interval"] if row.source == scenario.in_house.id
+    ]
+    entered = [
+        leg for leg in truth.legs if leg.source == scenario.in_house.id and leg.enqueued_ms is not None
+    ]
+    calls = [leg for leg in entered if leg.entry != "transfer"]
+    assert sum(row.offered for row in rows) == len(calls)
+    assert sum(row.transferred_in for row in rows) == len(entered) - len(calls) > 0
+    assert sum(row.answered + row.abandoned for row in rows) <= len(calls)

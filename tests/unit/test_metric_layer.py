@@ -1,4 +1,4 @@
-"""The metric layer holds every figure's one definition: a SQL function in the migrations, applied in the layer's
+"""The metric layer holds every figure's one definition: a SQL function in `sql/metrics`, applied in the layer's
 views; dashboards only select and shape. Checked on the SQL text itself, so a figure re-derived in a dashboard
 (or defined twice) fails here before it can drift."""
 
@@ -11,7 +11,8 @@ from acdscope.dashboards import available
 from acdscope.dashboards import load
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = sorted((ROOT / "sql" / "migrations").glob("*.sql"))
+LAYER = sorted((ROOT / "sql" / "metrics").glob("*.sql"))
+MIGRATIONS = [*sorted((ROOT / "sql" / "migrations").glob("*.sql")), *LAYER]
 DEFINITION = re.compile(r"create (?:or replace )?function (acd_\w+) as", re.I)
 
 
@@ -23,6 +24,13 @@ def test_every_figure_function_is_defined_once() -> None:
     names = [name for path in MIGRATIONS for name in DEFINITION.findall(path.read_text())]
     assert len(names) >= 20
     assert sorted(names) == sorted(set(names))
+
+
+def test_figures_live_in_the_layer_not_in_migrations() -> None:
+    """A formula in a numbered migration could only be changed by copying it: they belong to the layer."""
+    for path in MIGRATIONS:
+        if path not in LAYER:
+            assert not DEFINITION.findall(path.read_text()), path.name
 
 
 def test_every_function_a_view_or_dashboard_uses_is_defined() -> None:

@@ -134,10 +134,16 @@ def test_vendor_reports_add_up_to_the_vendor_legs(setup: str) -> None:
             reported["offered"] += row["offered"]
             reported["answered"] += row["answered"]
             reported["abandoned"] += row["abandoned"]
+            reported["handled"] += row["handled"]
+            reported["transferred"] += row["transferred"]
     legs = [leg for leg in truth.legs if leg.source == "vendor-a"]
-    assert reported["offered"] == len(legs) > 0
-    assert reported["answered"] == sum(leg.outcome == "answered" for leg in legs)
-    assert reported["abandoned"] == sum(leg.outcome == "abandoned" for leg in legs)
+    # Offered counts calls: a leg the vendor's own agents transferred on is the same call, handled twice.
+    calls = [leg for leg in legs if leg.entry != "transfer"]
+    assert reported["offered"] == len(calls) > 0
+    assert reported["answered"] == sum(leg.outcome == "answered" for leg in calls)
+    assert reported["abandoned"] == sum(leg.outcome == "abandoned" for leg in calls)
+    assert reported["handled"] == sum(leg.outcome == "answered" for leg in legs)
+    assert reported["transferred"] == sum(leg.transferred for leg in legs) > 0
 
 
 def test_each_customer_call_ends_exactly_once() -> None:

@@ -1,8 +1,9 @@
 -- The metric layer, part 1: every figure's formula, defined once, as a SQL function of summed counters.
 -- Views and dashboards apply these to counters summed at their own grain (interval, day, period), so a ratio
 -- is always a ratio of sums, never an average of ratios. A denominator of 0 gives NULL, as does a NULL
--- (not observable) counter: never 0, never 1. Functions are server-wide objects: `create or replace` keeps the
--- definition of the latest migration applied, and a later change to a formula is a new migration.
+-- (not observable) counter: never 0, never 1. The layer holds no data, so it is not a numbered migration: it is
+-- edited in place and applied whole after the migrations, every time (`create or replace` and `drop ... if
+-- exists` only), so every server runs the definitions of the code it serves.
 
 -- The sum of a counter the setup may hide: NULL as soon as one summed row could not observe it.
 create or replace function acd_observed_sum as (counter) -> if(countIf(counter is null) > 0, null, sum(counter));
@@ -14,6 +15,9 @@ create or replace function acd_service_level as (answered_within, offered) -> an
 create or replace function acd_service_level_abandons_ignored as (answered_within, offered, abandoned_within) -> answered_within / nullIf(offered - abandoned_within, 0);
 create or replace function acd_service_level_abandons_in_favour as (answered_within, offered, abandoned_within) -> (answered_within + abandoned_within) / nullIf(offered, 0);
 create or replace function acd_service_level_short_excluded as (answered_within, offered, short_abandoned) -> answered_within / nullIf(offered - short_abandoned, 0);
+-- Genesys Cloud's default: calls that flowed out of the queue to another (the overflow to a vendor after 30 s)
+-- leave the denominator, so a queue is not judged on calls it handed on; NULL where flow-outs are not observed.
+create or replace function acd_service_level_flowouts_excluded as (answered_within, offered, flowed_out) -> answered_within / nullIf(offered - flowed_out, 0);
 -- The SLA is breached when the service level at the contract's threshold is under its target; NULL with no traffic.
 create or replace function acd_sla_breached as (answered_within, offered, target) -> toUInt8(answered_within / nullIf(offered, 0) < target);
 
@@ -37,11 +41,31 @@ create or replace function acd_wait_before_overflow_s as (overflow_wait_ms, over
 create or replace function acd_adherence as (exception_ms, scheduled_ms) -> 1 - exception_ms / nullIf(scheduled_ms, 0);
 create or replace function acd_conformance as (worked_on_queue_ms, scheduled_on_queue_ms) -> worked_on_queue_ms / nullIf(scheduled_on_queue_ms, 0);
 
+-- Staffing, from agent state time in the interval it happened (`adherence_interval`). Agents on queue are
+-- available, talking, holding or in wrap-up; occupancy = handling (talk, hold, wrap-up) / on-queue time;
+-- utilisation = handling / scheduled time; shrinkage = 1 - on-queue / scheduled time; an average number of
+-- agents is their time over the span it is averaged on.
+create or replace function acd_occupancy as (handling_ms, worked_on_queue_ms) -> handling_ms / nullIf(worked_on_queue_ms, 0);
+create or replace function acd_utilisation as (handling_ms, scheduled_ms) -> handling_ms / nullIf(scheduled_ms, 0);
+create or replace function acd_shrinkage as (worked_on_queue_ms, scheduled_ms) -> 1 - worked_on_queue_ms / nullIf(scheduled_ms, 0);
+create or replace function acd_average_agents as (agent_ms, span_ms) -> agent_ms / nullIf(span_ms, 0);
+
+-- Required agents (Erlang C): the fewest agents n whose service level 1 - C(n, a) e^(-(n - a) T / AHT) reaches
+-- the target, for the offered load a = calls x AHT / span. Erlang B by its recursion B(n) = a B(n-1) / (n + a
+-- B(n-1)), then C(n) = n B / (n - a (1 - B)); searched up to a + 10 sqrt(a) + 20, where any target < 1 is met.
+-- No calls need no agents. It assumes callers wait as long as it takes (no abandons), so it is an upper
+-- bound where they do not.
+create or replace function acd_erlang_b_next as (a, b, n) -> a * b / (n + a * b);
+create or replace function acd_erlang_c_service_level as (a, b, n, aht_s, threshold_s) -> if(n > a, 1 - n * b / (n - a * (1 - b)) * exp(-(n - a) * threshold_s / aht_s), 0);
+create or replace function acd_erlang_c_agents as (a, aht_s, threshold_s, target) -> nullIf(arrayFold((acc, n) -> (acd_erlang_b_next(a, acc.1, n), if(acc.2 = 0 and acd_erlang_c_service_level(a, acd_erlang_b_next(a, acc.1, n), n, aht_s, threshold_s) >= target, n, acc.2)), range(1, toUInt32(a + 10 * sqrt(a) + 21)), (toFloat64(1), toUInt32(0))).2, 0);
+create or replace function acd_required_agents as (calls, aht_s, span_s, threshold_s, target) -> if(calls = 0, 0, if(ifNull(calls, 0) > 0 and ifNull(aht_s, 0) > 0 and ifNull(span_s, 0) > 0 and threshold_s is not null and target is not null, acd_erlang_c_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target))), null));
+
 -- Cost: the contract's model applied to the quantities it bills (hourly models: scheduled agent time, NULL
--- where the setup does not show it), the SLA credit of a breached interval, and cost per handled contact.
-create or replace function acd_gross_cost as (cost_model, rate, handled, handle_ms, scheduled_ms) -> multiIf(cost_model = 'per_contact', rate * handled, cost_model = 'per_handled_minute', rate * handle_ms / 60000, cost_model in ('loaded_hourly', 'per_agent_hour') and scheduled_ms is not null, rate * scheduled_ms / 3600000, null);
+-- where the setup does not show it), the SLA credit of a breached interval, and cost per contact. A contact is a
+-- customer call answered: the second leg of an internal transfer is the same contact, billed and divided once.
+create or replace function acd_gross_cost as (cost_model, rate, answered, handle_ms, scheduled_ms) -> multiIf(cost_model = 'per_contact', rate * answered, cost_model = 'per_handled_minute', rate * handle_ms / 60000, cost_model in ('loaded_hourly', 'per_agent_hour') and scheduled_ms is not null, rate * scheduled_ms / 3600000, null);
 create or replace function acd_sla_credit as (gross_cost, breached, sla_credit) -> if(breached, gross_cost * sla_credit, 0);
-create or replace function acd_cost_per_contact as (net_cost, handled) -> net_cost / nullIf(handled, 0);
+create or replace function acd_cost_per_contact as (net_cost, answered) -> net_cost / nullIf(answered, 0);
 -- Value for money: service level x FCR proxy per unit of cost per contact.
 create or replace function acd_value as (service_level, fcr_proxy, cost_per_contact) -> service_level * fcr_proxy / nullIf(cost_per_contact, 0);
 -- A part's share of a whole: calls sent to a vendor by a split out of those that arrived, a source's value.

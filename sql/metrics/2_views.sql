@@ -1,21 +1,24 @@
--- The metric layer, part 2: the engine's counters summed over stream partitions at the grains the dashboards
--- read, with every figure (the functions of 0012) applied once: `source_metrics` per source, `call_metrics`
--- per tenant's customer calls, `volume_interval` for the contact volume. Dashboards select from these and
--- shape the answer; they define no figure. NULL = not observable. 0008's views are replaced: `source_interval`
--- and the new `source_call_type_interval` and `source_day` are grains of `source_metrics`; `cost_interval` and
--- `staffing_interval` (whose `rostered_ms` was a second name for `scheduled_ms`) are columns of it.
+-- The metric layer, part 2, applied after part 1 (see 1_formulas.sql for why it is not a migration): the
+-- engine's counters summed over stream partitions at the grains the dashboards read, with every figure (the
+-- functions of part 1) applied once: `source_metrics` per source, `call_metrics` per tenant's customer calls,
+-- `volume_interval` for the contact volume. Dashboards select from these and shape the answer; they define no
+-- figure. NULL = not observable. `source_interval`, `source_call_type_interval` and `source_day` are grains of
+-- `source_metrics`; 0008's `cost_interval` and `staffing_interval` are columns of it.
 
 -- Every figure per source over a period, at five grains: `call_type_interval`, `interval`, `day` (local days of
 -- {tz}), the `period` total of each source, and `kind` totals (the in-house center, every vendor together).
 -- Parameters: {tenant} ('' for all), [{from}, {until}) on interval_start, {tz}. Counters are summed at each
--- grain from the engine's rows, then the 0012 functions applied to the sums. A row's call_type, interval_start
+-- grain from the engine's rows, then the functions of part 1 applied to the sums. A row's call_type, interval_start
 -- and day are ''/1970-01-01 at grains that have none. Sources without loaded terms have kind '' and no SLA.
 -- - Quality: summed over partitions and observation paths (events, or the vendor's report); answered_in_sla
 --   at the source's SLA threshold (NULL when that threshold is not counted or a row does not show it), and
 --   answered_in_20s at the 20 s that puts setups side by side.
 -- - Cost: the contract applied per interval with traffic (the SLA is judged, and its credit earned, per
 --   interval), then summed.
--- - Staffing counts every interval with scheduled agents, traffic or not; repeats count handled calls by the
+-- - Staffing counts every interval with scheduled agents, traffic or not: occupancy, utilisation, shrinkage at
+--   every grain; staffed (average agents on queue), required (Erlang C for the interval's offered calls, AHT
+--   and the source's SLA) and their difference per interval; NULL with `staffing_hidden_reason` where the
+--   setup hides the source's agents. Repeats count handled calls by the
 --   interval of the first call.
 -- - streak: breached intervals (or days) in a row within the period, those without traffic neither breaking
 --   nor extending it; chronic once it reaches the terms' chronic_after intervals or chronic_after_days days.
@@ -58,7 +61,10 @@ with
             sum(q.handled) as handled,
             sum(q.handle_ms) as handle_ms,
             acd_observed_sum(q.talk_ms) as talk_ms,
+            any(q.interval_minutes) as interval_minutes,
             acd_observed_sum(q.transferred) as transferred,
+            acd_observed_sum(q.transferred_in) as transferred_in,
+            acd_observed_sum(q.overflowed_out) as flowed_out,
             acd_observed_sum(q.qa_sum) as qa_sum,
             acd_observed_sum(q.qa_count) as qa_count,
             acd_observed_sum(q.csat_sum) as csat_sum,
@@ -86,7 +92,8 @@ with
             sum(a.scheduled_ms) as scheduled_ms,
             sum(a.exception_ms) as exception_ms,
             sum(a.scheduled_on_queue_ms) as scheduled_on_queue_ms,
-            sum(a.worked_on_queue_ms) as worked_on_queue_ms
+            sum(a.worked_on_queue_ms) as worked_on_queue_ms,
+            acd_observed_sum(a.handling_ms) as handling_ms
         from adherence_interval as a final
         left join terms as t on t.tenant = a.tenant and t.source = a.source
         where ({tenant:String} = '' or a.tenant = {tenant:String})
@@ -103,7 +110,7 @@ with
             quality.source as source,
             quality.interval_start as interval_start,
             acd_sla_breached(quality.answered_in_sla, quality.offered, quality.sla_target) as sla_breached,
-            acd_gross_cost(quality.cost_model, quality.rate, quality.handled, quality.handle_ms, hours.scheduled_ms)
+            acd_gross_cost(quality.cost_model, quality.rate, quality.answered, quality.handle_ms, hours.scheduled_ms)
                 as gross_cost,
             acd_sla_credit(gross_cost, sla_breached, quality.sla_credit) as sla_credit_amount,
             if(gross_cost is null and quality.kind != '',
@@ -156,6 +163,16 @@ with
             (tenant, kind, source, interval_start), (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
         )
     ),
+    joined as (
+        select
+            * except (offered),
+            -- Where the agents are seen the calls are too: an interval with agents and no quality row had none.
+            if(offered is null and scheduled_ms is not null, 0, offered) as offered
+        from quality
+        full join costs using (tenant, kind, source, call_type, grain, interval_start, day)
+        full join staffing using (tenant, kind, source, call_type, grain, interval_start, day)
+        full join repeats using (tenant, kind, source, call_type, grain, interval_start, day)
+    ),
     figures as (
         select
             *,
@@ -163,6 +180,7 @@ with
             acd_service_level_abandons_ignored(answered_in_sla, offered, abandoned_in_sla) as sl_abandons_ignored,
             acd_service_level_abandons_in_favour(answered_in_sla, offered, abandoned_in_sla) as sl_abandons_in_favour,
             acd_service_level_short_excluded(answered_in_sla, offered, short_abandoned) as sl_short_excluded,
+            acd_service_level_flowouts_excluded(answered_in_sla, offered, flowed_out) as sl_flowouts_excluded,
             acd_service_level(answered_in_20s, offered) as service_level_20s,
             acd_sla_breached(answered_in_sla, offered, sla_target) as sla_breached,
             acd_asa_s(wait_answered_ms, answered) as asa_s,
@@ -174,13 +192,21 @@ with
             acd_qa_score(qa_sum, qa_count) as qa_score,
             acd_csat(csat_sum, csat_count) as csat,
             acd_fcr_proxy(repeated, first_calls_handled) as fcr_proxy,
-            acd_cost_per_contact(net_cost, handled) as cost_per_contact,
+            acd_cost_per_contact(net_cost, answered) as cost_per_contact,
             acd_adherence(exception_ms, scheduled_ms) as adherence,
-            acd_conformance(worked_on_queue_ms, scheduled_on_queue_ms) as conformance
-        from quality
-        full join costs using (tenant, kind, source, call_type, grain, interval_start, day)
-        full join staffing using (tenant, kind, source, call_type, grain, interval_start, day)
-        full join repeats using (tenant, kind, source, call_type, grain, interval_start, day)
+            acd_conformance(worked_on_queue_ms, scheduled_on_queue_ms) as conformance,
+            acd_occupancy(handling_ms, worked_on_queue_ms) as occupancy,
+            acd_utilisation(handling_ms, scheduled_ms) as utilisation,
+            acd_shrinkage(worked_on_queue_ms, scheduled_ms) as shrinkage,
+            -- Agents are averaged over an interval (the engine's width, the same for all of a tenant's rows).
+            if(grain = 'interval', max(interval_minutes) over (partition by tenant) * 60000, null) as span_ms,
+            acd_average_agents(worked_on_queue_ms, span_ms) as staffed_agents,
+            acd_required_agents(offered, aht_s, span_ms / 1000, sla_threshold_s, sla_target) as required_agents,
+            staffed_agents - required_agents as over_under_agents,
+            if(kind != '' and offered > 0 and scheduled_ms is null,
+               concat(setup, ': the agents of ', source, ' are not seen, only its calls'), '')
+                as staffing_hidden_reason
+        from joined
     ),
     runs as (
         select
@@ -220,8 +246,10 @@ drop view if exists staffing_interval;
 
 -- Customer calls arriving at the enterprise ACD, per tenant, over a period, at three grains: `interval`,
 -- `day` (local days of {tz}) and `period`. Parameters as `source_metrics`. Routing figures are NULL where the
--- carrier routes (network-delivered); the end-to-end service level (20 s, from the first enqueue, abandons
--- against) is NULL as soon as the setup hid one outcome in the row (enterprise-routed redirects).
+-- carrier routes (network-delivered). End-to-end figures (service level at 20 s from the first enqueue,
+-- abandons against; abandon rate) are over every customer call, so they are NULL with `e2e_hidden_reason`
+-- wherever some calls' outcomes are hidden: network-delivered (the carrier sends the vendors' calls past the
+-- enterprise ACD, which sees only its own) and rows with an enterprise-routed redirect.
 create or replace view call_metrics as
 with
     calls as (
@@ -239,12 +267,14 @@ with
             if(countIf(o.redirect_accepted is null) > 0, null, sum(o.redirect_failed) + sum(o.redirect_returned))
                 as redirects_failed_or_returned,
             sum(o.e2e_answered) as e2e_answered,
-            sum(o.e2e_abandoned) as e2e_abandoned,
             sum(o.e2e_hidden) as e2e_hidden,
-            if(sum(o.e2e_hidden) > 0 or countIf(indexOf(o.thresholds_s, 20) = 0) > 0, null,
+            toUInt8(countIf(o.overflowed is null) > 0) as routing_hidden,
+            multiIf(routing_hidden = 1, anyIf(o.hidden_reason, o.overflowed is null),
+                    e2e_hidden > 0, anyIf(o.hidden_reason, o.e2e_hidden > 0), '') as e2e_hidden_reason,
+            if(e2e_hidden_reason != '', null, sum(o.e2e_abandoned)) as e2e_abandoned,
+            if(e2e_hidden_reason != '' or countIf(indexOf(o.thresholds_s, 20) = 0) > 0, null,
                sum(arrayElement(o.e2e_answered_within, indexOf(o.thresholds_s, 20)))) as e2e_answered_in_20s,
             anyIf(o.hidden_reason, o.hidden_reason != '') as hidden_reason,
-            toUInt8(countIf(o.overflowed is null) > 0) as routing_hidden,
             anyIf(o.hidden_reason, o.overflowed is null) as routing_hidden_reason
         from overflow_interval as o final
         where ({tenant:String} = '' or o.tenant = {tenant:String})
@@ -257,7 +287,7 @@ select
     acd_overflow_rate(overflowed, arrived) as overflow_rate,
     acd_wait_before_overflow_s(overflow_wait_ms, overflowed_timeout) as wait_before_overflow_s,
     acd_service_level(e2e_answered_in_20s, arrived) as e2e_service_level_20s,
-    acd_abandon_rate(e2e_abandoned, arrived) as abandon_rate
+    acd_abandon_rate(e2e_abandoned, arrived) as e2e_abandon_rate
 from calls;
 
 create or replace view volume_interval as

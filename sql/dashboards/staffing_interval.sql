@@ -1,0 +1,35 @@
+-- Question: interval by interval, was each source staffed for the calls it was offered, and how busy were its
+-- agents?
+-- Parameters: {tenant:String}, {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (on interval_start).
+-- Grain: one row per (source, interval) with traffic or scheduled agents, from the `interval` rows of
+-- `source_metrics`. staffed = average agents on queue (available, talking, holding, wrap-up); required =
+-- Erlang C agents for the source's SLA (its threshold and target) at the interval's offered calls and AHT;
+-- over_under = staffed - required (negative: short). Occupancy = handling / on-queue time, utilisation =
+-- handling / scheduled time, shrinkage = 1 - on-queue / scheduled time. Service level at the SLA threshold,
+-- abandons counted against. NULL where the setup cannot see the source's agents (staffing_hidden_reason).
+with
+
+final as (
+    select
+        source,
+        interval_start,
+        offered,
+        round(aht_s, 1) as aht_s,
+        round(service_level, 4) as service_level,
+        sla_target,
+        round(staffed_agents, 2) as staffed_agents,
+        required_agents,
+        round(over_under_agents, 2) as over_under_agents,
+        round(occupancy, 4) as occupancy,
+        round(utilisation, 4) as utilisation,
+        round(shrinkage, 4) as shrinkage,
+        staffing_hidden_reason
+    from source_metrics(tenant = {tenant:String}, from = {from:DateTime64(3, 'UTC')},
+                        until = {until:DateTime64(3, 'UTC')}, tz = 'UTC')
+    where grain = 'interval'
+      and kind != ''
+      and (offered > 0 or scheduled_ms > 0)
+)
+
+select * from final
+order by source, interval_start
