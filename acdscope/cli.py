@@ -136,7 +136,10 @@ def _print_intraday(result: DashboardResult, tenant: str) -> None:
     for start in sorted({row["interval_start"] for row in rows}):
         cells = [start.strftime("%H:%M")]
         for source in sources:
-            row = by_key.get((source, start), {})
+            row = by_key.get((source, start))
+            if row is None:  # neither calls nor agents in this interval
+                cells += [""] * 5
+                continue
             level, target = row.get("service_level"), row.get("sla_target")
             # No calls: no service level to have (a dash), which is not "not observable".
             shown = "[dim]-[/dim]" if row.get("offered") == 0 else _show(level, True)

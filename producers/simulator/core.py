@@ -512,7 +512,11 @@ class Simulation:
                 return "in_house", 0, ""
         else:  # shared by overflow
             if self.setup == "network_delivered" and self._network_overflow():
-                return "network", self._split_target(call.route_u, vendors_only=True), "timeout"
+                target = self._split_target(call.route_u, vendors_only=True)
+                # The pre-route sees the vendor's queue as well (a network router's peripheral data): a vendor
+                # on an overflow contract is sent a caller only when it has room.
+                if self._has_room(self.sources[target]):
+                    return "network", target, "timeout"
             return "in_house", 0, ""
         return ("network" if self.setup == "network_delivered" else "redirect"), target, trigger
 
@@ -726,9 +730,20 @@ class Simulation:
     def _overflow_timeout(self, leg: LegState) -> None:
         if not leg.waiting or leg.source != 0:
             return
-        self._take_out(leg)
         target = self._split_target(leg.contact.call.route_u, vendors_only=True)
+        if self._all_visible and not self._has_room(self.sources[target]):
+            # Look-ahead: the vendor's queue is on the enterprise's own ACD, which keeps the caller rather than
+            # overflow them into a full one (enterprise-routed, the vendor's ACD returns them instead).
+            return
+        self._take_out(leg)
         self._send_to_vendor(leg, target, "timeout", waited_ms=self.now - leg.enqueue_ms, queued=True)
+
+    @staticmethod
+    def _has_room(vendor: SourceState) -> bool:
+        """The vendor takes one more caller: fewer waiting than its queue limit plus its idle agents (limit 0:
+        only when an agent is free to answer at once)."""
+        limit = vendor.spec.queue_limit
+        return limit is None or vendor.waiting < limit + len(vendor.idle)
 
     def _send_to_vendor(self, leg: LegState, target: int, trigger: str, waited_ms: int, queued: bool) -> None:
         """Overflow from the in-house queue; in an enterprise-routed setup this is a redirect that can fail."""
@@ -740,7 +755,7 @@ class Simulation:
         if self.setup == "enterprise_routed":
             if leg.contact.call.redirect_u < self.s.redirect_fail_prob:
                 handoff = "failed"
-            elif vendor.spec.queue_limit is not None and vendor.waiting >= vendor.spec.queue_limit:
+            elif not self._has_room(vendor):
                 handoff = "returned"
             self._contact(E.REDIRECTED, 0, leg, vendor.spec.id, handoff)
         truth.overflow_trigger, truth.overflow_to, truth.handoff = trigger, vendor.spec.id, handoff

@@ -66,6 +66,11 @@ class HandleTime(_Model):
     acw_mean_s: NonNegative = 30.0
     acw_sigma: Annotated[float, Field(gt=0, le=3)] = 0.5
 
+    @property
+    def mean_handle_s(self) -> float:
+        """The mean handle time at the in-house center: talk, the expected hold and after-contact work."""
+        return self.talk_mean_s + self.hold_prob * self.hold_mean_s + self.acw_mean_s
+
 
 class CallType(_Model):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
@@ -97,24 +102,50 @@ class ShiftPattern(_Model):
     breaks: bool = True
 
 
+def staffed(*patterns: tuple[time, float, int]) -> tuple[ShiftPattern, ...]:
+    """Shift patterns from a roster: (start, hours, agents) each, the share being its agents over the total."""
+    total = sum(agents for _, _, agents in patterns)
+    return tuple(
+        ShiftPattern(start=start, hours=hours, share=agents / total) for start, hours, agents in patterns
+    )
+
+
+# The default center's roster, per 79 agents (see the calibration at `Scenario`): full-time 8-hour shifts
+# staggered through the morning ramp, a 6-hour morning part-time and 4-5-hour afternoon and evening
+# part-times, so that the agents on queue follow the default intraday profile hour by hour, with no hole.
+DAY_ROSTER = staffed(
+    (time(7, 0), 8.0, 11),
+    (time(8, 0), 8.0, 10),
+    (time(8, 30), 8.0, 8),
+    (time(9, 0), 8.0, 9),
+    (time(10, 0), 8.0, 6),
+    (time(13, 0), 8.0, 4),
+    (time(7, 0), 6.0, 7),
+    (time(15, 0), 4.0, 7),
+    (time(16, 0), 4.0, 8),
+    (time(17, 0), 5.0, 9),
+)
+# An overflow vendor's small team, per 5 agents: two on shift from opening to closing, three to five from 11:00 to
+# 19:00, when the in-house queue is busiest.
+OVERFLOW_ROSTER = staffed((time(7, 0), 8.0, 2), (time(11, 0), 8.0, 1), (time(14, 0), 8.0, 2))
+
+
 class Source(_Model):
     """The in-house center or a vendor: its agents, shifts, behaviour and what distinguishes its service."""
 
     id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
     agents: Annotated[int, Field(ge=0, le=20_000)] = 50
     teams: Annotated[int, Field(ge=1, le=1_000)] = 5
-    shifts: tuple[ShiftPattern, ...] = (
-        ShiftPattern(start=time(7, 0), share=0.4),
-        ShiftPattern(start=time(10, 0), share=0.35),
-        ShiftPattern(start=time(14, 0), share=0.25),
-    )
+    shifts: tuple[ShiftPattern, ...] = DAY_ROSTER
     behaviour: Behaviour = Behaviour()
     aht_multiplier: Positive = 1.0
     repeat_prob: Share = 0.08
     qa_mean: Annotated[float, Field(ge=0, le=100)] = 85.0
     qa_sd: NonNegative = 8.0
     csat_mean: Annotated[float, Field(ge=1, le=5)] = 4.2
-    queue_limit: Annotated[int, Field(ge=1)] | None = None
+    # Callers it takes waiting beyond its free agents: an overflow is returned (enterprise-routed) or not made
+    # (virtualized look-ahead) when the queue is full; 0 = only when an agent is free. None = no limit.
+    queue_limit: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _shift_shares(self) -> Source:
@@ -147,7 +178,7 @@ class Scenario(_Model):
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     service_threshold_s: Annotated[int, Field(ge=1, le=3600)] = 20
     # Weights per hour of the day (24 values, UTC); arrivals follow them as a piecewise-constant Poisson rate.
-    # The default center opens 07:00-22:00, matching the default shifts.
+    # The default center opens 07:00-22:00, matching the default roster (see the staffing below).
     intraday_profile: tuple[NonNegative, ...] = (
         0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 6.0, 8.5, 9.0, 9.0,
         8.5, 8.0, 8.0, 7.5, 7.0, 6.0, 4.5, 3.0, 2.0, 1.5, 0.0, 0.0,
@@ -162,12 +193,41 @@ class Scenario(_Model):
     repeat_mean_hours: Positive = 6.0
     setup: Setup = "enterprise_routed"
     engagement: Engagement = Engagement()
-    in_house: Source = Source(id="in-house", agents=90, teams=9)
+    # Staffing, calibrated to what a real center runs (`producers/simulator/calibration.py` has the rule and the
+    # measurement; tests/unit/test_calibration.py holds the default to it).
+    # Rule: each hour, the agents Erlang C needs on queue for 80 % of calls answered within 20 s, at the hour's
+    # expected calls (4,000 a day x the hour's share of the profile x 1.08 for transfers' second legs and
+    # repeat calls) and the mix's mean handle time of 315 s. The roster (`DAY_ROSTER`, the default `Source.shifts`)
+    # puts at least that many on queue after breaks and lunch, as the hour's mean, and 88 % of it in every
+    # quarter hour: 79 agents, 48 on 8-hour shifts starting 07:00-13:00 and 31 part-time (07:00-13:00,
+    # 15:00-19:00, 16:00-20:00, 17:00-22:00), 531 paid hours for 455 needed on queue, i.e. agents = need /
+    # (1 - shrinkage) with 10.5 % of the paid time in scheduled breaks and lunch and 2.5 % in the hourly fit;
+    # late log-ins, long breaks and unscheduled not-ready take another 1 % of the scheduled time (measured).
+    # Measured (virtualized x shared, the default seed, one day; `python -m producers.simulator.calibration`):
+    #   hour             07  08  09  10  11  12  13  14  15  16  17  18  19  20  21
+    #   needed on queue  17  30  41  43  43  41  39  39  37  34  30  23  17  12   9
+    #   scheduled        19  32  41  45  42  42  40  42  40  35  30  27  18  13   9
+    #   calls offered   149 294 385 430 403 405 405 331 321 318 282 229 144  84  77
+    #   occupancy %      66  77  78  85  86  91  89  75  67  85  80  74  68  62  79
+    #   service level %  96  98  99  99  94  86  87  99 100  93  91  98  95 100  88
+    # 85 % occupancy at the busiest hour (10:00), 89-91 % at the 12:00-13:00 lunch hours, no hour below 86 %
+    # answered in 20 s: the simulated queue does better than Erlang C, whose rule this is, because callers
+    # abandon (mean patience 180 s) and handle times vary less than exponential ones.
+    # The vendor: an overflow contract (queue_limit 0: a caller is handed over after 30 s only when a vendor
+    # agent is free, as an ACD's look-ahead does) sends it about 1 % of the calls, all answered at once, to an
+    # overflow team of 5 (`OVERFLOW_ROSTER`, 2-4 on shift from opening to closing) at 0-50 % occupancy: it is
+    # paid per contact, so its idle time is its own cost. `variant` resizes it when an engagement sends it real
+    # volume: targeted (sales, 20 % of the workload) moves 16 in-house positions, 18 at its 1.12 handle time
+    # (vendor 23 agents at 34-76 % occupancy, in-house 63 at 64-94 %); full moves all 79 (vendor 93 agents at
+    # 62-90 % occupancy, 82 % at 10:00, and 81-100 % in 20 s each hour).
+    in_house: Source = Source(id="in-house", agents=79, teams=8)
     vendors: tuple[Source, ...] = (
         Source(
             id="vendor-a",
-            agents=40,
-            teams=4,
+            agents=5,
+            teams=1,
+            shifts=OVERFLOW_ROSTER,
+            queue_limit=0,  # an overflow contract: a caller is handed over only when an agent is free for them
             aht_multiplier=1.12,
             repeat_prob=0.11,
             qa_mean=80.0,
@@ -276,12 +336,38 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioError(f"{path}: {exc}") from None
 
 
+def _merged_shifts(
+    kept: int, shifts: tuple[ShiftPattern, ...], added: int, added_shifts: tuple[ShiftPattern, ...]
+) -> list[dict[str, Any]]:
+    """The roster of `kept` agents on `shifts` joined by `added` agents on `added_shifts`, as shift dicts."""
+    weights: dict[tuple[time, float, bool], float] = {}
+    for agents, patterns in ((kept, shifts), (added, added_shifts)):
+        for pattern in patterns:
+            key = (pattern.start, pattern.hours, pattern.breaks)
+            weights[key] = weights.get(key, 0.0) + agents * pattern.share
+    total = sum(weights.values())
+    if total == 0:
+        return [pattern.model_dump() for pattern in shifts]
+    return [
+        {"start": start, "hours": hours, "breaks": breaks, "share": weight / total}
+        for (start, hours, breaks), weight in weights.items()
+        if weight > 0
+    ]
+
+
 def variant(base: Scenario, setup: Setup, engagement: EngagementModel) -> Scenario:
     """The same enterprise and demand under another setup and engagement model, for paired comparison.
 
     Engagement details not set in the base file get defaults: targeted sends the last call type to the first
     vendor; shared keeps the base's mode (overflow after 30 s unless the base says otherwise); full splits
     calls evenly across vendors.
+
+    Staffing moves with the work, so each source stays sized for what the engagement sends it. Shared keeps the
+    base's agents (the base describes a shared center). Targeted moves the in-house positions of the targeted
+    call types' share of the in-house workload (calls x handle time) to their vendors; full moves them all,
+    in proportion to the vendors' split. A vendor takes the moved positions with their shifts and scales
+    them by its `aht_multiplier`: it staffs for its own handle time, in teams of the in-house size. A targeted
+    base keeps its staffing.
     """
     if not base.vendors:
         raise ScenarioError("vendors: paired comparison needs at least one vendor")
@@ -304,19 +390,33 @@ def variant(base: Scenario, setup: Setup, engagement: EngagementModel) -> Scenar
         new = Engagement(model="full", split={k: 100.0 * v / total for k, v in vendor_split.items()})
     data = base.model_dump()
     data.update(setup=setup, engagement=new.model_dump(), name=f"{setup}-{engagement}".replace("_", "-"))
-    if engagement == "full" and base.in_house.agents:
-        # A full engagement moves the work, so it moves the headcount: the in-house agents' positions go to
-        # the vendors in proportion to their shares, and the comparison stays one of equal capacity.
-        shares = new.split or {vendor.id: 100.0 / len(base.vendors) for vendor in base.vendors}
-        moved = base.in_house.agents
+    in_house = base.in_house
+    moves = engagement == "full" or (engagement == "targeted" and current.model != "targeted")
+    if moves and in_house.agents:
+        if engagement == "full":
+            percents = new.split or {vendor.id: 100.0 / len(base.vendors) for vendor in base.vendors}
+            shares = {vendor_id: percent / 100.0 for vendor_id, percent in percents.items()}
+        else:
+            workload = {ct.name: ct.daily_volume * ct.handle.mean_handle_s for ct in base.call_types}
+            total_work = sum(workload.values()) or 1.0
+            shares = {}
+            for call_type, vendor_id in new.targeted.items():
+                shares[vendor_id] = shares.get(vendor_id, 0.0) + workload[call_type] / total_work
+        moved = {vendor_id: round(in_house.agents * share) for vendor_id, share in shares.items()}
         vendors: list[dict[str, Any]] = []
-        for i, vendor in enumerate(data["vendors"]):
-            extra = round(moved * shares.get(vendor["id"], 0.0) / 100.0)
-            if i == len(data["vendors"]) - 1:
-                extra = moved - sum(
-                    v["agents"] - b.agents for v, b in zip(vendors, base.vendors, strict=False)
-                )
-            vendors.append({**vendor, "agents": vendor["agents"] + extra})
+        for vendor, spec in zip(base.vendors, data["vendors"], strict=True):
+            added = round(moved.get(vendor.id, 0) * vendor.aht_multiplier)
+            if added:
+                agents = vendor.agents + added
+                shifts = _merged_shifts(vendor.agents, vendor.shifts, added, in_house.shifts)
+                teams = max(vendor.teams, round(agents * in_house.teams / in_house.agents))
+                spec = {**spec, "agents": agents, "teams": teams, "shifts": shifts}
+                if spec.get("queue_limit") == 0:
+                    # An overflow contract ("only when an agent is free") does not fit work sent by contract:
+                    # the vendor queues what it is sent, like the in-house center it replaces.
+                    spec["queue_limit"] = None
+            vendors.append(spec)
         data["vendors"] = vendors
-        data["in_house"] = {**data["in_house"], "agents": 0}
+        remaining = 0 if engagement == "full" else in_house.agents - sum(moved.values())
+        data["in_house"] = {**data["in_house"], "agents": max(0, remaining)}
     return scenario_from_dict(data)

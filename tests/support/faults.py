@@ -39,6 +39,7 @@ from tests.support.expected import expected_conformance
 from tests.support.expected import expected_overflow
 from tests.support.expected import expected_quality
 from tests.support.expected import expected_repeats
+from tests.support.scenarios import ROSTER
 from tests.support.warehouse import assert_same
 from tests.support.warehouse import overflow_from_warehouse
 from tests.support.warehouse import quality_from_warehouse
@@ -49,8 +50,8 @@ BASE = scenario_from_dict(
     {
         "name": "faults",
         "call_types": [{"name": "billing", "daily_volume": 700, "transfer_prob": 0.05}],
-        "in_house": {"id": "in-house", "agents": 16, "teams": 2},
-        "vendors": [{"id": "vendor-a", "agents": 8, "teams": 1, "queue_limit": 3}],
+        "in_house": {"id": "in-house", "agents": 16, "teams": 2, "shifts": ROSTER},
+        "vendors": [{"id": "vendor-a", "agents": 8, "teams": 1, "queue_limit": 3, "shifts": ROSTER}],
     }
 )
 # Every run replays all three setups in this order (the reference, the worker kill, the ClickHouse outage, the

@@ -79,9 +79,58 @@ def test_variants_share_everything_but_setup_and_engagement() -> None:
     assert nd_full.seed == v_targeted.seed == base.seed
     assert nd_full.call_types == v_targeted.call_types == base.call_types
     assert v_targeted.engagement.targeted == {"sales": "vendor-a"}
-    # A full engagement moves the in-house positions to the vendors: equal capacity across variants.
-    assert nd_full.in_house.agents == 0
-    assert sum(v.agents for v in nd_full.vendors) == base.in_house.agents + sum(
-        v.agents for v in base.vendors
-    )
     assert nd_full.name == "network-delivered-full"
+    # Shared is the base's own staffing.
+    assert variant(base, "virtualized", "shared").vendors == base.vendors
+
+
+def test_variants_move_the_staffing_with_the_work() -> None:
+    base = Scenario()
+    vendor = base.vendors[0]
+    # Full: every in-house position moves to the vendor, which staffs it for its 1.12 handle time.
+    full = variant(base, "virtualized", "full")
+    assert full.in_house.agents == 0
+    assert full.vendors[0].agents == vendor.agents + round(base.in_house.agents * 1.12) == 93
+    # The moved positions keep their shifts: the vendor's roster is its own team's plus the in-house one.
+    weights = {(p.start, p.hours): p.share * full.vendors[0].agents for p in full.vendors[0].shifts}
+    for pattern in base.in_house.shifts:
+        own = sum(
+            p.share * vendor.agents
+            for p in vendor.shifts
+            if (p.start, p.hours) == (pattern.start, pattern.hours)
+        )
+        assert weights[(pattern.start, pattern.hours)] == pytest.approx(own + pattern.share * 88)
+    # Targeted: the positions of the sales share of the in-house workload (calls x handle time) move.
+    sales = (
+        800
+        * (280 + 0.05 * 45 + 30)
+        / sum(ct.daily_volume * ct.handle.mean_handle_s for ct in base.call_types)
+    )
+    moved = round(base.in_house.agents * sales)
+    targeted = variant(base, "virtualized", "targeted")
+    assert moved == 16
+    assert targeted.in_house.agents == base.in_house.agents - moved
+    assert targeted.vendors[0].agents == vendor.agents + round(moved * 1.12)
+    # Two vendors in full share the positions by their split.
+    bank = load_scenario(ROOT / "scenarios" / "bank.toml")
+    shares = {v.id: v.agents for v in variant(bank, "virtualized", "full").vendors}
+    assert shares == {
+        "vendor-a": 3 + round(round(79 * 0.6) * 1.12),
+        "vendor-b": 2 + round(round(79 * 0.4) * 0.95),
+    }
+    # A base that is already targeted keeps its staffing.
+    again = variant(targeted, "enterprise_routed", "targeted")
+    assert (again.in_house.agents, again.vendors[0].agents) == (
+        targeted.in_house.agents,
+        targeted.vendors[0].agents,
+    )
+
+
+def test_an_overflow_contract_becomes_an_ordinary_queue_when_the_vendor_is_sent_work_by_contract() -> None:
+    from producers.simulator.scenario import Scenario
+    from producers.simulator.scenario import variant
+
+    assert Scenario().vendors[0].queue_limit == 0  # the default overflow vendor takes only what it can answer
+    assert variant(Scenario(), "virtualized", "shared").vendors[0].queue_limit == 0
+    for engagement in ("targeted", "full"):
+        assert variant(Scenario(), "enterprise_routed", engagement).vendors[0].queue_limit is None

@@ -25,7 +25,8 @@ BASE = scenario_from_dict(
             {"name": "billing", "daily_volume": 900},
             {"name": "sales", "daily_volume": 400, "handle": {"talk_mean_s": 280}},
         ],
-        "in_house": {"id": "in-house", "agents": 40, "teams": 4},
+        # Staffed like the default bank (78 agents for 4,000 calls), so that overflow sends the vendor real calls.
+        "in_house": {"id": "in-house", "agents": 24, "teams": 4},
         "vendors": [{"id": "vendor-a", "agents": 20, "teams": 2, "aht_multiplier": 1.1}],
     }
 )
@@ -197,3 +198,20 @@ def test_adherence_behaviour_produces_real_deviations() -> None:
 
 def test_the_flat_replay_schema_covers_every_event_field() -> None:
     assert flat_columns_cover_the_contract() == set()
+
+
+@pytest.mark.parametrize("setup", ["virtualized", "enterprise_routed"])
+def test_an_overflow_contract_hands_a_caller_over_only_when_a_vendor_agent_is_free(setup: str) -> None:
+    """queue_limit 0: the enterprise's ACD looks ahead (virtualized) or the vendor's returns the call
+    (enterprise-routed), so no overflowed caller ever waits in the vendor's queue; some stay in-house."""
+    base = variant(BASE, setup, "shared")  # type: ignore[arg-type]
+    vendor = base.vendors[0].model_copy(update={"queue_limit": 0, "agents": 2})
+    scenario = base.model_copy(update={"vendors": (vendor,)})
+    _, truth = simulate_in_memory(scenario)
+    at_vendor = [leg for leg in truth.legs if leg.source == vendor.id and leg.entry == "overflow"]
+    assert len(at_vendor) > 10
+    assert all(leg.outcome == "answered" and leg.outcome_ms == leg.enqueued_ms for leg in at_vendor)
+    timed_out = [leg for leg in truth.legs if leg.source == base.in_house.id and leg.outcome == "answered"]
+    assert any((leg.wait_ms or 0) > 30_000 for leg in timed_out)  # kept in-house past the overflow time
+    if setup == "enterprise_routed":
+        assert any(leg.handoff == "returned" for leg in truth.legs)
