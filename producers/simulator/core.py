@@ -33,6 +33,7 @@ from producers.simulator.truth import AgentSpan
 from producers.simulator.truth import Leg
 from producers.simulator.truth import TruthRecorder
 from producers.simulator.truth import VendorReportTruth
+from producers.simulator.truth import add_scores
 from streams.events import CallerHasher
 
 MINUTE_MS = 60_000
@@ -448,13 +449,7 @@ class Simulation:
             if answered:
                 row["handled"] += 1
                 row["handle_ms"] += leg.talk_ms + leg.hold_ms + leg.acw_ms
-            row["transferred"] += leg.transferred
-            if leg.qa_score is not None:
-                row["qa_count"] += 1
-                row["qa_sum"] += leg.qa_score
-            if leg.csat is not None:
-                row["csat_count"] += 1
-                row["csat_sum"] += leg.csat
+            add_scores(row, leg)
         for call_type, row in sorted(per_type.items()):
             counts = {name: int(value) for name, value in row.items() if name != "qa_sum"}
             report = VendorReportTruth(

@@ -161,11 +161,16 @@ class TruthRecorder:
                 row["talk_ms"] += leg.talk_ms
                 row["hold_ms"] += leg.hold_ms
                 row["acw_ms"] += leg.acw_ms
-            row["transferred"] += int(leg.transferred)
-            if leg.qa_score is not None:
-                row["qa_count"] += 1
-                row["qa_sum"] += leg.qa_score
-            if leg.csat is not None:
-                row["csat_count"] += 1
-                row["csat_sum"] += leg.csat
+            add_scores(row, leg)
         return {key: dict(value) for key, value in table.items()}
+
+
+def add_scores(row: dict[str, Any], leg: Leg) -> None:
+    """A leg's transfer, QA evaluation and survey answer into a row of counts (the truth's and a vendor report's)."""
+    row["transferred"] += int(leg.transferred)
+    if leg.qa_score is not None:
+        row["qa_count"] += 1
+        row["qa_sum"] += leg.qa_score
+    if leg.csat is not None:
+        row["csat_count"] += 1
+        row["csat_sum"] += leg.csat

@@ -58,6 +58,14 @@ def test_dashboard_page_renders_table_and_chart_without_console_errors(clickhous
             page.goto(url)
             page.wait_for_selector("#comparison tbody tr", timeout=30_000)
             page.wait_for_selector("#chart .main-svg", timeout=30_000)
+            # The intraday section: one tenant's service level and staffing per interval (staffing_interval).
+            page.wait_for_selector("#intraday-staffing .main-svg", timeout=30_000)
+            page.wait_for_function(
+                "document.getElementById('intraday-status').textContent.includes('source-intervals')",
+                timeout=30_000,
+            )
+            intraday = page.locator("#intraday-status").inner_text()
+            lines = page.locator("#intraday-staffing .scatterlayer .trace").count()
             rows = page.locator("#comparison tbody tr").count()
             hidden = page.locator("#comparison td.no").count()
             status = page.locator("#status").inner_text()
@@ -69,5 +77,7 @@ def test_dashboard_page_renders_table_and_chart_without_console_errors(clickhous
     assert rows == 9
     assert hidden > 0  # not-observable cells are shown as n/o
     assert "9 scenarios" in status
+    assert int(intraday.split()[0]) > 20  # the chosen tenant's source-intervals
+    assert lines >= 2  # staffed and required, per source
     assert errors == []
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000

@@ -108,13 +108,31 @@ def loaded(clickhouse_db):
         quality("t", "in-house", 0, 20, 18, 20),
         quality("er", "vendor-a", 0, 10, 9, 9),
         # 20 calls: 12 answered within 20 s, 14 answered, 5 flowed out to a vendor; 3 tier-2 legs came in.
-        quality("fo", "in-house", 0, 20, 12, 14)._replace(abandoned=1, overflowed_out=5, transferred_in=3),
+        quality("fo", "in-house", 0, 20, 12, 14)._replace(
+            abandoned=1,
+            short_abandoned=1,
+            abandoned_within=[1, 1, 1, 1],
+            overflowed_out=5,
+            transferred_in=3,
+            wait_answered_ms=14 * 8000,
+            transferred=2,
+            qa_sum=171.0,
+            qa_count=2,
+            csat_sum=13,
+            csat_count=3,
+        ),
     ]
     write("quality_interval", TABLES["quality_interval"].columns, rows)
     # In-house: 18 of its 20 first calls not repeated; vendor-a has no repeat data (FCR not observable).
     repeats = [RepeatRow("t", "in-house", "billing", T0, 15, 0, 20, 2, 24, 0, 1)]
     write("repeat_interval", TABLES["repeat_interval"].columns, repeats)
     staff = [rostered("t", "in-house", f"a{i}", 0, 900_000) for i in range(10)]  # 10 agents x 15 min = 2.5 h
+    # One "fo" agent: 15 min scheduled, 90 s of it an exception; 800 s scheduled on queue, 720 s worked on
+    # queue, 540 s of it on contacts or in wrap-up.
+    staff.append(
+        AdherenceRow(T0, "fo", "in-house", "team", "b1", 0, 900_000, 90_000, 810_000, 90_000, 0, 0, 800_000,
+                     720_000, 540_000, 1)
+    )  # fmt: skip
     write("adherence_interval", TABLES["adherence_interval"].columns, staff)
     split = [
         overflow("t", 0, arrived=60, split=27),  # 100 calls arrived, 45 split to vendor-a: 45 % vs 50 %
@@ -206,14 +224,26 @@ def test_vendor_scorecard_on_hand_made_counters(loaded) -> None:
     assert vendor["adherence"] is None  # no agent data for vendor-a: not observable, not 100 %
 
 
-def test_scorecard_service_level_with_flow_outs_excluded(loaded) -> None:
+def test_every_scorecard_figure_on_hand_made_non_zero_counters(loaded) -> None:
+    """20 calls: 14 answered (12 within 20 s, 8 s average wait), 1 abandoned within 20 s and short, 5 flowed
+    out to a vendor; 2 of the 14 transferred, 3 tier-2 legs came in; QA 171 over 2, CSAT 13 over 3."""
     result = run(loaded, "vendor_scorecard", {"tenant": "fo", **PARAMS})
     (row,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
     assert (row["offered"], row["transferred_in"]) == (20, 3)
     assert row["sl_abandons_against"] == 0.6  # 12 / 20
-    assert (
-        row["sl_flowouts_excluded"] == 0.8
-    )  # 12 / (20 - 5): the 5 handed to the vendor leave the denominator
+    assert row["sl_abandons_ignored"] == round(12 / 19, 4)  # the abandon within 20 s leaves the denominator
+    assert row["sl_abandons_in_favour"] == 0.65  # (12 + 1) / 20
+    assert row["sl_short_excluded"] == round(12 / 19, 4)
+    assert row["sl_flowouts_excluded"] == 0.8  # 12 / (20 - 5): the 5 handed to a vendor leave the denominator
+    assert (row["abandon_rate"], row["abandon_rate_excl_short"]) == (0.05, 0.0)  # 1/20; (1 - 1)/(20 - 1)
+    assert (row["asa_s"], row["aht_s"]) == (8.0, 300.0)
+    assert row["transfer_rate"] == round(2 / 14, 4)
+    assert (row["qa_score"], row["csat"]) == (85.5, 4.33)
+    # The agent: adherence 1 - 90/900, conformance 720/800, occupancy 540/720, utilisation 540/900,
+    # shrinkage 1 - 720/900.
+    assert (row["adherence"], row["conformance"]) == (0.9, 0.9)
+    assert (row["occupancy"], row["utilisation"], row["shrinkage"]) == (0.75, 0.6, 0.2)
+    assert row["fcr_proxy"] is None  # no repeat data: not observable, not 1
 
 
 def test_end_to_end_service_level_is_null_where_the_carrier_hides_calls(loaded) -> None:

@@ -43,24 +43,9 @@ def test_simulated_events_land_on_their_topics_keyed_and_in_order(servers, topic
     reference.close()
     expected = list(reference.events())
 
-    consumer = KafkaConsumer(
-        *topics.values(),
-        bootstrap_servers=servers.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        group_id=None,
-    )
     received = defaultdict(list)
-    total = 0
-    for message in consumer:
-        event = decode_event(message.value)
-        assert message.key == event_key(event)
-        received[(message.topic, message.partition)].append(event)
-        total += 1
-        if total == len(expected):
-            break
-    consumer.close()
-    assert total == len(expected)
+    for topic, partition, event in _read(servers.kafka_bootstrap, topics, len(expected)):
+        received[(topic, partition)].append(event)
     by_topic = Counter()
     for (topic, _), events in received.items():
         by_topic[topic] += len(events)
@@ -95,28 +80,34 @@ def test_a_paired_run_publishes_every_variant_as_its_own_tenant(servers, topic_s
         assert result.events == len(expected[result.scenario.tenant()])
         assert (result.directory / "truth_legs.parquet").is_file()
 
-    consumer = KafkaConsumer(
-        *topics.values(),
-        bootstrap_servers=servers.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        group_id=None,
-    )
     received = defaultdict(list)
     wanted = sum(len(events) for events in expected.values())
-    total = 0
-    for total, message in enumerate(consumer, 1):
-        event = decode_event(message.value)
-        assert message.key == event_key(event)
+    for _, _, event in _read(servers.kafka_bootstrap, topics, wanted):
         received[event.tenant].append(event)
-        if total == wanted:
-            break
-    consumer.close()
-    assert total == wanted
     assert sorted(received) == sorted(expected)
     for tenant, events in expected.items():
         # All of the variant's events, and per key in the simulator's order.
         assert _ids_by_key(received[tenant]) == _ids_by_key(events), tenant
+
+
+def _read(bootstrap, topics, wanted):
+    """Exactly `wanted` messages from the topics, from the start, each keyed as the contract prescribes."""
+    consumer = KafkaConsumer(
+        *topics.values(), bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=10_000,
+        group_id=None,
+    )  # fmt: skip
+    read = []
+    try:
+        for message in consumer:
+            event = decode_event(message.value)
+            assert message.key == event_key(event)
+            read.append((message.topic, message.partition, event))
+            if len(read) == wanted:
+                break
+    finally:
+        consumer.close()
+    assert len(read) == wanted
+    return read
 
 
 def _ids_by_key(events):
