@@ -456,6 +456,31 @@ def terms() -> None:
     console.print(f"loaded terms for {loaded} source(s)")
 
 
+@app.command()
+def forecast(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="forecast CSV (header below)")],
+) -> None:
+    """Load a forecast CSV into `forecast_interval`, header tenant,source,call_type,interval_start,
+    interval_minutes,calls,aht_s (interval_start ISO-8601 with an offset). Bad lines are rejected and listed;
+    the exit code is 1 when any was."""
+    from streams.warehouse.client import connect
+    from streams.warehouse.forecast import ForecastError
+    from streams.warehouse.forecast import load_forecast
+    from streams.warehouse.forecast import read_forecast_file
+
+    try:
+        parsed = read_forecast_file(file)
+    except ForecastError as exc:
+        console.print(f"{file}: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    for rejected in parsed.rejected:
+        console.print(f"{file}: {rejected}", style="red", markup=False, highlight=False)
+    load_forecast(connect(get_settings().clickhouse_dsn), parsed.rows)
+    console.print(f"accepted {parsed.accepted} line(s), rejected {len(parsed.rejected)}")
+    if parsed.rejected:
+        raise typer.Exit(1)
+
+
 def _all_topics() -> dict[str, int]:
     """Every topic the worker reads or writes, with its partition count (Faust needs them to exist first)."""
     settings = get_settings()

@@ -24,6 +24,7 @@ from acdscope.dashboards import run
 from acdscope.settings import get_settings
 from producers.simulator.demand import Demand
 from producers.simulator.demand import daily_calls
+from producers.simulator.forecast import scenario_forecast
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS
 from producers.simulator.scenario import SETUPS
@@ -42,6 +43,7 @@ from streams.events import Event
 from streams.events import encode_event
 from streams.events import event_topic
 from streams.warehouse.client import connect
+from streams.warehouse.forecast import load_forecast
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.terms import load_terms
@@ -144,10 +146,15 @@ def load_scenarios(
     on_scenario: Callable[[Scenario], None] | None = None,
     demand: Demand = daily_calls,
 ) -> DemoOutcome:
-    """The nine variants of `base` through the engine into `client`'s (migrated) database; any ClickHouse."""
+    """The nine variants of `base` through the engine into `client`'s (migrated) database, each with its
+    scenario's forecast; any ClickHouse."""
     tune_for_streaming()
     scenarios = [variant(base, setup, engagement) for setup in SETUPS for engagement in ENGAGEMENTS]
     pipeline = pipeline_into(client, demo_config(scenarios))
+    # Each variant's intended demand is its forecast (`producers.simulator.forecast`): the staffing dashboard
+    # answers, for each breached interval, whether the source was short of it or was sent more than it.
+    for scenario in scenarios:
+        load_forecast(client, scenario_forecast(scenario))
     offsets = dict.fromkeys(TOPICS, 0)
     events = 0
     truth_offered = {}

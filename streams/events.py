@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated
 from typing import Any
 from typing import Literal
+from typing import NamedTuple
 from typing import Protocol
 
 from pydantic import AfterValidator
@@ -343,6 +344,19 @@ class VendorIntervalReport(_Event):
         ):
             raise ValueError("csat_sum is outside 1-5 per response")
         return self
+
+
+class ForecastRow(NamedTuple):
+    """A forecast for one source x call type x interval, as a WFM system exports it: not an event, but input of
+    the same standing, made by the simulator (its intended demand) or read from a tenant's CSV by the warehouse."""
+
+    tenant: str
+    source: str
+    call_type: str
+    interval_start: datetime
+    interval_minutes: int
+    calls: float
+    aht_s: float
 
 
 ContactEvent = (

@@ -7,6 +7,11 @@
 -- over_under = staffed - required (negative: short). Occupancy = handling / on-queue time, utilisation =
 -- handling / scheduled time, shrinkage = 1 - on-queue / scheduled time. Service level at the SLA threshold,
 -- abandons counted against. NULL where the setup cannot see the source's agents (staffing_hidden_reason).
+-- Forecast against actual (`forecast_interval`): forecast calls and AHT, their variances (actual / forecast - 1),
+-- required_for_forecast = Erlang C agents at the forecast's calls and AHT, and for each interval in breach its
+-- cause: 'under-staffed' (staffed < required_for_forecast), 'sent more than forecast' (offered over the forecast
+-- by more than 10 %, staffing meeting its requirement), both, or neither; NULL with breach_cause_hidden_reason
+-- where the forecast or the staffing is not observable.
 with
 
 final as (
@@ -14,12 +19,19 @@ final as (
         source,
         interval_start,
         offered,
+        round(forecast_calls, 1) as forecast_calls,
+        round(volume_variance, 4) as volume_variance,
         round(aht_s, 1) as aht_s,
+        round(forecast_aht_s, 1) as forecast_aht_s,
+        round(aht_variance, 4) as aht_variance,
         round(service_level, 4) as service_level,
         sla_target,
         round(staffed_agents, 2) as staffed_agents,
         required_agents,
         round(over_under_agents, 2) as over_under_agents,
+        required_for_forecast,
+        breach_cause,
+        breach_cause_hidden_reason,
         round(occupancy, 4) as occupancy,
         round(utilisation, 4) as utilisation,
         round(shrinkage, 4) as shrinkage,

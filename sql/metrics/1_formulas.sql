@@ -60,6 +60,15 @@ create or replace function acd_erlang_c_service_level as (a, b, n, aht_s, thresh
 create or replace function acd_erlang_c_agents as (a, aht_s, threshold_s, target) -> nullIf(arrayFold((acc, n) -> (acd_erlang_b_next(a, acc.1, n), if(acc.2 = 0 and acd_erlang_c_service_level(a, acd_erlang_b_next(a, acc.1, n), n, aht_s, threshold_s) >= target, n, acc.2)), range(1, toUInt32(a + 10 * sqrt(a) + 21)), (toFloat64(1), toUInt32(0))).2, 0);
 create or replace function acd_required_agents as (calls, aht_s, span_s, threshold_s, target) -> if(calls = 0, 0, if(ifNull(calls, 0) > 0 and ifNull(aht_s, 0) > 0 and ifNull(span_s, 0) > 0 and threshold_s is not null and target is not null, acd_erlang_c_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target))), null));
 
+-- Forecast against actual: a variance is actual / forecast - 1 (+0.5: half as much again as forecast); calls
+-- count as sent beyond the forecast when they exceed it by more than the tolerance of 10 %. A breached interval's
+-- cause: under-staffed (fewer agents on queue than Erlang C requires for the forecast calls and AHT), sent more
+-- than forecast (where the staffing met the forecast's requirement), both, or neither (staffed for a forecast it
+-- got: the queue did worse than Erlang C); NULL where the interval met its SLA or a term is not observable.
+create or replace function acd_variance as (actual, forecast) -> actual / nullIf(forecast, 0) - 1;
+create or replace function acd_sent_more_than_forecast as (offered, forecast_calls) -> offered > forecast_calls * 1.1;
+create or replace function acd_breach_cause as (breached, offered, forecast_calls, staffed_agents, required_for_forecast) -> if(breached = 1 and offered is not null and forecast_calls is not null and staffed_agents is not null and required_for_forecast is not null, multiIf(acd_sent_more_than_forecast(offered, forecast_calls) and staffed_agents < required_for_forecast, 'under-staffed and sent more than forecast', staffed_agents < required_for_forecast, 'under-staffed', acd_sent_more_than_forecast(offered, forecast_calls), 'sent more than forecast', 'neither: staffed for the forecast it got'), null);
+
 -- Cost: the contract's model applied to the quantities it bills (hourly models: scheduled agent time, NULL
 -- where the setup does not show it), the SLA credit of a breached interval, and cost per contact. A contact is a
 -- customer call answered: the second leg of an internal transfer is the same contact, billed and divided once.

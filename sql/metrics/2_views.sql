@@ -20,6 +20,11 @@
 --   and the source's SLA) and their difference per interval; NULL with `staffing_hidden_reason` where the
 --   setup hides the source's agents. Repeats count handled calls by the
 --   interval of the first call.
+-- - Forecast (`forecast_interval`, at the engine's interval width): forecast calls and AHT (calls-weighted) at
+--   every grain, their variances (actual / forecast - 1), the agents Erlang C requires for the forecast
+--   (interval grain), and per breached interval its cause: under-staffed for the forecast, sent more than
+--   forecast, both, or neither; NULL with `breach_cause_hidden_reason` where the forecast or the staffing is not
+--   observable.
 -- - streak: breached intervals (or days) in a row within the period, those without traffic neither breaking
 --   nor extending it; chronic once it reaches the terms' chronic_after intervals or chronic_after_days days.
 create or replace view source_metrics as
@@ -163,6 +168,28 @@ with
             (tenant, kind, source, interval_start), (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
         )
     ),
+    forecast as (
+        select
+            f.tenant as tenant,
+            ifNull(t.kind, '') as kind,
+            f.source as source,
+            f.call_type as call_type,
+            multiIf(grouping(call_type) = 0, 'call_type_interval', grouping(interval_start) = 0, 'interval',
+                    grouping(day) = 0, 'day', grouping(source) = 0, 'period', 'kind') as grain,
+            f.interval_start as interval_start,
+            toDate(f.interval_start, {tz:String}) as day,
+            sum(f.calls) as forecast_calls,
+            sum(f.calls * f.aht_s * 1000) as forecast_handle_ms
+        from forecast_interval as f final
+        left join terms as t on t.tenant = f.tenant and t.source = f.source
+        where ({tenant:String} = '' or f.tenant = {tenant:String})
+          and f.interval_start >= {from:DateTime64(3, 'UTC')}
+          and f.interval_start < {until:DateTime64(3, 'UTC')}
+        group by grouping sets (
+            (tenant, kind, source, call_type, interval_start), (tenant, kind, source, interval_start),
+            (tenant, kind, source, day), (tenant, kind, source), (tenant, kind)
+        )
+    ),
     joined as (
         select
             * except (offered),
@@ -172,6 +199,7 @@ with
         full join costs using (tenant, kind, source, call_type, grain, interval_start, day)
         full join staffing using (tenant, kind, source, call_type, grain, interval_start, day)
         full join repeats using (tenant, kind, source, call_type, grain, interval_start, day)
+        full join forecast using (tenant, kind, source, call_type, grain, interval_start, day)
     ),
     figures as (
         select
@@ -205,7 +233,21 @@ with
             staffed_agents - required_agents as over_under_agents,
             if(kind != '' and offered > 0 and scheduled_ms is null,
                concat(setup, ': the agents of ', source, ' are not seen, only its calls'), '')
-                as staffing_hidden_reason
+                as staffing_hidden_reason,
+            acd_aht_s(forecast_handle_ms, forecast_calls) as forecast_aht_s,
+            acd_variance(offered, forecast_calls) as volume_variance,
+            acd_variance(aht_s, forecast_aht_s) as aht_variance,
+            acd_required_agents(forecast_calls, forecast_aht_s, span_ms / 1000, sla_threshold_s, sla_target)
+                as required_for_forecast,
+            acd_breach_cause(sla_breached, offered, forecast_calls, staffed_agents, required_for_forecast)
+                as breach_cause,
+            multiIf(sla_breached = 1 and breach_cause is null,
+                    multiIf(forecast_calls is null, concat('no forecast of ', source, ' for the interval'),
+                            staffed_agents is null,
+                            if(staffing_hidden_reason != '', staffing_hidden_reason,
+                               concat('the agents of ', source, ' are not seen')),
+                            'the agents required for the forecast are not computable'),
+                    '') as breach_cause_hidden_reason
         from joined
     ),
     runs as (

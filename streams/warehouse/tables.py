@@ -105,6 +105,13 @@ SOURCE_TERMS = TableSpec(
     ("tenant", "source", "kind", "setup", "engagement", "cost_model", "rate", "sla_threshold_s", "sla_target",
      "sla_credit", "chronic_after", "chronic_after_days", "contracted_share", "version"),
 )  # fmt: skip
+# Loaded from a CSV by `acdscope forecast`, or derived from a scenario (`producers.simulator.forecast`);
+# loaded_at is the column's default (the newest load of a key wins).
+FORECAST = TableSpec(
+    "forecast_interval",
+    ("tenant", "source", "call_type", "interval_start", "interval_minutes", "calls", "aht_s"),
+    key=("tenant", "source", "call_type", "interval_start"),
+)
 CALL_TYPES = TableSpec("call_type_dim", ("tenant", "call_type", "label", "version"))
 # Which migrations were applied (written by `streams.warehouse.migrations`, which also creates it).
 SCHEMA_MIGRATIONS = TableSpec("schema_migrations", ("version", "name", "checksum"))
