@@ -53,6 +53,7 @@ def demo(
     elapsed = time.perf_counter() - started
     rows = _print_comparison(outcome.comparison, "Customer calls, same demand, one day")
     _print_intraday(outcome.intraday, outcome.intraday_tenant)
+    _print_breaches(outcome.intraday, outcome.intraday_tenant)
     from acdscope.report import render_html
 
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +128,7 @@ def _print_intraday(result: DashboardResult, tenant: str) -> None:
     by_key = {(row["source"], row["interval_start"]): row for row in rows}
     table = Table(
         title=f"Intraday, tenant {tenant}: service level per interval against the SLA, and the staffing behind it "
-        "(dashboard staffing_interval; staffed = agents on queue, required = Erlang C for the SLA)"
+        "(dashboard staffing_interval; staffed = agents on queue, required = Erlang A for the SLA, with the callers' patience)"
     )
     table.add_column("interval")
     for source in sources:
@@ -154,6 +155,34 @@ def _print_intraday(result: DashboardResult, tenant: str) -> None:
                 _show(row.get("occupancy"), True),
             ]
         table.add_row(*cells)
+    console.print(table)
+
+
+def _print_breaches(result: DashboardResult, tenant: str) -> None:
+    """The intervals under the SLA and why, against the forecast: the question a WFM team asks of a vendor each
+    week ("was it under-staffed, or did we send more than forecast?"), one line per breached interval."""
+    from acdscope.report import breached_intervals
+
+    rows = breached_intervals(result)
+    table = Table(
+        title=f"Intervals under the SLA, tenant {tenant}, and their cause against the forecast "
+        "(staffing_interval.breach_cause)"
+    )
+    for column in ("interval", "source", "calls", "forecast", "staffed", "req. for forecast", "cause"):
+        table.add_column(column, justify="left" if column in ("source", "cause") else "right")
+    for row in rows:
+        staffed = row["staffed_agents"]
+        table.add_row(
+            row["interval_start"].strftime("%H:%M"),
+            row["source"],
+            _show(row["offered"]),
+            _show(None if row["forecast_calls"] is None else round(row["forecast_calls"])),
+            _show(None if staffed is None else round(staffed, 1)),
+            _show(row["required_for_forecast"]),
+            row["breach_cause"] or f"n/o: {row['breach_cause_hidden_reason']}",
+        )
+    if not rows:
+        table.add_row("", "", "", "", "", "", "no interval under its SLA target")
     console.print(table)
 
 
@@ -461,22 +490,30 @@ def forecast(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="forecast CSV (header below)")],
 ) -> None:
     """Load a forecast CSV into `forecast_interval`, header tenant,source,call_type,interval_start,
-    interval_minutes,calls,aht_s (interval_start ISO-8601 with an offset). Bad lines are rejected and listed;
-    the exit code is 1 when any was."""
+    interval_minutes,calls,aht_s (interval_start ISO-8601 with an offset), brought to the engine's interval
+    width. Bad lines are rejected and listed; the exit code is 1 when any was."""
+    from streams.edge.engine_config import load_engine_config
     from streams.warehouse.client import connect
     from streams.warehouse.forecast import ForecastError
+    from streams.warehouse.forecast import at_width
     from streams.warehouse.forecast import load_forecast
     from streams.warehouse.forecast import read_forecast_file
 
+    settings = get_settings()
     try:
-        parsed = read_forecast_file(file)
+        read = read_forecast_file(file)
     except ForecastError as exc:
         console.print(f"{file}: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    parsed = at_width(read, load_engine_config(settings.engine_config).interval_minutes)
     for rejected in parsed.rejected:
         console.print(f"{file}: {rejected}", style="red", markup=False, highlight=False)
-    load_forecast(connect(get_settings().clickhouse_dsn), parsed.rows)
-    console.print(f"accepted {parsed.accepted} line(s), rejected {len(parsed.rejected)}")
+    load_forecast(connect(settings.clickhouse_dsn), parsed.rows)
+    # Every line read as good and not rejected at the engine's width is accepted, summed ones included.
+    accepted = read.accepted - (len(parsed.rejected) - len(read.rejected))
+    console.print(
+        f"accepted {accepted} line(s) as {parsed.accepted} interval(s), rejected {len(parsed.rejected)}"
+    )
     if parsed.rejected:
         raise typer.Exit(1)
 

@@ -92,11 +92,40 @@ def _bar_chart(
     return figure
 
 
+def breached_intervals(intraday: DashboardResult) -> list[dict[str, Any]]:
+    """The `staffing_interval` rows under the SLA target, in time order: the ones a breach cause explains."""
+    rows = [row for row in rows_of(intraday) if row["breach_cause"] or row["breach_cause_hidden_reason"]]
+    return sorted(rows, key=lambda row: (row["interval_start"], row["source"]))
+
+
+def _breach_table(intraday: DashboardResult, tenant: str) -> str:
+    columns = ("source", "offered", "forecast_calls", "staffed_agents", "required_for_forecast")
+    head = "".join(
+        f"<th>{name}</th>"
+        for name in ("interval", "source", "calls", "forecast", "staffed", "required for forecast", "cause")
+    )
+    body = (
+        "".join(
+            f"<tr><td>{row['interval_start']:%Y-%m-%d %H:%M}</td>"
+            + "".join(f"<td>{html.escape(cell(column, row[column]))}</td>" for column in columns)
+            + f'<td class="text">{html.escape(row["breach_cause"] or "n/o: " + row["breach_cause_hidden_reason"])}</td>'
+            + "</tr>"
+            for row in breached_intervals(intraday)
+        )
+        or '<tr><td colspan="7">no interval under its SLA target</td></tr>'
+    )
+    return (
+        f"<h2>Intervals under the SLA ({html.escape(tenant)}), and their cause against the forecast</h2>"
+        f'<table id="breaches"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
 def _intraday_charts(intraday: DashboardResult, tenant: str) -> list[go.Figure]:
     """Per source: service level per interval with its target, and staffed against required agents."""
     rows = rows_of(intraday)
     level = go.Figure()
     staffing = go.Figure()
+    volume = go.Figure()
     for source in sorted({row["source"] for row in rows}, key=lambda source: (source != "in-house", source)):
         mine = [row for row in rows if row["source"] == source]
         times = [row["interval_start"] for row in mine]
@@ -113,15 +142,26 @@ def _intraday_charts(intraday: DashboardResult, tenant: str) -> list[go.Figure]:
             name=f"{source} required",
             line={"dash": "dash"},
         )
+        volume.add_scatter(x=times, y=[row["offered"] for row in mine], name=f"{source} calls")
+        volume.add_scatter(
+            x=times,
+            y=[row["forecast_calls"] for row in mine],  # None stays a gap: no forecast is not a forecast of 0
+            name=f"{source} forecast",
+            line={"dash": "dot"},
+        )
     level.update_layout(
         title=f"Service level per interval against the SLA ({tenant}; abandons counted against)",
         template="plotly_white", height=420, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
     )  # fmt: skip
     staffing.update_layout(
-        title=f"Agents on queue against Erlang C's requirement for the SLA ({tenant})",
+        title=f"Agents on queue against those the SLA requires (Erlang A; {tenant})",
         template="plotly_white", height=420, yaxis={"rangemode": "tozero"},
     )  # fmt: skip
-    return [level, staffing]
+    volume.update_layout(
+        title=f"Calls offered per interval against the forecast ({tenant})",
+        template="plotly_white", height=420, yaxis={"rangemode": "tozero"},
+    )  # fmt: skip
+    return [level, staffing, volume]
 
 
 def render_html(
@@ -143,8 +183,10 @@ def render_html(
         ),
         _bar_chart(rows, ["vendor_asa_s", "vendor_aht_s"], "Vendor ASA and AHT (seconds)", False),
     ]
+    breaches = ""
     if intraday is not None:
         figures += _intraday_charts(intraday, intraday_tenant)
+        breaches = _breach_table(intraday, intraday_tenant)
     charts = [
         figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=f"chart-{index}")
         for index, figure in enumerate(figures)
@@ -173,6 +215,7 @@ def render_html(
   th {{ background: #f0f4f8; }}
   td:nth-child(-n+3) {{ text-align: left; }}
   td.no {{ color: #9aa5b1; font-style: italic; }}
+  td.text {{ text-align: left; }}
 </style>
 </head>
 <body>
@@ -181,6 +224,7 @@ def render_html(
 setup (NULL in the warehouse, never 0). Generated {stamp} from the <code>setup_comparison</code> dashboard.</p>
 <table id="comparison"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {"".join(f'<section class="chart">{chart}</section>' for chart in charts)}
+{breaches}
 </body>
 </html>
 """

@@ -56,6 +56,7 @@ PAGE = """<!doctype html>
 <p>Tenant <select id="tenant"></select> <span id="intraday-status"></span></p>
 <div id="intraday-sl" style="height: 380px"></div>
 <div id="intraday-staffing" style="height: 380px"></div>
+<div id="intraday-volume" style="height: 380px"></div>
 <script>
 const PERCENT = new Set(["overflow_rate", "e2e_sl_20s", "in_house_sl_20s", "vendor_sl_20s",
   "vendor_abandon_rate", "vendor_adherence", "in_house_adherence"]);
@@ -107,7 +108,7 @@ async function intraday() {
   if (!response.ok) { status.textContent = data.error; return; }
   const at = name => data.columns.indexOf(name);
   const sources = [...new Set(data.rows.map(r => r[at("source")]))];
-  const level = [], staffing = [];
+  const level = [], staffing = [], volume = [];
   for (const source of sources) {
     const rows = data.rows.filter(r => r[at("source")] === source);
     const x = rows.map(r => r[at("interval_start")]);
@@ -115,9 +116,12 @@ async function intraday() {
     level.push({type: "scatter", mode: "lines", line: {dash: "dot"}, name: source + " target", x, y: rows.map(r => r[at("sla_target")])});
     staffing.push({type: "scatter", name: source + " staffed", x, y: rows.map(r => r[at("staffed_agents")])});
     staffing.push({type: "scatter", line: {dash: "dash"}, name: source + " required", x, y: rows.map(r => r[at("required_agents")])});
+    volume.push({type: "scatter", name: source + " calls", x, y: rows.map(r => r[at("offered")])});
+    volume.push({type: "scatter", line: {dash: "dot"}, name: source + " forecast", x, y: rows.map(r => r[at("forecast_calls")])});
   }
   Plotly.react("intraday-sl", level, {title: {text: "Service level per interval (abandons counted against)"}, yaxis: {tickformat: ".0%"}});
-  Plotly.react("intraday-staffing", staffing, {title: {text: "Agents on queue against Erlang C's requirement for the SLA"}});
+  Plotly.react("intraday-staffing", staffing, {title: {text: "Agents on queue against those the SLA requires (Erlang A)"}});
+  Plotly.react("intraday-volume", volume, {title: {text: "Calls offered per interval against the forecast"}});
   status.textContent = data.rows.length + " source-intervals (dashboard staffing_interval); gaps are n/o";
 }
 document.getElementById("tenant").addEventListener("change", intraday);

@@ -2,13 +2,15 @@
 -- agents?
 -- Parameters: {tenant:String}, {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (on interval_start).
 -- Grain: one row per (source, interval) with traffic or scheduled agents, from the `interval` rows of
--- `source_metrics`. staffed = average agents on queue (available, talking, holding, wrap-up); required =
--- Erlang C agents for the source's SLA (its threshold and target) at the interval's offered calls and AHT;
+-- `source_metrics`. staffed = average agents on queue (available, talking, holding, wrap-up); required = the
+-- fewest agents for the source's SLA (its threshold and target) at the interval's offered calls and AHT, by
+-- required_model: Erlang A with the callers' mean patience (mean_patience_s, estimated over the day: total wait
+-- over abandons), Erlang C where none abandoned that day;
 -- over_under = staffed - required (negative: short). Occupancy = handling / on-queue time, utilisation =
 -- handling / scheduled time, shrinkage = 1 - on-queue / scheduled time. Service level at the SLA threshold,
 -- abandons counted against. NULL where the setup cannot see the source's agents (staffing_hidden_reason).
 -- Forecast against actual (`forecast_interval`): forecast calls and AHT, their variances (actual / forecast - 1),
--- required_for_forecast = Erlang C agents at the forecast's calls and AHT, and for each interval in breach its
+-- required_for_forecast = the same model's agents at the forecast's calls and AHT, and for each interval in breach its
 -- cause: 'under-staffed' (staffed < required_for_forecast), 'sent more than forecast' (offered over the forecast
 -- by more than 10 %, staffing meeting its requirement), both, or neither; NULL with breach_cause_hidden_reason
 -- where the forecast or the staffing is not observable.
@@ -28,6 +30,8 @@ final as (
         sla_target,
         round(staffed_agents, 2) as staffed_agents,
         required_agents,
+        required_model,
+        round(mean_patience_s, 1) as mean_patience_s,
         round(over_under_agents, 2) as over_under_agents,
         required_for_forecast,
         breach_cause,

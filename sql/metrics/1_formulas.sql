@@ -50,21 +50,52 @@ create or replace function acd_utilisation as (handling_ms, scheduled_ms) -> han
 create or replace function acd_shrinkage as (worked_on_queue_ms, scheduled_ms) -> 1 - worked_on_queue_ms / nullIf(scheduled_ms, 0);
 create or replace function acd_average_agents as (agent_ms, span_ms) -> agent_ms / nullIf(span_ms, 0);
 
--- Required agents (Erlang C): the fewest agents n whose service level 1 - C(n, a) e^(-(n - a) T / AHT) reaches
--- the target, for the offered load a = calls x AHT / span. Erlang B by its recursion B(n) = a B(n-1) / (n + a
--- B(n-1)), then C(n) = n B / (n - a (1 - B)); searched up to a + 10 sqrt(a) + 20, where any target < 1 is met.
--- No calls need no agents. It assumes callers wait as long as it takes (no abandons), so it is an upper
--- bound where they do not.
+-- Required agents: the fewest agents n whose service level (answered within T over offered, abandons against)
+-- reaches the target for the offered load a = calls x AHT / span. Erlang A (M/M/n+M) where the callers' patience
+-- is observed, Erlang C (callers wait as long as it takes: an upper bound where they do not) where it is not.
+-- No calls need no agents; an unknown volume, AHT or term gives NULL.
+-- Erlang C: Erlang B by its recursion B(n) = a B(n-1) / (n + a B(n-1)), C(n) = n B / (n - a (1 - B)), service
+-- level 1 - C(n, a) e^(-(n - a) T / AHT), searched up to a + 10 sqrt(a) + 20, where any target < 1 is met.
 create or replace function acd_erlang_b_next as (a, b, n) -> a * b / (n + a * b);
 create or replace function acd_erlang_c_service_level as (a, b, n, aht_s, threshold_s) -> if(n > a, 1 - n * b / (n - a * (1 - b)) * exp(-(n - a) * threshold_s / aht_s), 0);
 create or replace function acd_erlang_c_agents as (a, aht_s, threshold_s, target) -> nullIf(arrayFold((acc, n) -> (acd_erlang_b_next(a, acc.1, n), if(acc.2 = 0 and acd_erlang_c_service_level(a, acd_erlang_b_next(a, acc.1, n), n, aht_s, threshold_s) >= target, n, acc.2)), range(1, toUInt32(a + 10 * sqrt(a) + 21)), (toFloat64(1), toUInt32(0))).2, 0);
-create or replace function acd_required_agents as (calls, aht_s, span_s, threshold_s, target) -> if(calls = 0, 0, if(ifNull(calls, 0) > 0 and ifNull(aht_s, 0) > 0 and ifNull(span_s, 0) > 0 and threshold_s is not null and target is not null, acd_erlang_c_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target))), null));
+-- Erlang A, in units of the AHT (service rate 1, abandon rate r = AHT / mean patience, threshold t = T / AHT;
+-- Garnett, Mandelbaum & Reiman 2002). With k calls ahead a caller's queue states cost it Exp(n + (j + 1) r), j = k..0,
+-- whatever ends each, so it is answered with probability n / (n + (k + 1) r) and by t with the chance that this
+-- sum of exponentials with rates r (n / r + i), i = 1..k+1, is at most t: the (k+1)-th order statistic of n / r +
+-- k + 1 Exp(r) variables, whose tail is e^(-(n + r) t) sum_(j <= k) [prod_(i <= j) (n / r + i) / i] (1 - e^(-r t))^j
+-- (a negative-binomial sum of positive terms). The queue's states relative to n busy agents are q_0 = 1,
+-- q_k = q_(k-1) a / (n + k r), pi_n = B / (1 + B (V - 1)) with V = sum q_k, so the service level is
+-- 1 - pi_n (V - A), A = sum q_k P(answered by t | k). The sum runs until the ratio a / (n + k r) is at most 1/2 and
+-- 60 terms more (or, with n > a, until (a / n)^k < e^-30), at most 3,000; a queue still heavier than 1e-9 of V
+-- there is not met; a tail beyond the floating-point range (t of hundreds of AHTs) is 0. The service level grows
+-- with n, so the fewest agents are found by bisection between a x target (no fewer can answer that share:
+-- occupancy <= 1) and a + 10 sqrt(a) + 20, NULL if even that many miss the target.
+create or replace function acd_erlang_b as (a, n) -> arrayFold((b, k) -> acd_erlang_b_next(a, b, k), range(1, toUInt32(n) + 1), toFloat64(1));
+create or replace function acd_erlang_a_depth as (a, n, r) -> toUInt32(least(3000, greatest(ceil((2 * a - n) / r), 0) + 60, if(n > a, ceil(30 / log(n / a)) + 1, 3000)));
+create or replace function acd_erlang_a_step as (a, n, r, p, e, acc, k) -> (acc.1 * a / (n + (k + 1) * r), acc.2 + acc.1, acc.3 + acc.1 * n / (n + (k + 1) * r) * (1 - if(isFinite(e * acc.5), least(1, e * acc.5), 0)), acc.4 * (n / r + k + 1) / (k + 1) * p, acc.5 + acc.4 * (n / r + k + 1) / (k + 1) * p);
+create or replace function acd_erlang_a_queue as (a, n, r, t) -> arrayFold((acc, k) -> acd_erlang_a_step(a, n, r, 1 - exp(-r * t), exp(-(n + r) * t), acc, k), range(acd_erlang_a_depth(a, n, r)), (toFloat64(1), toFloat64(0), toFloat64(0), toFloat64(1), toFloat64(1)));
+-- (arrayMap over one-element arrays names a value once, as a lambda's argument: a function's arguments are
+-- substituted wherever they appear, lambdas' own included, and the query tree would grow with every use.)
+create or replace function acd_erlang_a_level as (b, queue) -> if(queue.1 > 1e-9 * queue.2, 0, 1 - b / (1 + b * (queue.2 - 1)) * (queue.2 - queue.3));
+create or replace function acd_erlang_a_service_level as (a, n, r, t) -> arrayMap((b, queue) -> acd_erlang_a_level(b, queue), [acd_erlang_b(a, n)], [acd_erlang_a_queue(a, n, r, t)])[1];
+create or replace function acd_erlang_a_bisect as (a, r, t, target, lo, hi) -> arrayFold((acc, i) -> arrayMap(m -> if(acd_erlang_a_service_level(a, m, r, t) >= target, (acc.1, m), (toUInt32(m + 1), acc.2)), [toUInt32(intDiv(acc.1 + acc.2, 2))])[1], range(toUInt32(ceil(log2(hi - lo + 1)))), (toUInt32(lo), toUInt32(hi))).1;
+create or replace function acd_erlang_a_checked as (a, n, r, t, target) -> if(acd_erlang_a_service_level(a, n, r, t) >= target, n, null);
+create or replace function acd_erlang_a_agents as (a, aht_s, patience_s, threshold_s, target) -> arrayMap((load, r, t, goal) -> arrayMap(n -> acd_erlang_a_checked(load, n, r, t, goal), [acd_erlang_a_bisect(load, r, t, goal, greatest(1, floor(load * goal)), load + 10 * sqrt(load) + 20)])[1], [a], [aht_s / patience_s], [threshold_s / aht_s], [target])[1];
+-- The callers' mean patience, where some abandoned: every caller's wait is patience observed up to that wait
+-- (the answered ones' is censored), so the exponential estimate is the total wait over the abandons (Brown et al.
+-- 2005, JASA 100(469)). No abandons: not observed (NULL), and Erlang C applies. The waits of calls that flowed
+-- out to another queue are censored patience too but not counted here, so where many overflow the estimate is
+-- low: the model then expects more abandons, and usually fewer agents, than the callers would give.
+create or replace function acd_mean_patience_s as (wait_answered_ms, wait_abandoned_ms, abandoned) -> (wait_answered_ms + wait_abandoned_ms) / 1000 / nullIf(abandoned, 0);
+create or replace function acd_required_model as (patience_s) -> if(patience_s is null, 'Erlang C', 'Erlang A');
+create or replace function acd_required_agents as (calls, aht_s, span_s, threshold_s, target, patience_s) -> if(calls = 0, 0, if(ifNull(calls, 0) > 0 and ifNull(aht_s, 0) > 0 and ifNull(span_s, 0) > 0 and threshold_s is not null and target is not null, if(ifNull(patience_s, 0) > 0, acd_erlang_a_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(patience_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target))), acd_erlang_c_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target)))), null));
 
 -- Forecast against actual: a variance is actual / forecast - 1 (+0.5: half as much again as forecast); calls
 -- count as sent beyond the forecast when they exceed it by more than the tolerance of 10 %. A breached interval's
--- cause: under-staffed (fewer agents on queue than Erlang C requires for the forecast calls and AHT), sent more
--- than forecast (where the staffing met the forecast's requirement), both, or neither (staffed for a forecast it
--- got: the queue did worse than Erlang C); NULL where the interval met its SLA or a term is not observable.
+-- cause: under-staffed (fewer agents on queue than required for the forecast calls and AHT), sent more than
+-- forecast (where the staffing met the forecast's requirement), both, or neither (staffed for a forecast it got:
+-- the queue did worse than the queueing model); NULL where the interval met its SLA or a term is not observable.
 create or replace function acd_variance as (actual, forecast) -> actual / nullIf(forecast, 0) - 1;
 create or replace function acd_sent_more_than_forecast as (offered, forecast_calls) -> offered > forecast_calls * 1.1;
 create or replace function acd_breach_cause as (breached, offered, forecast_calls, staffed_agents, required_for_forecast) -> if(breached = 1 and offered is not null and forecast_calls is not null and staffed_agents is not null and required_for_forecast is not null, multiIf(acd_sent_more_than_forecast(offered, forecast_calls) and staffed_agents < required_for_forecast, 'under-staffed and sent more than forecast', staffed_agents < required_for_forecast, 'under-staffed', acd_sent_more_than_forecast(offered, forecast_calls), 'sent more than forecast', 'neither: staffed for the forecast it got'), null);

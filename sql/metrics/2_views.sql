@@ -16,12 +16,13 @@
 -- - Cost: the contract applied per interval with traffic (the SLA is judged, and its credit earned, per
 --   interval), then summed.
 -- - Staffing counts every interval with scheduled agents, traffic or not: occupancy, utilisation, shrinkage at
---   every grain; staffed (average agents on queue), required (Erlang C for the interval's offered calls, AHT
---   and the source's SLA) and their difference per interval; NULL with `staffing_hidden_reason` where the
+--   every grain; staffed (average agents on queue), required (Erlang A with the callers' patience observed that
+--   day, Erlang C where none abandoned, for the interval's offered calls, AHT and the source's SLA) and their
+--   difference per interval; NULL with `staffing_hidden_reason` where the
 --   setup hides the source's agents. Repeats count handled calls by the
 --   interval of the first call.
 -- - Forecast (`forecast_interval`, at the engine's interval width): forecast calls and AHT (calls-weighted) at
---   every grain, their variances (actual / forecast - 1), the agents Erlang C requires for the forecast
+--   every grain, their variances (actual / forecast - 1), the agents required for the forecast (the same model)
 --   (interval grain), and per breached interval its cause: under-staffed for the forecast, sent more than
 --   forecast, both, or neither; NULL with `breach_cause_hidden_reason` where the forecast or the staffing is not
 --   observable.
@@ -63,6 +64,7 @@ with
             sum(if(indexOf(q.thresholds_s, 20) = 0, null, arrayElement(q.answered_within, indexOf(q.thresholds_s, 20))))
                 as answered_in_20s,
             acd_observed_sum(q.wait_answered_ms) as wait_answered_ms,
+            acd_observed_sum(q.wait_abandoned_ms) as wait_abandoned_ms,
             sum(q.handled) as handled,
             sum(q.handle_ms) as handle_ms,
             acd_observed_sum(q.talk_ms) as talk_ms,
@@ -229,7 +231,14 @@ with
             -- Agents are averaged over an interval (the engine's width, the same for all of a tenant's rows).
             if(grain = 'interval', max(interval_minutes) over (partition by tenant) * 60000, null) as span_ms,
             acd_average_agents(worked_on_queue_ms, span_ms) as staffed_agents,
-            acd_required_agents(offered, aht_s, span_ms / 1000, sla_threshold_s, sla_target) as required_agents,
+            -- Patience is the callers' own: estimated per source over each local day (the period at coarser
+            -- grains), so that an interval with few abandons borrows the day's.
+            acd_mean_patience_s(
+                sum(wait_answered_ms) over patience_day, sum(wait_abandoned_ms) over patience_day,
+                sum(abandoned) over patience_day) as mean_patience_s,
+            if(offered > 0, acd_required_model(mean_patience_s), '') as required_model,
+            acd_required_agents(offered, aht_s, span_ms / 1000, sla_threshold_s, sla_target, mean_patience_s)
+                as required_agents,
             staffed_agents - required_agents as over_under_agents,
             if(kind != '' and offered > 0 and scheduled_ms is null,
                concat(setup, ': the agents of ', source, ' are not seen, only its calls'), '')
@@ -237,7 +246,8 @@ with
             acd_aht_s(forecast_handle_ms, forecast_calls) as forecast_aht_s,
             acd_variance(offered, forecast_calls) as volume_variance,
             acd_variance(aht_s, forecast_aht_s) as aht_variance,
-            acd_required_agents(forecast_calls, forecast_aht_s, span_ms / 1000, sla_threshold_s, sla_target)
+            acd_required_agents(forecast_calls, forecast_aht_s, span_ms / 1000, sla_threshold_s, sla_target,
+                                mean_patience_s)
                 as required_for_forecast,
             acd_breach_cause(sla_breached, offered, forecast_calls, staffed_agents, required_for_forecast)
                 as breach_cause,
@@ -249,6 +259,11 @@ with
                             'the agents required for the forecast are not computable'),
                     '') as breach_cause_hidden_reason
         from joined
+        -- Interval rows carry no day of their own (1970-01-01): theirs is the local day of interval_start.
+        window patience_day as (
+            partition by tenant, kind, source, grain,
+                         if(grain in ('interval', 'call_type_interval'), toDate(interval_start, {tz:String}), day)
+        )
     ),
     runs as (
         select

@@ -8,7 +8,10 @@ where `interval_start` is ISO-8601 with an offset (`2026-01-05T08:00:00+00:00`, 
 `interval_minutes` (1-1440) from midnight UTC; `calls` >= 0 (fractional: a forecast is an expectation) and
 `aht_s` the mean handle time in seconds (> 0, or 0 for an interval of no calls). Every bad line is rejected with
 its line number and reason and counted, never skipped silently; a second line for the same key is rejected too.
-Or derived from a scenario's intended demand (`producers.simulator.forecast`). Only loading: the variances and
+The metric layer compares a forecast interval with the engine's interval that starts with it, so a forecast is
+brought to the engine's width first (`at_width`): a coarser interval is spread evenly over the engine's intervals
+in it, finer ones are summed into theirs (AHT weighted by calls); widths that do not nest, and finer intervals
+that cover only part of an engine interval, are rejected. Or derived from a scenario's intended demand (`producers.simulator.forecast`). Only loading: the variances and
 the breach's cause are figures of the metric layer (`sql/metrics`).
 """
 
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
@@ -45,6 +49,8 @@ class Rejected:
 class ForecastFile:
     rows: list[ForecastRow] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    # The file line each row came from (several lines, for rows summed from finer intervals: the first).
+    lines: list[int] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -122,7 +128,69 @@ def read_forecast(text: str) -> ForecastFile:
             continue
         seen[key] = line
         result.rows.append(row)
+        result.lines.append(line)
     return result
+
+
+def at_width(parsed: ForecastFile, minutes: int) -> ForecastFile:
+    """The forecast at the engine's interval width of `minutes`, with the lines it cannot bring there rejected.
+
+    Spreading a coarser interval evenly assumes the calls arrive at a constant rate within it: the forecast says
+    nothing finer. Summing finer intervals needs all of them: a part would be compared with the whole interval.
+    """
+    result = ForecastFile(rejected=list(parsed.rejected))
+    width = timedelta(minutes=minutes)
+    # Finer rows per engine interval, by their width: their calls, calls x AHT and lines.
+    finer: dict[tuple[str, str, str, datetime, int], tuple[float, float, list[int]]] = {}
+    for row, line in zip(parsed.rows, parsed.lines, strict=True):
+        if row.interval_minutes == minutes:
+            result.rows.append(row)
+            result.lines.append(line)
+        elif row.interval_minutes > minutes and row.interval_minutes % minutes == 0:
+            parts = row.interval_minutes // minutes
+            for part in range(parts):
+                start = row.interval_start + part * width
+                result.rows.append(
+                    row._replace(interval_start=start, interval_minutes=minutes, calls=row.calls / parts)
+                )
+                result.lines.append(line)
+        elif row.interval_minutes < minutes and minutes % row.interval_minutes == 0:
+            midnight = row.interval_start.replace(hour=0, minute=0, second=0, microsecond=0)
+            bucket = midnight + (row.interval_start - midnight) // width * width
+            key = (row.tenant, row.source, row.call_type, bucket, row.interval_minutes)
+            calls, work, lines = finer.get(key, (0.0, 0.0, []))
+            finer[key] = (calls + row.calls, work + row.calls * row.aht_s, [*lines, line])
+        else:
+            result.rejected.append(
+                Rejected(
+                    line, f"interval_minutes {row.interval_minutes} does not nest with the engine's {minutes}"
+                )
+            )
+    for (tenant, source, call_type, bucket, part_minutes), (calls, work, lines) in finer.items():
+        needed = minutes // part_minutes
+        if len(lines) != needed:
+            reason = (
+                f"covers {len(lines)} of the {needed} {part_minutes}-minute intervals of the engine's "
+                f"{minutes}-minute interval at {bucket.isoformat()}"
+            )
+            result.rejected.extend(Rejected(line, reason) for line in lines)
+            continue
+        aht_s = work / calls if calls > 0 else 0.0
+        result.rows.append(ForecastRow(tenant, source, call_type, bucket, minutes, calls, aht_s))
+        result.lines.append(lines[0])
+    # A coarser line and finer ones may now land on the same engine interval: the later line is the duplicate.
+    kept = ForecastFile(rejected=result.rejected)
+    seen_at: dict[tuple[str, str, str, datetime], int] = {}
+    for row, line in sorted(zip(result.rows, result.lines, strict=True), key=lambda pair: pair[1]):
+        key = (row.tenant, row.source, row.call_type, row.interval_start)
+        if key in seen_at:
+            kept.rejected.append(Rejected(line, f"overlaps line {seen_at[key]} at the engine's width"))
+            continue
+        seen_at[key] = line
+        kept.rows.append(row)
+        kept.lines.append(line)
+    kept.rejected.sort(key=lambda rejected: rejected.line)
+    return kept
 
 
 def read_forecast_file(path: Path) -> ForecastFile:

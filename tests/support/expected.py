@@ -67,6 +67,26 @@ def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str
     return expected
 
 
+def expected_volume(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, int], tuple[int, int, int]]:
+    """(source, interval ms) -> (offered, answered, abandoned), the contact volume of the sources a setup shows.
+
+    Offered counts the calls that reached the source's ACD, in the interval they arrived there: a call the
+    in-house ACD redirects on arrival is offered there and again at the vendor (unlike `expected_quality`,
+    which counts queue entries). Answered and abandoned count outcomes in the interval of queue entry. A tier-2
+    leg an internal transfer queued is the same call: neither offered again nor a second outcome."""
+    width = scenario.interval_minutes * 60_000
+    counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for leg in truth.legs:
+        if leg.entry == "transfer" or not observes_contacts(scenario, leg.source):
+            continue
+        counts[(leg.source, leg.arrived_ms - leg.arrived_ms % width)][0] += 1
+        if leg.outcome in ("answered", "abandoned"):
+            assert leg.enqueued_ms is not None
+            at = leg.enqueued_ms
+            counts[(leg.source, at - at % width)][1 if leg.outcome == "answered" else 2] += 1
+    return {key: (offered, answered, abandoned) for key, (offered, answered, abandoned) in counts.items()}
+
+
 def expected_overflow(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str, int], dict[str, Any]]:
     """(call type, arrival interval ms) -> per customer call figures for calls arriving at the enterprise ACD."""
     width = scenario.interval_minutes * 60_000
@@ -122,6 +142,16 @@ def expected_conformance(scenario: Scenario, truth: TruthRecorder) -> dict[str, 
         for agent, source in agents.items()
         if observes_contacts(scenario, source)
     }
+
+
+def expected_handling(scenario: Scenario, truth: TruthRecorder) -> dict[str, int]:
+    """agent id -> ms on a contact or in wrap-up (occupancy's numerator) over the run, for the agents the
+    setup shows, from the simulator's own state spans."""
+    handling = {agent: 0 for agent in expected_conformance(scenario, truth)}
+    for span in truth.spans:
+        if span.state in ("busy", "acw") and span.agent_id in handling:
+            handling[span.agent_id] += span.end_ms - span.start_ms
+    return handling
 
 
 def expected_repeats(

@@ -25,6 +25,7 @@ from streams.engine.config import SourceTerms
 from streams.engine.config import TenantConfig
 from streams.engine.quality import QualityRow
 from streams.warehouse.forecast import ForecastError
+from streams.warehouse.forecast import at_width
 from streams.warehouse.forecast import load_forecast
 from streams.warehouse.forecast import read_forecast
 from streams.warehouse.sink import clickhouse_writer
@@ -308,6 +309,44 @@ def test_the_forecast_command_loads_the_good_lines_and_lists_the_bad(
         get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "line 3: calls '-3' is negative" in result.output
-    assert "accepted 1 line(s), rejected 1" in result.output
+    assert "accepted 1 line(s) as 1 interval(s), rejected 1" in result.output
     loaded = warehouse.query("select calls, aht_s from forecast_interval where tenant = 'cli'").result_rows
     assert loaded == [(100.0, 240.0)]
+
+
+def test_a_forecast_is_brought_to_the_engines_interval_width() -> None:
+    """A 30-minute forecast against 15-minute intervals would compare an hour's half with its whole: it is spread
+    evenly; 5-minute ones are summed (AHT weighted by calls); what cannot be brought there is rejected by line."""
+    parsed = read_forecast(
+        HEADER
+        + "t,in-house,billing,2026-01-05T09:00:00+00:00,30,100,240\n"  # line 2: two halves of 50
+        + "t,in-house,billing,2026-01-05T10:00:00+00:00,5,10,200\n"  # lines 3-5: 10 + 20 + 30 calls
+        + "t,in-house,billing,2026-01-05T10:05:00+00:00,5,20,300\n"
+        + "t,in-house,billing,2026-01-05T10:10:00+00:00,5,30,400\n"
+        + "t,in-house,billing,2026-01-05T11:00:00+00:00,5,30,400\n"  # line 6: 1 of 3 parts
+        + "t,in-house,billing,2026-01-05T12:00:00+00:00,10,30,400\n"  # line 7: 10 does not nest with 15
+        + "t,in-house,billing,2026-01-05T09:15:00+00:00,15,7,100\n"  # line 8: overlaps line 2's second half
+        + "t,in-house,billing,2026-01-05T13:00:00+00:00,15,8,120\n"  # line 9: as it is
+    )
+    assert parsed.rejected == []
+    brought = at_width(parsed, 15)
+    rows = {
+        (row.interval_start.strftime("%H:%M"), row.interval_minutes, row.calls, row.aht_s)
+        for row in brought.rows
+    }
+    assert rows == {
+        ("09:00", 15, 50.0, 240.0),
+        ("09:15", 15, 50.0, 240.0),
+        ("10:00", 15, 60.0, (10 * 200 + 20 * 300 + 30 * 400) / 60),  # 333.3 s
+        ("13:00", 15, 8.0, 120.0),
+    }
+    assert [(r.line, r.reason) for r in brought.rejected] == [
+        (
+            6,
+            "covers 1 of the 3 5-minute intervals of the engine's 15-minute interval at 2026-01-05T11:00:00+00:00",
+        ),
+        (7, "interval_minutes 10 does not nest with the engine's 15"),
+        (8, "overlaps line 2 at the engine's width"),
+    ]
+    # The line each interval came from (line 2 as two intervals; lines 3-5 summed into line 3's).
+    assert sorted(brought.lines) == [2, 2, 3, 9]
