@@ -182,11 +182,11 @@ def at_width(parsed: ForecastFile, minutes: int) -> ForecastFile:
     kept = ForecastFile(rejected=result.rejected)
     seen_at: dict[tuple[str, str, str, datetime], int] = {}
     for row, line in sorted(zip(result.rows, result.lines, strict=True), key=lambda pair: pair[1]):
-        key = (row.tenant, row.source, row.call_type, row.interval_start)
-        if key in seen_at:
-            kept.rejected.append(Rejected(line, f"overlaps line {seen_at[key]} at the engine's width"))
+        at = (row.tenant, row.source, row.call_type, row.interval_start)
+        if at in seen_at:
+            kept.rejected.append(Rejected(line, f"overlaps line {seen_at[at]} at the engine's width"))
             continue
-        seen_at[key] = line
+        seen_at[at] = line
         kept.rows.append(row)
         kept.lines.append(line)
     kept.rejected.sort(key=lambda rejected: rejected.line)
