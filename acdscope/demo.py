@@ -29,6 +29,7 @@ from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS
 from producers.simulator.scenario import SETUPS
 from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import contracted_seats
 from producers.simulator.scenario import variant
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
@@ -72,12 +73,15 @@ class DemoOutcome:
 
 
 def demo_config(scenarios: list[Scenario]) -> EngineConfig:
-    """Tenants = scenarios; default terms: in-house at a loaded 38.00/h, vendors at 4.20 per handled contact."""
+    """Tenants = scenarios; default terms: in-house at a loaded 38.00/h, vendors at 4.20 per handled contact
+    and the seats their rosters keep on shift all the hours they are open (`contracted_seats`)."""
     tenants = {}
     for scenario in scenarios:
         sources = {scenario.in_house.id: SourceTerms(cost_model="loaded_hourly", rate=38.0)}
         for vendor in scenario.vendors:
-            sources[vendor.id] = SourceTerms(cost_model="per_contact", rate=4.2, sla_credit=0.05)
+            sources[vendor.id] = SourceTerms(
+                cost_model="per_contact", rate=4.2, sla_credit=0.05, contracted_seats=contracted_seats(vendor)
+            )
         engagement: str = scenario.engagement.model
         if engagement == "shared":
             engagement = f"shared ({scenario.engagement.shared_mode})"

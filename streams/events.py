@@ -43,6 +43,8 @@ Name = Annotated[str, Field(min_length=1, max_length=64)]
 MAX_DURATION_MS = 7 * 86_400_000
 Millis = Annotated[int, Field(ge=0, le=MAX_DURATION_MS)]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
+# More agents than one vendor seats for one client: bounds a report's staffed time (and keeps it in UInt64).
+MAX_REPORT_AGENTS = 100_000
 
 
 class EventDecodeError(ValueError):
@@ -322,6 +324,11 @@ class VendorIntervalReport(_Event):
     qa_sum: float | None = Field(default=None, ge=0)
     csat_count: Count | None = None
     csat_sum: Count | None = None
+    # The agents' time on queue in the interval (available, talking, holding, wrap-up) as the vendor's own WFM
+    # reports it (its staffed time): the only view of a hidden vendor's capacity. Where the same agents take
+    # several call types, the vendor divides their time among its reports of the interval, so that these add
+    # up to its agents' time on queue (each agent's time counted once). None = not in this report: NULL, never 0.
+    staffed_ms: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> VendorIntervalReport:
@@ -343,6 +350,12 @@ class VendorIntervalReport(_Event):
             and not self.csat_count <= self.csat_sum <= 5 * self.csat_count
         ):
             raise ValueError("csat_sum is outside 1-5 per response")
+        # Not checked against handle_ms: a report's handle time is that of the calls that arrived in the interval,
+        # work that runs on after its end included, while its staffed time is the time on queue within it, so a
+        # busy interval's handle time can exceed it (over a day, handling stays within time on queue).
+        most_ms = self.interval_minutes * 60_000 * MAX_REPORT_AGENTS
+        if self.staffed_ms is not None and self.staffed_ms > most_ms:
+            raise ValueError(f"staffed_ms exceeds {MAX_REPORT_AGENTS:,} agents on queue the whole interval")
         return self
 
 

@@ -45,6 +45,9 @@ _REPORT_COUNTS = (
     "qa_count", "qa_sum", "csat_count", "csat_sum",
 )  # fmt: skip
 
+# Agent states that are time on queue (available, on a contact, in wrap-up): what a vendor reports as staffed.
+_ON_QUEUE = frozenset(("ready", "busy", "acw"))
+
 # Heap entry kinds. Ties at the same millisecond are broken by insertion order (the sequence number).
 ARRIVAL, ABANDON, OVERFLOW, TALK_END, WRAP_END, EMIT, AGENT = range(7)
 
@@ -203,6 +206,19 @@ class Simulation:
         self.all_legs: list[Leg] = []
         self._report_ms = scenario.vendor_report_minutes * MINUTE_MS
         self._reports = self.setup != "virtualized" and len(self.sources) > 1
+        # A vendor's report gives its agents' time on queue in the interval, from their own states: closed state
+        # spans add theirs per (source, interval) as they close, a report adds the spans still open, and time
+        # before `_reported_until[source]` (the end of its last interval reported) is already in a report.
+        self._on_queue_ms: dict[tuple[int, int], int] = {}
+        self._reported_until = [0] * len(self.sources)
+        self._agents_of = [[agent for agent in self.agents if agent.source == s.index] for s in self.sources]
+        # An interval with agents on queue and no calls is reported under the first call type the vendor takes.
+        targeted = scenario.engagement.targeted if scenario.engagement.model == "targeted" else {}
+        self._quiet_call_type = [
+            next((ct for ct in self.call_types if not targeted or targeted.get(ct) == s.spec.id), None)
+            or next(iter(self.call_types), None)
+            for s in self.sources
+        ]
 
     # --- scheduling -----------------------------------------------------------------------------------
 
@@ -297,7 +313,13 @@ class Simulation:
     # --- agents and schedules -------------------------------------------------------------------------
 
     def _plan_day(self, day: int, day_start: int) -> None:
-        """Publish each agent's schedule at the start of the day and plan what the agent will really do."""
+        """Publish each agent's schedule at the start of the day and plan what the agent will really do; plan
+        every vendor's report of each interval of the day (sent if it had calls or agents on queue)."""
+        if self._reports:
+            first = day_start - day_start % self._report_ms
+            for source in range(1, len(self.sources)):
+                for interval in range(first, day_start + DAY_MS, self._report_ms):
+                    self._report_bucket(source, interval)
         rng = self.behaviour_rng
         for agent_no, agent in enumerate(self.agents):
             spec = self.sources[agent.source].spec
@@ -359,7 +381,31 @@ class Simulation:
                 _new_tuple(AgentSpan, (agent.id, self._ids[agent.source], agent.team, agent.span_state,
                                        agent.span_reason, agent.span_start, at_ms))
             )  # fmt: skip
+            if agent.source and self._reports and agent.span_state in _ON_QUEUE:
+                self._count_on_queue(agent.source, agent.span_start, at_ms)
         agent.span_start = at_ms
+
+    def _count_on_queue(self, source: int, start_ms: int, end_ms: int) -> None:
+        """A vendor agent's time on queue from `start_ms` to `end_ms`, into the report intervals not yet reported."""
+        width = self._report_ms
+        start_ms = max(start_ms, self._reported_until[source])
+        while start_ms < end_ms:
+            interval = start_ms - start_ms % width
+            stop = min(end_ms, interval + width)
+            key = (source, interval)
+            self._on_queue_ms[key] = self._on_queue_ms.get(key, 0) + stop - start_ms
+            start_ms = stop
+
+    def _staffed_ms(self, source: int, interval: int) -> int:
+        """The vendor's agents' time on queue in the interval (now after its end): spans closed so far and those
+        still open; later time of the open ones goes to later intervals when they close."""
+        end = interval + self._report_ms
+        on_queue = self._on_queue_ms.pop((source, interval), 0)
+        for agent in self._agents_of[source]:
+            if agent.span_state in _ON_QUEUE:
+                on_queue += max(0, min(end, self.now) - max(interval, agent.span_start))
+        self._reported_until[source] = end
+        return on_queue
 
     def _login(self, agent: Agent, _: int) -> None:
         if agent.logged_in:
@@ -430,12 +476,30 @@ class Simulation:
         self._set_state(agent, "off")
         agent.span_start = self.now
 
+    def _report_bucket(self, source: int, interval: int) -> list[Leg]:
+        """The legs of a vendor's report interval, its report planned when the interval is first met."""
+        bucket = self.vendor_legs.get((source, interval))
+        if bucket is None:
+            bucket = self.vendor_legs[(source, interval)] = []
+            # Vendors report an interval half an hour after it ends, when its calls have settled.
+            self._push(
+                interval + self._report_ms + 30 * MINUTE_MS,
+                AGENT,
+                (self._vendor_report, None, (source, interval)),
+            )
+        return bucket
+
     def _vendor_report(self, _: None, key: tuple[int, int]) -> None:
         """What the vendor tells the enterprise about its own queue, per call type, by arrival interval: the calls
         (a leg its agents transferred on within the vendor is the same call: its work is in `handled` and the
-        handle time, not in offered), and the QA evaluations and surveys made by the time it reports."""
+        handle time, not in offered), and the QA evaluations and surveys made by the time it reports; and its
+        agents' time on queue in the interval (staffed), from their own states. Its agents take every call type
+        it is sent, so their time is divided among the reports in proportion to handle time (equally where none
+        was handled): the reports add up to it exactly. An interval with agents on queue but no calls is reported
+        with none, under the first call type the vendor takes; one with neither (closed) is not reported."""
         source, interval = key
         legs = self.vendor_legs.pop(key)
+        staffed = self._staffed_ms(source, interval)
         threshold_ms = self.s.service_threshold_s * 1000
         per_type: dict[str, dict[str, float]] = {}
         for leg in legs:
@@ -450,10 +514,20 @@ class Simulation:
                 row["handled"] += 1
                 row["handle_ms"] += leg.talk_ms + leg.hold_ms + leg.acw_ms
             add_scores(row, leg)
-        for call_type, row in sorted(per_type.items()):
+        quiet = self._quiet_call_type[source]
+        if not per_type and staffed and quiet is not None:
+            per_type[quiet] = dict.fromkeys(_REPORT_COUNTS, 0)
+        reports = sorted(per_type.items())
+        shares = _divide(staffed, [int(row["handle_ms"]) for _, row in reports])
+        for (call_type, row), staffed_ms in zip(reports, shares, strict=True):
             counts = {name: int(value) for name, value in row.items() if name != "qa_sum"}
             report = VendorReportTruth(
-                self.sources[source].spec.id, call_type, interval, **counts, qa_sum=round(row["qa_sum"], 1)
+                self.sources[source].spec.id,
+                call_type,
+                interval,
+                **counts,
+                qa_sum=round(row["qa_sum"], 1),
+                staffed_ms=staffed_ms,
             )
             self._code(E.VENDOR_REPORT)
             self._buckets[E.VENDOR_REPORT](
@@ -477,6 +551,7 @@ class Simulation:
                         report.qa_sum,
                         report.csat_count,
                         report.csat_sum,
+                        report.staffed_ms,
                     ),
                 )
             )
@@ -610,17 +685,7 @@ class Simulation:
         )
         self.all_legs.append(leg.truth)
         if source != 0 and self._reports:
-            interval = self.now - self.now % self._report_ms
-            bucket = self.vendor_legs.get((source, interval))
-            if bucket is None:
-                bucket = self.vendor_legs[(source, interval)] = []
-                # Vendors report an interval half an hour after it ends, when its calls have settled.
-                self._push(
-                    interval + self._report_ms + 30 * MINUTE_MS,
-                    AGENT,
-                    (self._vendor_report, None, (source, interval)),
-                )
-            bucket.append(leg.truth)
+            self._report_bucket(source, self.now - self.now % self._report_ms).append(leg.truth)
         return leg
 
     def _enqueue(self, leg: LegState) -> None:
@@ -846,6 +911,21 @@ class Simulation:
             if at < self.end_ms:
                 self.next_repeat_n += 1
                 self._push(at, ARRIVAL, repeat_call(self.s, call, self.next_repeat_n, at))
+
+
+def _divide(total: int, weights: list[int]) -> list[int]:
+    """`total` in whole parts proportional to `weights` (equal where they are all 0) that add up to it exactly:
+    each part rounded down, the rest one by one to the largest remainders (ties to the first)."""
+    if not any(weights):
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    if not whole:
+        return []
+    parts = [total * weight // whole for weight in weights]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def ms_to_datetime(ms: int) -> datetime:

@@ -52,6 +52,7 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "qa_sum",
             "csat_count",
             "csat_sum",
+            "staffed_ms",
         ),
     ),
 )

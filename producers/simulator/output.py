@@ -85,6 +85,7 @@ FLAT_SCHEMA = pa.schema(
         ("qa_sum", pa.float64()),
         ("csat_count", pa.int64()),
         ("csat_sum", pa.int64()),
+        ("staffed_ms", pa.int64()),
     ]
 )
 TIME_FIELDS = ("ts", "start", "end", "interval_start")

@@ -355,6 +355,27 @@ def _merged_shifts(
     ]
 
 
+def contracted_seats(source: Source) -> int | None:
+    """The seats a vendor's contract names for its roster: the fewest agents its shifts have on shift at any
+    minute of the day it is open (a shift past midnight wraps round), as a whole number; None without agents.
+
+    A contract names one number of seats for every interval the vendor is open, which a roster that follows
+    the intraday demand can only promise at its lowest: the default overflow team of 5 (`OVERFLOW_ROSTER`) has
+    two on shift from opening to closing, and three to five between, so 2 seats. Its peak (5, at 14:00-15:00)
+    would put it short of its contract most of the day by its own plan. Breaks are within the shifts, so
+    the agents on queue fall under the seats while they take them, as a vendor's own do.
+    """
+    if not source.agents or not source.shifts:
+        return None
+    on_shift = [0.0] * 1440
+    for pattern in source.shifts:
+        start = pattern.start.hour * 60 + pattern.start.minute
+        for minute in range(start, start + round(pattern.hours * 60)):
+            on_shift[minute % 1440] += source.agents * pattern.share
+    fewest = min(agents for agents in on_shift if agents > 0)
+    return math.floor(fewest + 1e-9) or None
+
+
 def variant(base: Scenario, setup: Setup, engagement: EngagementModel) -> Scenario:
     """The same enterprise and demand under another setup and engagement model, for paired comparison.
 

@@ -74,7 +74,8 @@ class ScheduledActivity(NamedTuple):
 
 
 class VendorReportTruth(NamedTuple):
-    """One vendor interval report as sent: calls (not transfer-in legs) and the work and scores of every leg."""
+    """One vendor interval report as sent: calls (not transfer-in legs) and the work and scores of every leg, and
+    the share of the vendor's agents' time on queue in the interval given to the report's call type."""
 
     source: str
     call_type: str
@@ -90,6 +91,7 @@ class VendorReportTruth(NamedTuple):
     qa_sum: float
     csat_count: int
     csat_sum: int
+    staffed_ms: int
 
 
 @dataclass

@@ -6,7 +6,10 @@
 -- (all offered calls; the SLA is judged on this one), abandons ignored (abandons inside the threshold left
 -- out), abandons in favour (they count as met), short abandons excluded, and flow-outs excluded (calls that
 -- left the queue for another, e.g. the 30 s overflow to a vendor, left out: Genesys Cloud's default). Offered
--- counts customer calls; legs an internal transfer queued are `transferred_in`. NULL = not observable.
+-- counts customer calls; legs an internal transfer queued are `transferred_in`. Staffing over the period:
+-- open_staffed_agents = the average agents on queue over the intervals the source was open, from its agents'
+-- states or, where those are hidden, its interval reports' staffed time (staffing_basis), and seat_fill = that
+-- / the contract's seats per open interval. NULL = not observable.
 with
 
 period as (
@@ -46,6 +49,10 @@ final as (
         round(occupancy, 4) as occupancy,
         round(utilisation, 4) as utilisation,
         round(shrinkage, 4) as shrinkage,
+        staffing_basis,
+        round(open_staffed_agents, 2) as open_staffed_agents,
+        contracted_seats,
+        round(seat_fill, 4) as seat_fill,
         hidden_reason
     from period
 )

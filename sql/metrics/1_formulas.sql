@@ -44,10 +44,13 @@ create or replace function acd_conformance as (worked_on_queue_ms, scheduled_on_
 -- Staffing, from agent state time in the interval it happened (`adherence_interval`). Agents on queue are
 -- available, talking, holding or in wrap-up; occupancy = handling (talk, hold, wrap-up) / on-queue time;
 -- utilisation = handling / scheduled time; shrinkage = 1 - on-queue / scheduled time; an average number of
--- agents is their time over the span it is averaged on.
+-- agents is their time over the span it is averaged on. Where a vendor's agents are not seen, its interval
+-- reports' staffed and handle time stand in for on-queue and handling time (no schedule: no utilisation or
+-- shrinkage). Seat fill = the agents on queue while open / the seats the contract names (over 1: more).
 create or replace function acd_occupancy as (handling_ms, worked_on_queue_ms) -> handling_ms / nullIf(worked_on_queue_ms, 0);
 create or replace function acd_utilisation as (handling_ms, scheduled_ms) -> handling_ms / nullIf(scheduled_ms, 0);
 create or replace function acd_shrinkage as (worked_on_queue_ms, scheduled_ms) -> 1 - worked_on_queue_ms / nullIf(scheduled_ms, 0);
+create or replace function acd_seat_fill as (staffed_agents, contracted_seats) -> staffed_agents / nullIf(contracted_seats, 0);
 create or replace function acd_average_agents as (agent_ms, span_ms) -> agent_ms / nullIf(span_ms, 0);
 
 -- Required agents: the fewest agents n whose service level (answered within T over offered, abandons against)
@@ -92,13 +95,13 @@ create or replace function acd_required_model as (patience_s) -> if(patience_s i
 create or replace function acd_required_agents as (calls, aht_s, span_s, threshold_s, target, patience_s) -> if(calls = 0, 0, if(ifNull(calls, 0) > 0 and ifNull(aht_s, 0) > 0 and ifNull(span_s, 0) > 0 and threshold_s is not null and target is not null, if(ifNull(patience_s, 0) > 0, acd_erlang_a_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(patience_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target))), acd_erlang_c_agents(toFloat64(assumeNotNull(calls)) * assumeNotNull(aht_s) / assumeNotNull(span_s), toFloat64(assumeNotNull(aht_s)), toFloat64(assumeNotNull(threshold_s)), toFloat64(assumeNotNull(target)))), null));
 
 -- Forecast against actual: a variance is actual / forecast - 1 (+0.5: half as much again as forecast); calls
--- count as sent beyond the forecast when they exceed it by more than the tolerance of 10 %. A breached interval's
+-- count as sent beyond the forecast when they exceed it by more than the contract's tolerance (10 % by default). A breached interval's
 -- cause: under-staffed (fewer agents on queue than required for the forecast calls and AHT), sent more than
 -- forecast (where the staffing met the forecast's requirement), both, or neither (staffed for a forecast it got:
 -- the queue did worse than the queueing model); NULL where the interval met its SLA or a term is not observable.
 create or replace function acd_variance as (actual, forecast) -> actual / nullIf(forecast, 0) - 1;
-create or replace function acd_sent_more_than_forecast as (offered, forecast_calls) -> offered > forecast_calls * 1.1;
-create or replace function acd_breach_cause as (breached, offered, forecast_calls, staffed_agents, required_for_forecast) -> if(breached = 1 and offered is not null and forecast_calls is not null and staffed_agents is not null and required_for_forecast is not null, multiIf(acd_sent_more_than_forecast(offered, forecast_calls) and staffed_agents < required_for_forecast, 'under-staffed and sent more than forecast', staffed_agents < required_for_forecast, 'under-staffed', acd_sent_more_than_forecast(offered, forecast_calls), 'sent more than forecast', 'neither: staffed for the forecast it got'), null);
+create or replace function acd_sent_more_than_forecast as (offered, forecast_calls, tolerance) -> offered > forecast_calls * (1 + tolerance);
+create or replace function acd_breach_cause as (breached, offered, forecast_calls, staffed_agents, required_for_forecast, tolerance) -> if(breached = 1 and offered is not null and forecast_calls is not null and staffed_agents is not null and required_for_forecast is not null, multiIf(acd_sent_more_than_forecast(offered, forecast_calls, tolerance) and staffed_agents < required_for_forecast, 'under-staffed and sent more than forecast', staffed_agents < required_for_forecast, 'under-staffed', acd_sent_more_than_forecast(offered, forecast_calls, tolerance), 'sent more than forecast', 'neither: staffed for the forecast it got'), null);
 
 -- Cost: the contract's model applied to the quantities it bills (hourly models: scheduled agent time, NULL
 -- where the setup does not show it), the SLA credit of a breached interval, and cost per contact. A contact is a

@@ -21,11 +21,21 @@
 --   difference per interval; NULL with `staffing_hidden_reason` where the
 --   setup hides the source's agents. Repeats count handled calls by the
 --   interval of the first call.
+-- - Where the agents are not seen but a vendor's reports give their time on queue (its WFM's staffed time),
+--   staffing comes from the reports: `worked_on_queue_ms` and `handling_ms` are then the reports' staffed and
+--   handle time (the latter dated by the calls' arrival, not when the work was done), so staffed agents,
+--   occupancy, required and over/under are those of the reports; `staffing_basis` says which ('agent states',
+--   'vendor report', '' where neither). Schedules are not in a report: adherence, conformance, utilisation and
+--   shrinkage stay NULL, with `schedule_hidden_reason`. Staffing is a source's, not a call type's (its agents
+--   take several): NULL at the call_type_interval grain, with no reason (nothing is hidden).
+-- - Seats (`contracted_seats` in the terms): `seats_gap_agents` = staffed - contracted seats per interval;
+--   `open_staffed_agents` = agents on queue over the intervals the source was open (agents scheduled or on
+--   queue; a reported staffed time) at the interval grain and above, and `seat_fill` = that / contracted seats.
 -- - Forecast (`forecast_interval`, at the engine's interval width): forecast calls and AHT (calls-weighted) at
 --   every grain, their variances (actual / forecast - 1), the agents required for the forecast (the same model)
 --   (interval grain), and per breached interval its cause: under-staffed for the forecast, sent more than
---   forecast, both, or neither; NULL with `breach_cause_hidden_reason` where the forecast or the staffing is not
---   observable.
+--   forecast by more than the terms' forecast_tolerance, both, or neither; NULL with `breach_cause_hidden_reason`
+--   where the forecast or the staffing is not observable.
 -- - streak: breached intervals (or days) in a row within the period, those without traffic neither breaking
 --   nor extending it; chronic once it reaches the terms' chronic_after intervals or chronic_after_days days.
 create or replace view source_metrics as
@@ -51,6 +61,7 @@ with
             any(t.cost_model) as cost_model,
             any(t.rate) as rate,
             any(t.sla_credit) as sla_credit,
+            any(t.forecast_tolerance) as forecast_tolerance,
             sum(q.offered) as offered,
             sum(q.answered) as answered,
             sum(q.abandoned) as abandoned,
@@ -76,6 +87,8 @@ with
             acd_observed_sum(q.qa_count) as qa_count,
             acd_observed_sum(q.csat_sum) as csat_sum,
             acd_observed_sum(q.csat_count) as csat_count,
+            acd_observed_sum(q.staffed_ms) as reported_staffed_ms,
+            uniqExactIf(q.interval_start, q.staffed_ms is not null) as reported_intervals,
             anyIf(q.hidden_reason, q.hidden_reason != '') as hidden_reason
         from quality_interval as q final
         left join terms as t on t.tenant = q.tenant and t.source = q.source
@@ -100,7 +113,8 @@ with
             sum(a.exception_ms) as exception_ms,
             sum(a.scheduled_on_queue_ms) as scheduled_on_queue_ms,
             sum(a.worked_on_queue_ms) as worked_on_queue_ms,
-            acd_observed_sum(a.handling_ms) as handling_ms
+            acd_observed_sum(a.handling_ms) as handling_ms,
+            uniqExactIf(a.interval_start, a.scheduled_ms + a.worked_on_queue_ms > 0) as rostered_intervals
         from adherence_interval as a final
         left join terms as t on t.tenant = a.tenant and t.source = a.source
         where ({tenant:String} = '' or a.tenant = {tenant:String})
@@ -194,14 +208,22 @@ with
     ),
     joined as (
         select
-            * except (offered),
+            * except (offered, worked_on_queue_ms, handling_ms),
             -- Where the agents are seen the calls are too: an interval with agents and no quality row had none.
-            if(offered is null and scheduled_ms is not null, 0, offered) as offered
+            if(offered is null and scheduled_ms is not null, 0, offered) as offered,
+            -- Staffing from the agents' states where they are seen, else from the time on queue a vendor's
+            -- reports give (every summed report giving it), else not observable. It is a source's: agents take
+            -- several call types (a report's share of their time is the vendor's own division of it).
+            multiIf(grain = 'call_type_interval', '', scheduled_ms is not null, 'agent states',
+                    reported_staffed_ms is not null, 'vendor report', '') as staffing_basis,
+            if(staffing_basis = 'vendor report', reported_staffed_ms, worked_on_queue_ms) as worked_on_queue_ms,
+            if(staffing_basis = 'vendor report', handle_ms, handling_ms) as handling_ms
         from quality
         full join costs using (tenant, kind, source, call_type, grain, interval_start, day)
         full join staffing using (tenant, kind, source, call_type, grain, interval_start, day)
         full join repeats using (tenant, kind, source, call_type, grain, interval_start, day)
         full join forecast using (tenant, kind, source, call_type, grain, interval_start, day)
+        left join (select tenant, source, contracted_seats from terms) as seats using (tenant, source)
     ),
     figures as (
         select
@@ -240,16 +262,27 @@ with
             acd_required_agents(offered, aht_s, span_ms / 1000, sla_threshold_s, sla_target, mean_patience_s)
                 as required_agents,
             staffed_agents - required_agents as over_under_agents,
-            if(kind != '' and offered > 0 and scheduled_ms is null,
+            if(kind != '' and grain != 'call_type_interval' and offered > 0 and staffing_basis = '',
                concat(setup, ': the agents of ', source, ' are not seen, only its calls'), '')
                 as staffing_hidden_reason,
+            multiIf(staffing_hidden_reason != '', staffing_hidden_reason,
+                    staffing_basis = 'vendor report',
+                    concat(setup, ': ', source, ' reports its agents'' time on queue, not their schedules'), '')
+                as schedule_hidden_reason,
+            staffed_agents - contracted_seats as seats_gap_agents,
+            multiIf(staffing_basis = 'agent states', rostered_intervals,
+                    staffing_basis = 'vendor report', reported_intervals, null)
+                * max(interval_minutes) over (partition by tenant) * 60000 as open_ms,
+            acd_average_agents(worked_on_queue_ms, open_ms) as open_staffed_agents,
+            acd_seat_fill(open_staffed_agents, contracted_seats) as seat_fill,
             acd_aht_s(forecast_handle_ms, forecast_calls) as forecast_aht_s,
             acd_variance(offered, forecast_calls) as volume_variance,
             acd_variance(aht_s, forecast_aht_s) as aht_variance,
             acd_required_agents(forecast_calls, forecast_aht_s, span_ms / 1000, sla_threshold_s, sla_target,
                                 mean_patience_s)
                 as required_for_forecast,
-            acd_breach_cause(sla_breached, offered, forecast_calls, staffed_agents, required_for_forecast)
+            acd_breach_cause(sla_breached, offered, forecast_calls, staffed_agents, required_for_forecast,
+                             forecast_tolerance)
                 as breach_cause,
             multiIf(sla_breached = 1 and breach_cause is null,
                     multiIf(forecast_calls is null, concat('no forecast of ', source, ' for the interval'),

@@ -51,6 +51,12 @@ class SourceTerms(BaseModel):
     # The share of the tenant's arriving calls this source is contracted to get (percentage splits, full):
     # the actual share is compared with it (split drift). None when no share is contracted.
     contracted_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    # The seats (agents on queue) the vendor contracts to staff in each interval it is open: the staffed agents,
+    # seen or reported, are compared with it (seats gap, seat fill). None when the contract names none.
+    contracted_seats: Annotated[int, Field(ge=1)] | None = None
+    # The band over the forecast within which the source must cope: a breached interval whose calls exceed the
+    # forecast by more than it is put down (also) to the volume sent, within it to the staffing.
+    forecast_tolerance: Annotated[float, Field(ge=0, le=10)] = 0.1
 
 
 class TenantConfig(BaseModel):

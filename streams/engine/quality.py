@@ -14,7 +14,8 @@ Pure: contact events and vendor reports in, rows out; no clock, no I/O. Definiti
 - answered within T: queue wait <= T; short abandon: abandoned after < `short_abandon_s` in queue;
 - handle time = talk + hold + after-contact work, counted for legs that ended (`handled`).
 Where the setup hides a vendor's calls, its row comes from the vendor's interval report: the counts the
-report carries, and NULL with `hidden_reason` for everything it does not.
+report carries (its agents' time on queue too, where it gives it), and NULL with `hidden_reason` for everything
+it does not.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class QualityRow(NamedTuple):
     qa_count: int | None
     csat_sum: int | None
     csat_count: int | None
+    # Agents' time on queue as a vendor's report gives it (NULL on rows from events: agent states give it there).
+    staffed_ms: int | None
     hidden_reason: str
     is_final: int
     version: int
@@ -250,7 +253,7 @@ class QualityEngine:
             thresholds, list(c.answered_within), list(c.abandoned_within),
             c.wait_answered_ms, c.wait_abandoned_ms, c.handled, c.talk_ms + c.hold_ms + c.acw_ms,
             c.talk_ms, c.hold_ms, c.acw_ms, c.transferred, c.transferred_in, c.overflowed_out,
-            float(c.qa_sum), c.qa_count, c.csat_sum, c.csat_count,
+            float(c.qa_sum), c.qa_count, c.csat_sum, c.csat_count, None,
             "", int(final), version,
         )  # fmt: skip
 
@@ -270,7 +273,7 @@ class QualityEngine:
             report.offered, report.answered, report.abandoned, None,
             thresholds, within, [None] * len(thresholds),
             None, None, handled, report.handle_ms, None, None, None, report.transferred, None, None,
-            report.qa_sum, report.qa_count, report.csat_sum, report.csat_count,
+            report.qa_sum, report.qa_count, report.csat_sum, report.csat_count, report.staffed_ms,
             reason, int(final), version,
         )  # fmt: skip
 

@@ -103,7 +103,8 @@ CHECKPOINT = TableSpec(
 SOURCE_TERMS = TableSpec(
     "source_terms",
     ("tenant", "source", "kind", "setup", "engagement", "cost_model", "rate", "sla_threshold_s", "sla_target",
-     "sla_credit", "chronic_after", "chronic_after_days", "contracted_share", "version"),
+     "sla_credit", "chronic_after", "chronic_after_days", "contracted_share", "contracted_seats", "forecast_tolerance",
+     "version"),
 )  # fmt: skip
 # Loaded from a CSV by `acdscope forecast`, or derived from a scenario (`producers.simulator.forecast`);
 # loaded_at is the column's default (the newest load of a key wins).

@@ -24,7 +24,7 @@ def load_terms(client: Client, config: EngineConfig) -> int:
             rows.append(
                 [tenant, source, kind, terms.setup, terms.engagement, t.cost_model, t.rate,
                  t.sla_threshold_s, t.sla_target, t.sla_credit, t.chronic_after, t.chronic_after_days,
-                 t.contracted_share, version]
+                 t.contracted_share, t.contracted_seats, t.forecast_tolerance, version]
             )  # fmt: skip
     if rows:
         client.insert(SOURCE_TERMS.table, rows, column_names=list(SOURCE_TERMS.columns))

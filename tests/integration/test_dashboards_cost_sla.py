@@ -34,7 +34,7 @@ def quality(
     return QualityRow(
         tenant, source, "billing", T0 + timedelta(minutes=15 * slot), 15, partition, "events",
         offered, handled, offered - handled, 0, THRESHOLDS, [0, within_20s, handled, handled], [0, 0, 0, 0],
-        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, "", 1, 10 + slot,
+        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 10 + slot,
     )  # fmt: skip
 
 

@@ -49,7 +49,9 @@ def quality_figures(row: QualityRow, target_index: int) -> dict[str, Any]:
         "csat_sum": row.csat_sum,
     }
     if row.observed_via == "vendor_report":
-        figures["handle_ms"] = row.handle_ms  # the truth has it only where reports carry it
+        # The truth has them only where reports carry them.
+        figures["handle_ms"] = row.handle_ms
+        figures["staffed_ms"] = row.staffed_ms
     return figures
 
 

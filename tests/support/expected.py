@@ -63,6 +63,7 @@ def expected_quality(scenario: Scenario, truth: TruthRecorder) -> dict[tuple[str
             "csat_count": report.csat_count,
             "csat_sum": report.csat_sum,
             "handle_ms": report.handle_ms,
+            "staffed_ms": report.staffed_ms,
         }
     return expected
 
@@ -191,3 +192,18 @@ def expected_repeats(
             if any(arrived < later <= arrived + window for later, _, _ in calls[i + 1 :]):
                 row[1] += 1
     return {key: (handled, repeated) for key, (handled, repeated) in expected.items()}
+
+
+def on_queue_by_interval(truth: TruthRecorder, source: str, width_ms: int) -> dict[int, int]:
+    """Each interval's time on queue (available, on a contact, in wrap-up) of the source's agents, cut from the
+    agent state spans the simulator recorded: what the vendor's reports must say it staffed."""
+    on_queue: dict[int, int] = defaultdict(int)
+    for span in truth.spans:
+        if span.source != source or span.state not in ("ready", "busy", "acw"):
+            continue
+        start = span.start_ms
+        while start < span.end_ms:
+            stop = min(span.end_ms, start - start % width_ms + width_ms)
+            on_queue[start - start % width_ms] += stop - start
+            start = stop
+    return dict(on_queue)

@@ -12,7 +12,7 @@ TARGET_INDEX = 1  # thresholds (10, 20, 30, 60): the 20 s service target
 
 _QUALITY = ("offered", "answered", "abandoned", "answered_within", "wait_answered_ms", "talk_ms", "hold_ms",
             "acw_ms", "handled", "transferred", "transferred_in", "overflowed_out", "qa_count", "qa_sum",
-            "csat_count", "csat_sum", "handle_ms")  # fmt: skip
+            "csat_count", "csat_sum", "handle_ms", "staffed_ms")  # fmt: skip
 
 
 def quality_from_warehouse(client: Any) -> dict[str, dict[tuple[str, str, int], dict[str, Any]]]:
@@ -29,7 +29,9 @@ def quality_from_warehouse(client: Any) -> dict[str, dict[tuple[str, str, int], 
         if via == "vendor_report":
             assert reason, "a figure hidden by the setup must say why"
         else:
-            del values["handle_ms"]  # the truth has it only where reports carry it
+            # The truth has them only where reports carry them; event rows leave staffed time NULL.
+            assert values.pop("staffed_ms") is None
+            del values["handle_ms"]
         row = got[tenant].setdefault(key, {"observed_via": via, **dict.fromkeys(values)})
         for name, value in values.items():
             if value is not None:

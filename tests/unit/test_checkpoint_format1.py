@@ -38,7 +38,8 @@ def _config() -> EngineConfig:
 
 # Columns added since the fixture was recorded, with the values its (older) events give them (None: vendor reports).
 _ADDED: dict[str, dict[str, tuple[int | None, ...] | None]] = {
-    "quality_interval": {"transferred_in": (0, None)},
+    # The fixture's vendor reports carry no staffed time: NULL on every row.
+    "quality_interval": {"transferred_in": (0, None), "staffed_ms": (None,)},
     # Counted from the restore on: an interval the checkpoint was taken in lacks what came before it.
     "adherence_interval": {"handling_ms": None},
 }

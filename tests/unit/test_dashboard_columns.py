@@ -51,7 +51,7 @@ def quality(tenant: str, source: str, start: datetime, within_20s: int, **figure
     """A row of the engine's events path, zero but for `figures`; `within_20s` answered within 20 s."""
     row = QualityRow(
         tenant, source, "billing", start, 15, 0, "events", 0, 0, 0, 0, THRESHOLDS, [0, 0, 0, 0], [0, 0, 0, 0],
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, "", 1, 1,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 1,
     )._replace(**figures)  # fmt: skip
     return row._replace(answered_within=[0, within_20s, row.answered, row.answered])
 
@@ -369,10 +369,12 @@ def test_staffing_interval_every_column_without_a_forecast(warehouse: Any) -> No
         "source": "in-house", "interval_start": T0, "offered": 20, "forecast_calls": None,
         "volume_variance": None, "aht_s": 240.0, "forecast_aht_s": None, "aht_variance": None,
         "service_level": 0.6, "sla_target": 0.8, "staffed_agents": 0.9, "required_agents": 7,
-        "required_model": "Erlang A", "mean_patience_s": 40.0, "over_under_agents": -6.1, "required_for_forecast": None, "breach_cause": None,
+        "required_model": "Erlang A", "mean_patience_s": 40.0, "over_under_agents": -6.1,
+        "staffing_basis": "agent states", "contracted_seats": None, "seats_gap_agents": None,
+        "required_for_forecast": None, "breach_cause": None,
         "breach_cause_hidden_reason": "no forecast of in-house for the interval",
         "occupancy": 0.6, "utilisation": 0.54, "shrinkage": 0.1,  # 486 / 810, 486 / 900, 1 - 810 / 900
-        "staffing_hidden_reason": "",
+        "staffing_hidden_reason": "", "schedule_hidden_reason": "",
     }  # fmt: skip
     vendor_a, vendor_b = rows["vendor-a"], rows["vendor-b"]
     # vendor-a: 10 calls of 300 s, 3.33 Erlangs, patience 120 s / 2 = 60 s: 4 agents answer 73 %, 5 agents 85 %;

@@ -43,3 +43,15 @@ def test_loading_such_a_file_fails_with_the_file_and_the_source(tmp_path: Path) 
         ValueError, match=r"(?s)engine\.json: invalid engine configuration: .*'vendor-b': sla_threshold_s 15"
     ):
         load_engine_config(str(path))
+
+
+def test_contracted_seats_are_none_unless_the_contract_names_them_and_at_least_one(tmp_path: Path) -> None:
+    assert SourceTerms().contracted_seats is None  # no seats named: NULL in source_terms, no seats gap
+    path = tmp_path / "engine.toml"
+    path.write_text(
+        '[tenants.bank]\nsetup = "network_delivered"\n[tenants.bank.sources.vendor-a]\ncontracted_seats = 12\n'
+    )
+    assert load_engine_config(str(path)).tenant("bank").sources["vendor-a"].contracted_seats == 12
+    for seats in (0, -3, 2.5):
+        with pytest.raises(ValidationError, match="contracted_seats"):
+            SourceTerms(contracted_seats=seats)  # type: ignore[arg-type]

@@ -188,7 +188,13 @@ def test_vendor_report_fills_only_what_it_carries() -> None:
     assert row.wait_answered_ms is None
     assert row.short_abandoned is None
     assert row.handle_ms == 36 * 300_000
+    assert row.staffed_ms is None
     assert "network-delivered" in row.hidden_reason
+    # A corrected report's staffed time replaces the first one's too, it is not added to it.
+    staffed = corrected.model_copy(update={"event_id": new_event_id(3), "staffed_ms": 2_700_000})
+    restated = staffed.model_copy(update={"event_id": new_event_id(4), "staffed_ms": 3_000_000})
+    (row,) = run([report, staffed, restated], setup="network_delivered")["quality_interval"]
+    assert row.staffed_ms == 3_000_000
 
 
 def test_quality_scores_go_to_the_contacts_interval() -> None:
@@ -324,9 +330,12 @@ def test_vendor_report_quality_fields_are_null_when_not_reported_and_counted_whe
                 offered=10, answered=9, abandoned=1, answered_within_target=7, target_s=20, handle_ms=2_700_000)  # fmt: skip
     bare = VendorIntervalReport(event_id=new_event_id(next(_ids)), ts=at(2700), **base)  # type: ignore[arg-type]
     rich = VendorIntervalReport(event_id=new_event_id(next(_ids)), ts=at(2700), **{**base, "source": "vendor-b"},  # type: ignore[arg-type]
-                                handled=10, transferred=1, qa_count=2, qa_sum=171.5, csat_count=3, csat_sum=13)  # fmt: skip
+                                handled=10, transferred=1, qa_count=2, qa_sum=171.5, csat_count=3, csat_sum=13,
+                                staffed_ms=2_400_000)  # fmt: skip
     rows = {row.source: row for row in run([bare, rich])["quality_interval"]}
     a, b = rows["vendor-a"], rows["vendor-b"]
+    # Its agents' time on queue: NULL where the report does not give it (not 0), the report's where it does.
+    assert (a.staffed_ms, b.staffed_ms) == (None, 2_400_000)
     assert (a.handled, a.transferred, a.qa_count, a.qa_sum, a.csat_count, a.csat_sum) == (
         9,
         None,

@@ -71,6 +71,8 @@ def test_quality_counters_equal_the_truth(setup: str, engagement: str) -> None:
         figures = quality_figures(row, target_index)
         if row.observed_via == "vendor_report":
             assert row.hidden_reason
+        else:
+            assert row.staffed_ms is None  # the agents' states give staffing where calls are seen
         got[(row.source, row.call_type, to_ms(row.interval_start))] = figures
     # Rows with nothing but later events (e.g. a transfer leg's quality) may exist only in the engine.
     assert {k: v for k, v in got.items() if v["offered"] or k in expected} == expected

@@ -9,12 +9,15 @@ from datetime import timezone
 
 import pytest
 
+from streams.events import MAX_REPORT_AGENTS
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
 from streams.events import ContactOffered
 from streams.events import EventDecodeError
+from streams.events import VendorIntervalReport
 from streams.events import contact_key
 from streams.events import decode_contact_event
+from streams.events import decode_event
 from streams.events import encode_event
 from streams.events import event_from_dict
 from streams.events import new_event_id
@@ -146,3 +149,41 @@ def test_schedule_and_report_times_are_utc_milliseconds_like_ts() -> None:
                               "offered": 10, "answered": 8, "abandoned": 2, "answered_within_target": 7,
                               "target_s": 20, "handle_ms": 2_400_000})  # fmt: skip
     assert report.interval_start == datetime(2026, 1, 5, 9, 0, 0, 999000, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+def _report(**overrides: object) -> VendorIntervalReport:
+    fields: dict[str, object] = {
+        "type": "vendor.interval_report", "event_id": str(new_event_id(8)), "ts": "2026-01-05T09:45:00Z",
+        "source": "vendor-a", "call_type": "billing", "interval_start": "2026-01-05T09:00:00Z",
+        "interval_minutes": 15, "offered": 10, "answered": 9, "abandoned": 1, "answered_within_target": 8,
+        "target_s": 20, "handle_ms": 2_700_000,
+    }  # fmt: skip
+    fields.update(overrides)
+    report = event_from_dict(fields)
+    assert isinstance(report, VendorIntervalReport)
+    return report
+
+
+def test_a_reports_staffed_time_is_none_unless_it_gives_one_and_kept_on_the_wire() -> None:
+    bare = _report()
+    assert bare.staffed_ms is None  # not in the report: NULL downstream, never 0
+    assert b"staffed_ms" not in encode_event(bare)
+    assert decode_event(encode_event(bare).replace(b"}", b',"staffed_ms":null}')) == bare
+    staffed = _report(staffed_ms=3_600_000)
+    assert decode_event(encode_event(staffed)) == staffed
+    assert staffed.staffed_ms == 3_600_000
+    # Zero is a real answer (nobody on queue), kept apart from None.
+    assert _report(staffed_ms=0).staffed_ms == 0
+    # More handle time than staffed time is accepted: the calls of the interval are handled past its end.
+    assert _report(staffed_ms=1_800_000).staffed_ms == 1_800_000
+
+
+def test_a_reports_staffed_time_is_refused_negative_or_beyond_any_vendors_agents() -> None:
+    with pytest.raises(EventDecodeError, match="staffed_ms"):
+        _report(staffed_ms=-1)
+    with pytest.raises(EventDecodeError, match="staffed_ms"):
+        _report(staffed_ms="a lot")
+    whole_interval = 15 * 60_000 * MAX_REPORT_AGENTS
+    assert _report(staffed_ms=whole_interval).staffed_ms == whole_interval
+    with pytest.raises(EventDecodeError, match="staffed_ms exceeds 100,000 agents on queue the whole"):
+        _report(staffed_ms=whole_interval + 1)

@@ -17,6 +17,7 @@ from producers.simulator.scenario import scenario_from_dict
 from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.events import event_key
+from tests.support.expected import on_queue_by_interval
 
 BASE = scenario_from_dict(
     {
@@ -145,6 +146,30 @@ def test_vendor_reports_add_up_to_the_vendor_legs(setup: str) -> None:
     assert reported["abandoned"] == sum(leg.outcome == "abandoned" for leg in calls)
     assert reported["handled"] == sum(leg.outcome == "answered" for leg in legs)
     assert reported["transferred"] == sum(leg.transferred for leg in legs) > 0
+
+
+_HANDLING = ("busy", "acw")
+
+
+@pytest.mark.parametrize("setup", ["network_delivered", "enterprise_routed"])
+@pytest.mark.parametrize("engagement", ["shared", "targeted"])
+def test_vendor_reports_give_the_vendor_agents_time_on_queue(setup: str, engagement: str) -> None:
+    """A report's staffed time is the vendor's agents' time on queue in its interval, from their own states; its
+    call types' reports add up to it, and an interval its agents were on queue without calls is reported too."""
+    sink, truth, scenario = run(setup, engagement)
+    reports = [row for row in sink.dicts if row["type"] == "vendor.interval_report"]
+    staffed: Counter[int] = Counter()
+    for row in reports:
+        staffed[row["interval_start"]] += row["staffed_ms"]
+    on_queue = on_queue_by_interval(truth, "vendor-a", scenario.vendor_report_minutes * 60_000)
+    assert len(on_queue) > 40
+    assert {start: ms for start, ms in staffed.items() if ms} == on_queue
+    assert any(row["offered"] == 0 and row["staffed_ms"] > 0 for row in reports)
+    # Handling is time on queue: the reports' handle time is the agents' time on contacts and in wrap-up.
+    handling = sum(
+        s.end_ms - s.start_ms for s in truth.spans if s.source == "vendor-a" and s.state in _HANDLING
+    )
+    assert sum(row["handle_ms"] for row in reports) == handling < sum(staffed.values())
 
 
 def test_each_customer_call_ends_exactly_once() -> None:
