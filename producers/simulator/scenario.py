@@ -356,14 +356,15 @@ def _merged_shifts(
 
 
 def contracted_seats(source: Source) -> int | None:
-    """The seats a vendor's contract names for its roster: the fewest agents its shifts have on shift at any
-    minute of the day it is open (a shift past midnight wraps round), as a whole number; None without agents.
+    """The seats a vendor's contract names for its roster: the agents its shifts have on shift, on average over
+    the minutes of the day it is open (a shift past midnight wraps round), rounded; None without agents.
 
-    A contract names one number of seats for every interval the vendor is open, which a roster that follows
-    the intraday demand can only promise at its lowest: the default overflow team of 5 (`OVERFLOW_ROSTER`) has
-    two on shift from opening to closing, and three to five between, so 2 seats. Its peak (5, at 14:00-15:00)
-    would put it short of its contract most of the day by its own plan. Breaks are within the shifts, so
-    the agents on queue fall under the seats while they take them, as a vendor's own do.
+    A contract prices and plans seat-hours: one number of seats for every interval the vendor is open, so that
+    seats x open hours are the roster's hours and the seat fill over a day (agents on queue over those
+    seat-hours) says whether the vendor delivered them, about 1 - shrinkage when it staffs to plan. The
+    default overflow team of 5 (`OVERFLOW_ROSTER`: 2 on 07:00-15:00, 1 on 11:00-19:00, 2 on 14:00-22:00) has
+    40 agent-hours over 15 open hours: 2.7, so 3 seats. An interval's seats gap then follows the roster's
+    shape around that mean (short at opening, over at the peak), as the flat commitment it is compared with.
     """
     if not source.agents or not source.shifts:
         return None
@@ -372,8 +373,8 @@ def contracted_seats(source: Source) -> int | None:
         start = pattern.start.hour * 60 + pattern.start.minute
         for minute in range(start, start + round(pattern.hours * 60)):
             on_shift[minute % 1440] += source.agents * pattern.share
-    fewest = min(agents for agents in on_shift if agents > 0)
-    return math.floor(fewest + 1e-9) or None
+    open_minutes = [agents for agents in on_shift if agents > 0]
+    return math.floor(sum(open_minutes) / len(open_minutes) + 0.5) or None
 
 
 def variant(base: Scenario, setup: Setup, engagement: EngagementModel) -> Scenario:

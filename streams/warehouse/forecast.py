@@ -7,12 +7,14 @@ From a CSV file with the header
 where `interval_start` is ISO-8601 with an offset (`2026-01-05T08:00:00+00:00`, or `Z`), on a multiple of
 `interval_minutes` (1-1440) from midnight UTC; `calls` >= 0 (fractional: a forecast is an expectation) and
 `aht_s` the mean handle time in seconds (> 0, or 0 for an interval of no calls). Every bad line is rejected with
-its line number and reason and counted, never skipped silently; a second line for the same key is rejected too.
+its line number and reason and counted, never skipped silently.
+
 The metric layer compares a forecast interval with the engine's interval that starts with it, so a forecast is
 brought to the engine's width first (`at_width`): a coarser interval is spread evenly over the engine's intervals
-in it, finer ones are summed into theirs (AHT weighted by calls); widths that do not nest, and finer intervals
-that cover only part of an engine interval, are rejected. Or derived from a scenario's intended demand (`producers.simulator.forecast`). Only loading: the variances and
-the breach's cause are figures of the metric layer (`sql/metrics`).
+in it, finer ones are summed into theirs (AHT weighted by calls); widths that do not nest, finer intervals that
+cover only part of an engine interval, and a second line for an interval are rejected. Or derived from a
+scenario's intended demand (`producers.simulator.forecast`). Only loading: the variances and the breach's cause
+are figures of the metric layer (`sql/metrics`).
 """
 
 from __future__ import annotations
@@ -111,7 +113,6 @@ def read_forecast(text: str) -> ForecastFile:
     if header is None or tuple(h.strip() for h in header) != HEADER:
         raise ForecastError(f"line 1: the header must be {','.join(HEADER)}, got {','.join(header or [])!r}")
     result = ForecastFile()
-    seen: dict[tuple[str, str, str, datetime], int] = {}
     for fields in reader:
         line = reader.line_num
         if not any(f.strip() for f in fields):
@@ -122,11 +123,6 @@ def read_forecast(text: str) -> ForecastFile:
         except ValueError as exc:
             result.rejected.append(Rejected(line, str(exc)))
             continue
-        key = (row.tenant, row.source, row.call_type, row.interval_start)
-        if key in seen:
-            result.rejected.append(Rejected(line, f"duplicate of line {seen[key]} (same key)"))
-            continue
-        seen[key] = line
         result.rows.append(row)
         result.lines.append(line)
     return result
@@ -140,33 +136,41 @@ def at_width(parsed: ForecastFile, minutes: int) -> ForecastFile:
     """
     result = ForecastFile(rejected=list(parsed.rejected))
     width = timedelta(minutes=minutes)
-    # Finer rows per engine interval, by their width: their calls, calls x AHT and lines.
-    finer: dict[tuple[str, str, str, datetime, int], tuple[float, float, list[int]]] = {}
+    # Finer rows per engine interval, by their width: their calls, calls x AHT, and line by start.
+    finer: dict[tuple[str, str, str, datetime, int], tuple[float, float, dict[datetime, int]]] = {}
     for row, line in zip(parsed.rows, parsed.lines, strict=True):
         if row.interval_minutes == minutes:
             result.rows.append(row)
             result.lines.append(line)
         elif row.interval_minutes > minutes and row.interval_minutes % minutes == 0:
-            parts = row.interval_minutes // minutes
-            for part in range(parts):
-                start = row.interval_start + part * width
+            pieces = row.interval_minutes // minutes
+            for piece in range(pieces):
+                start = row.interval_start + piece * width
                 result.rows.append(
-                    row._replace(interval_start=start, interval_minutes=minutes, calls=row.calls / parts)
+                    row._replace(interval_start=start, interval_minutes=minutes, calls=row.calls / pieces)
                 )
                 result.lines.append(line)
         elif row.interval_minutes < minutes and minutes % row.interval_minutes == 0:
             midnight = row.interval_start.replace(hour=0, minute=0, second=0, microsecond=0)
             bucket = midnight + (row.interval_start - midnight) // width * width
             key = (row.tenant, row.source, row.call_type, bucket, row.interval_minutes)
-            calls, work, lines = finer.get(key, (0.0, 0.0, []))
-            finer[key] = (calls + row.calls, work + row.calls * row.aht_s, [*lines, line])
+            calls, work, parts = finer.get(key, (0.0, 0.0, {}))
+            if row.interval_start in parts:
+                result.rejected.append(Rejected(line, f"duplicate of line {parts[row.interval_start]}"))
+                continue
+            finer[key] = (
+                calls + row.calls,
+                work + row.calls * row.aht_s,
+                {**parts, row.interval_start: line},
+            )
         else:
             result.rejected.append(
                 Rejected(
                     line, f"interval_minutes {row.interval_minutes} does not nest with the engine's {minutes}"
                 )
             )
-    for (tenant, source, call_type, bucket, part_minutes), (calls, work, lines) in finer.items():
+    for (tenant, source, call_type, bucket, part_minutes), (calls, work, parts) in finer.items():
+        lines = sorted(parts.values())
         needed = minutes // part_minutes
         if len(lines) != needed:
             reason = (
@@ -178,13 +182,14 @@ def at_width(parsed: ForecastFile, minutes: int) -> ForecastFile:
         aht_s = work / calls if calls > 0 else 0.0
         result.rows.append(ForecastRow(tenant, source, call_type, bucket, minutes, calls, aht_s))
         result.lines.append(lines[0])
-    # A coarser line and finer ones may now land on the same engine interval: the later line is the duplicate.
+    # A line for an engine interval another line already gave (the same key, or a coarser line and finer ones
+    # landing on it) is the duplicate: the earlier line stands.
     kept = ForecastFile(rejected=result.rejected)
     seen_at: dict[tuple[str, str, str, datetime], int] = {}
     for row, line in sorted(zip(result.rows, result.lines, strict=True), key=lambda pair: pair[1]):
         at = (row.tenant, row.source, row.call_type, row.interval_start)
         if at in seen_at:
-            kept.rejected.append(Rejected(line, f"overlaps line {seen_at[at]} at the engine's width"))
+            kept.rejected.append(Rejected(line, f"duplicate of line {seen_at[at]} at the engine's width"))
             continue
         seen_at[at] = line
         kept.rows.append(row)

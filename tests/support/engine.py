@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from producers.simulator.output import MemorySink
+from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.config import EngineConfig
 from streams.engine.config import TenantConfig
@@ -85,3 +88,13 @@ def expected_overflow_figures(
         }
         for key, row in expected_overflow(scenario, truth).items()
     }
+
+
+def simulated_variant(
+    base: Scenario, setup: str, engagement: str
+) -> tuple[Scenario, MemorySink, TruthRecorder]:
+    """`base` under another setup and engagement, simulated into memory: its events and the simulator's truth."""
+    scenario = variant(base, setup, engagement)  # type: ignore[arg-type]
+    sink, truth = simulate_in_memory(scenario)
+    sink.close()
+    return scenario, sink, truth

@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 
 from producers.simulator.output import MemorySink
-from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import ENGAGEMENTS
 from producers.simulator.scenario import SETUPS
 from producers.simulator.scenario import Scenario
-from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.config import EngineConfig
 from streams.engine.config import TenantConfig
@@ -24,6 +22,7 @@ from streams.engine.timebase import to_ms
 from tests.support.engine import expected_overflow_figures
 from tests.support.engine import overflow_figures
 from tests.support.engine import quality_figures
+from tests.support.engine import simulated_variant
 from tests.support.expected import expected_quality
 from tests.support.expected import expected_volume
 from tests.support.scenarios import mixed
@@ -33,10 +32,7 @@ BASE = mixed("engine", billing=900, sales=400, agents=38, teams=4, vendor_agents
 
 @cache
 def run(setup: str, engagement: str) -> tuple[Scenario, MemorySink, TruthRecorder]:
-    scenario = variant(BASE, setup, engagement)  # type: ignore[arg-type]
-    sink, truth = simulate_in_memory(scenario)
-    sink.close()
-    return scenario, sink, truth
+    return simulated_variant(BASE, setup, engagement)
 
 
 def engine_rows(scenario: Scenario, sink: MemorySink) -> dict[str, list[Any]]:

@@ -73,7 +73,7 @@ def test_every_bad_line_is_rejected_with_its_line_number_and_reason() -> None:
         good,  # 15: the same key again
         "t,in-house,support,2026-01-05T09:00:00+00:00,15,40,360",  # 16: good
     ]
-    parsed = read_forecast(HEADER + "\n".join(lines) + "\n")
+    parsed = at_width(read_forecast(HEADER + "\n".join(lines) + "\n"), 15)
     assert parsed.accepted == 2
     assert [(row.call_type, row.calls) for row in parsed.rows] == [("billing", 100.0), ("support", 40.0)]
     assert len(parsed.rejected) == 13
@@ -90,7 +90,7 @@ def test_every_bad_line_is_rejected_with_its_line_number_and_reason() -> None:
         (12, "calls 'nan' is not finite"),
         (13, "aht_s '0' must be > 0 where calls are forecast"),
         (14, "empty line"),
-        (15, "duplicate of line 2 (same key)"),
+        (15, "duplicate of line 2 at the engine's width"),
     ]
     assert str(parsed.rejected[0]) == "line 3: 6 fields, expected 7"
 
@@ -327,6 +327,7 @@ def test_a_forecast_is_brought_to_the_engines_interval_width() -> None:
         + "t,in-house,billing,2026-01-05T12:00:00+00:00,10,30,400\n"  # line 7: 10 does not nest with 15
         + "t,in-house,billing,2026-01-05T09:15:00+00:00,15,7,100\n"  # line 8: overlaps line 2's second half
         + "t,in-house,billing,2026-01-05T13:00:00+00:00,15,8,120\n"  # line 9: as it is
+        + "t,in-house,billing,2026-01-05T10:05:00+00:00,5,20,300\n"  # line 10: line 4 again
     )
     assert parsed.rejected == []
     brought = at_width(parsed, 15)
@@ -346,7 +347,8 @@ def test_a_forecast_is_brought_to_the_engines_interval_width() -> None:
             "covers 1 of the 3 5-minute intervals of the engine's 15-minute interval at 2026-01-05T11:00:00+00:00",
         ),
         (7, "interval_minutes 10 does not nest with the engine's 15"),
-        (8, "overlaps line 2 at the engine's width"),
+        (8, "duplicate of line 2 at the engine's width"),
+        (10, "duplicate of line 4"),
     ]
     # The line each interval came from (line 2 as two intervals; lines 3-5 summed into line 3's).
     assert sorted(brought.lines) == [2, 2, 3, 9]

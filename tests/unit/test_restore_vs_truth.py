@@ -21,9 +21,7 @@ from typing import Any
 import pytest
 
 from producers.simulator.output import MemorySink
-from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import Scenario
-from producers.simulator.scenario import variant
 from producers.simulator.truth import TruthRecorder
 from streams.engine.config import EngineConfig
 from streams.engine.config import TenantConfig
@@ -38,6 +36,7 @@ from streams.events import event_topic
 from tests.support.engine import expected_overflow_figures
 from tests.support.engine import overflow_figures
 from tests.support.engine import quality_figures
+from tests.support.engine import simulated_variant
 from tests.support.expected import expected_conformance
 from tests.support.expected import expected_handling
 from tests.support.expected import expected_quality
@@ -57,10 +56,7 @@ Partition = ContactPartition | AgentPartition | CallerPartition
 
 @cache
 def simulated(setup: str, engagement: str) -> tuple[Scenario, MemorySink, TruthRecorder]:
-    scenario = variant(BASE, setup, engagement)  # type: ignore[arg-type]
-    sink, truth = simulate_in_memory(scenario)
-    sink.close()
-    return scenario, sink, truth
+    return simulated_variant(BASE, setup, engagement)
 
 
 def delivered(events: list[Event], lateness_ms: int, rng: random.Random) -> list[Event]:

@@ -138,15 +138,15 @@ def test_an_overflow_contract_becomes_an_ordinary_queue_when_the_vendor_is_sent_
         assert variant(Scenario(), "enterprise_routed", engagement).vendors[0].queue_limit is None
 
 
-def test_a_vendors_contracted_seats_are_what_its_roster_keeps_on_shift_all_the_hours_it_is_open() -> None:
-    # The overflow team of 5: 2 on 07:00-15:00, 1 on 11:00-19:00, 2 on 14:00-22:00, so 2 at opening and
-    # closing, 3 or 5 between: 2 seats every interval it is open.
-    assert contracted_seats(Scenario().vendors[0]) == 2
-    # 10 agents, 6 on 22:00-06:00 (past midnight) and 4 on 06:00-14:00: 4 on shift 06:00-14:00, 0 from 14:00
-    # to 22:00 (closed, not a seat short), 6 overnight.
+def test_a_vendors_contracted_seats_are_its_rosters_agents_on_shift_on_average_while_open() -> None:
+    # The overflow team of 5: 2 on 07:00-15:00, 1 on 11:00-19:00, 2 on 14:00-22:00: 40 agent-hours over the
+    # 15 hours 07:00-22:00, 2.67 on average, so 3 seats.
+    assert contracted_seats(Scenario().vendors[0]) == 3
+    # 10 agents, 6 on 22:00-06:00 (past midnight) and 4 on 06:00-14:00: 80 agent-hours over the 16 hours it
+    # is open (14:00-22:00 is closed, not a seat short): 5 seats.
     night = Source.model_validate(
         {"id": "night", "agents": 10, "shifts": [{"start": "22:00:00", "hours": 8, "share": 0.6},
                                                   {"start": "06:00:00", "hours": 8, "share": 0.4}]}
     )  # fmt: skip
-    assert contracted_seats(night) == 4
+    assert contracted_seats(night) == 5
     assert contracted_seats(Source(id="none", agents=0)) is None

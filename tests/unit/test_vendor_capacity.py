@@ -207,7 +207,7 @@ def test_through_the_pipeline_a_hidden_vendors_staffing_is_its_agents_time_on_qu
     warehouse: Any, simulated: TruthRecorder
 ) -> None:
     """Per interval, staffed agents from the reports = the vendor's agents' time on queue in the simulator's
-    record / 15 minutes; the contract's 2 seats (its roster keeps 2 on shift all day) against them."""
+    record / 15 minutes; the contract's 3 seats (its roster's 2.67 agents on shift on average) against them."""
     start = datetime.combine(SIMULATED.start_date, datetime.min.time(), tzinfo=UTC)
     result = run(
         warehouse,
@@ -221,6 +221,25 @@ def test_through_the_pipeline_a_hidden_vendors_staffing_is_its_agents_time_on_qu
     assert got == {interval: round(ms / QUARTER_MS, 2) for interval, ms in on_queue.items()}
     assert {row["staffing_basis"] for row in rows} == {"vendor report"}
     assert {row["staffing_hidden_reason"] for row in rows} == {""}
-    assert {row["contracted_seats"] for row in rows} == {2}
-    assert all(row["seats_gap_agents"] == pytest.approx(row["staffed_agents"] - 2, abs=0.01) for row in rows)
+    assert {row["contracted_seats"] for row in rows} == {3}
+    assert all(row["seats_gap_agents"] == pytest.approx(row["staffed_agents"] - 3, abs=0.01) for row in rows)
     assert all(row["over_under_agents"] is not None for row in rows)
+
+
+def test_a_vendor_staffing_to_its_roster_fills_about_its_contracted_seats(
+    warehouse: Any, simulated: TruthRecorder
+) -> None:
+    """Seat fill = agents on queue over the contract's seat-hours (3 seats x the intervals open): a vendor that
+    staffs its roster fills them but for its agents' breaks and the roster's shoulders, as the simulator's own
+    record of its agents' time on queue says, by a reader independent of the reports."""
+    start = datetime.combine(SIMULATED.start_date, datetime.min.time(), tzinfo=UTC)
+    result = run(
+        warehouse,
+        "vendor_scorecard",
+        {"tenant": SIMULATED.name, "from": start, "until": start + timedelta(days=1)},
+    )
+    (vendor,) = [dict(zip(result.columns, row, strict=True)) for row in result.rows if row[0] == "vendor-a"]
+    on_queue = on_queue_by_interval(simulated, "vendor-a", QUARTER_MS)
+    expected = sum(on_queue.values()) / (3 * QUARTER_MS * len(on_queue))
+    assert vendor["seat_fill"] == pytest.approx(expected, abs=1e-4)
+    assert 0.7 < vendor["seat_fill"] < 1.0
