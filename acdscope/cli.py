@@ -595,6 +595,7 @@ def query(
     from acdscope.dashboards import describe_parameters
     from acdscope.dashboards import parameters_of
     from acdscope.dashboards import run
+    from acdscope.dashboards import why_empty
     from acdscope.dashboards import window_of
     from streams.warehouse.client import connect
 
@@ -643,10 +644,15 @@ def query(
     client = connect(get_settings().dashboard_dsn())
     try:
         result = run(client, name, params)
+        empty = None if result.rows else why_empty(client, params)
     except (UnknownDashboard, BadParameters) as exc:
         raise refuse(exc.args[0]) from None
     finally:
         client.close()
+    if empty is not None:
+        # Never an empty table: say why, and fail where what the dashboard reads is not there.
+        console.print(f"{name}: {empty.reason}", style="red" if empty.missing else None, markup=False)
+        raise typer.Exit(1 if empty.missing else 0)
     table = Table(title=name)
     for column in result.columns:
         table.add_column(column)

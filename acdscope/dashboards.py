@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +87,66 @@ def run(client: Client, name: str, parameters: dict[str, Any]) -> DashboardResul
     check_parameters(name, parameters)
     result = client.query(load(name), parameters=parameters)
     return DashboardResult(tuple(result.column_names), [tuple(row) for row in result.result_rows])
+
+
+@dataclass(frozen=True)
+class Empty:
+    """Why a dashboard has no rows. `missing`: what it reads is not there (no events, no terms, nothing in the
+    window), so a caller fails rather than show an empty table; otherwise nothing matched and that is the answer."""
+
+    reason: str
+    missing: bool
+
+
+def why_empty(client: Client, parameters: dict[str, Any]) -> Empty:
+    """Explain an empty result from the warehouse itself: the tenant's events, its sources' terms, its window."""
+    tenant = str(parameters.get("tenant") or "")
+    who = f"tenant {tenant!r}" if tenant else "any tenant"
+    scope = "tenant = {tenant:String}" if tenant else "1"
+    bind: dict[str, Any] = {"tenant": tenant}
+    # The engine's rows of calls (quality) and agents (adherence): where every dashboard's figures start.
+    span = client.query(
+        f"select min(interval_start), max(interval_start), count() from ("
+        f" select interval_start from quality_interval where {scope}"
+        f" union all select interval_start from adherence_interval where {scope})",
+        parameters=bind,
+    ).result_rows[0]
+    if span[2] == 0:
+        return Empty(f"no events yet for {who}", missing=True)
+    sources = [row[0] for row in client.query(
+        f"select distinct source from quality_interval where {scope} order by source", parameters=bind
+    ).result_rows]  # fmt: skip
+    with_terms = {row[0] for row in client.query(
+        f"select distinct source from source_terms final where {scope}", parameters=bind
+    ).result_rows}  # fmt: skip
+    without = [source for source in sources if source not in with_terms]
+    if without and len(without) == len(sources):
+        return Empty(
+            f"no contract terms loaded for {', '.join(without)} ({who}): run `acdscope terms`", missing=True
+        )
+    if "from" in parameters and "until" in parameters:
+        start, end = (_moment(parameters[key]) for key in ("from", "until"))
+        inside = client.query(
+            f"select count() from quality_interval where {scope}"
+            " and interval_start >= {from:DateTime64(3, 'UTC')} and interval_start < {until:DateTime64(3, 'UTC')}",
+            parameters={**bind, "from": start, "until": end},
+        ).result_rows[0][0]
+        if inside == 0:
+            return Empty(
+                f"no intervals of {who} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; its data spans "
+                f"{span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC",
+                missing=True,
+            )
+    note = f" (no contract terms loaded for {', '.join(without)})" if without else ""
+    return Empty(
+        f"no row matches: {who} has events and terms in that window, and none qualifies{note}", False
+    )
+
+
+def _moment(value: Any) -> datetime:
+    """A window bound as a UTC moment: a dashboard over local days takes dates, read here as UTC midnight."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)

@@ -28,6 +28,7 @@ from acdscope.dashboards import UnknownDashboard
 from acdscope.dashboards import available
 from acdscope.dashboards import parameters_of
 from acdscope.dashboards import run
+from acdscope.dashboards import why_empty
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -69,6 +70,7 @@ async function refresh() {
   const response = await fetch("/api/setup_comparison?from=1970-01-01T00:00:00&until=2100-01-01T00:00:00");
   const data = await response.json();
   if (!response.ok) { document.getElementById("status").textContent = data.error; return; }
+  if (data.empty) { document.getElementById("status").textContent = "nothing to show: " + data.empty; return; }
   const table = document.getElementById("comparison");
   table.innerHTML = "";
   const head = table.createTHead().insertRow();
@@ -106,6 +108,7 @@ async function intraday() {
   const data = await response.json();
   const status = document.getElementById("intraday-status");
   if (!response.ok) { status.textContent = data.error; return; }
+  if (data.empty) { status.textContent = "nothing to show: " + data.empty; return; }
   const at = name => data.columns.indexOf(name);
   const sources = [...new Set(data.rows.map(r => r[at("source")]))];
   const level = [], staffing = [], volume = [];
@@ -192,6 +195,7 @@ def make_handler(client_factory: Callable[[], Client], refresh_s: float) -> type
                     if client is None:
                         client = client_holder["client"] = client_factory()
                     result = run(client, name, params)
+                    empty = None if result.rows else why_empty(client, params)
             except UnknownDashboard as exc:
                 self._json(404, {"error": exc.args[0]})
                 return
@@ -199,7 +203,9 @@ def make_handler(client_factory: Callable[[], Client], refresh_s: float) -> type
                 self._json(400, {"error": str(exc)})
                 return
             rows = [[_jsonable(value) for value in row] for row in result.rows]
-            self._json(200, {"columns": list(result.columns), "rows": rows})
+            # An empty answer says why, as `acdscope query` does; the page shows it instead of an empty table.
+            reason = {} if empty is None else {"empty": empty.reason, "missing": empty.missing}
+            self._json(200, {"columns": list(result.columns), "rows": rows, **reason})
 
     return Handler
 

@@ -151,3 +151,43 @@ def test_the_window_comes_from_the_placeholders() -> None:
     assert window_of("rta_board") == ()
     assert window_of("vendor_scorecard") == ("from", "until")
     assert window_of("daily_summary") == ("from", "until")
+
+
+def test_an_empty_dashboard_says_why_and_fails_where_its_data_is_missing(
+    live_board: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never an empty table with exit 0: an unknown tenant has no events, a window outside the data has no
+    intervals (the message gives the span the data has), and a board with data where nobody qualifies says so
+    and succeeds, for that is the answer."""
+    data, _ = live_board
+    window = ["--from", "2026-01-05", "--until", "2026-01-06"]
+    nobody = _query(data, monkeypatch, "vendor_scorecard", *window, "--param", "tenant=nobody")
+    assert nobody.exit_code == 1, nobody.output
+    assert "vendor_scorecard: no events yet for tenant 'nobody'" in nobody.output
+    assert "┏" not in nobody.output  # no table
+    later = _query(data, monkeypatch, "vendor_scorecard", "--from", "2030-01-01", "--until", "2030-01-02",
+                   "--param", "tenant=rta")  # fmt: skip
+    assert later.exit_code == 1, later.output
+    start = datetime.combine(RTA.start_date, time(), tzinfo=UTC)
+    assert "no intervals of tenant 'rta' from 2030-01-01 00:00 to 2030-01-02 00:00 UTC" in later.output
+    assert f"its data spans {start:%Y-%m-%d} " in later.output
+    calm = _query(data, monkeypatch, "rta_board", "--param", "tenant=rta", "--param", "min_duration_s=86400")
+    assert calm.exit_code == 0, calm.output
+    assert "rta_board: no row matches: tenant 'rta' has events and terms" in calm.output
+
+
+def test_an_empty_dashboard_names_the_sources_without_terms(tmp_path: Path) -> None:
+    from acdscope.dashboards import why_empty
+    from streams.warehouse.sink import clickhouse_writer
+    from streams.warehouse.tables import TABLES
+    from tests.unit.test_dashboard_columns import quality
+
+    with embedded_warehouse(tmp_path / "chdb") as client:
+        clickhouse_writer(client)(
+            "quality_interval",
+            TABLES["quality_interval"].columns,
+            [quality("bare", "vendor-a", datetime(2026, 1, 5, 9, tzinfo=UTC), 1, offered=2, answered=2)],
+        )
+        empty = why_empty(client, {"tenant": "bare"})
+    assert empty.missing
+    assert empty.reason == "no contract terms loaded for vendor-a (tenant 'bare'): run `acdscope terms`"
