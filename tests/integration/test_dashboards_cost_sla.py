@@ -21,20 +21,21 @@ from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
 from streams.warehouse.terms import load_terms
+from tests.support.warehouse import THRESHOLDS
+from tests.support.warehouse import quality_row
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-THRESHOLDS = [10, 20, 30, 60]
 
 
 def quality(
     tenant: str, source: str, slot: int, offered: int, within_20s: int, handled: int, partition: int = 0
 ) -> QualityRow:
-    return QualityRow(
-        tenant, source, "billing", T0 + timedelta(minutes=15 * slot), 15, partition, "events",
-        offered, handled, offered - handled, 0, THRESHOLDS, [0, within_20s, handled, handled], [0, 0, 0, 0],
-        0, 0, handled, handled * 300_000, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 10 + slot,
+    return quality_row(
+        tenant, source, T0 + timedelta(minutes=15 * slot), stream_partition=partition, offered=offered,
+        answered=handled, abandoned=offered - handled, answered_within=[0, within_20s, handled, handled],
+        handled=handled, handle_ms=handled * 300_000, version=10 + slot,
     )  # fmt: skip
 
 

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
+from streams.engine.quality import QualityRow
 from streams.engine.timebase import to_ms
 
 TARGET_INDEX = 1  # thresholds (10, 20, 30, 60): the 20 s service target
+THRESHOLDS = [10, 20, 30, 60]  # the engine's default service-level thresholds
+
+
+def quality_row(tenant: str, source: str, start: datetime, **figures: Any) -> QualityRow:
+    """A hand-made `quality_interval` row: the events path's 15-minute row of billing calls, every counter 0
+    (a report's staffed time NULL, as on events), final, version 1, but for `figures`, given by name so that a
+    column added to the row does not shift the others."""
+    counters = {name: 0 for name in QualityRow._fields}
+    return QualityRow(**{
+        **counters, "tenant": tenant, "source": source, "call_type": "billing", "interval_start": start,
+        "interval_minutes": 15, "observed_via": "events", "thresholds_s": list(THRESHOLDS),
+        "answered_within": [0] * len(THRESHOLDS), "abandoned_within": [0] * len(THRESHOLDS), "qa_sum": 0.0,
+        "staffed_ms": None, "hidden_reason": "", "is_final": 1, "version": 1, **figures,
+    })  # fmt: skip
 
 
 _QUALITY = ("offered", "answered", "abandoned", "answered_within", "wait_answered_ms", "talk_ms", "hold_ms",

@@ -35,12 +35,13 @@ from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
 from streams.warehouse.tables import LiveRow
 from streams.warehouse.terms import load_terms
+from tests.support.warehouse import THRESHOLDS
+from tests.support.warehouse import quality_row
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 Q1 = T0 + timedelta(minutes=15)
 # 22:30 UTC is 00:30 on 6 January in Israel (UTC+2 in winter): the next local day, the same UTC day.
 LATE = datetime(2026, 1, 5, 22, 30, tzinfo=UTC)
-THRESHOLDS = [10, 20, 30, 60]
 WINDOW = {"from": datetime(2026, 1, 5, tzinfo=UTC), "until": datetime(2026, 1, 7, tzinfo=UTC)}
 ROUTING_HIDDEN = "network-delivered: the carrier splits"
 OUTCOME_HIDDEN = "enterprise-routed: a redirected call's outcome at the vendor is not seen"
@@ -49,10 +50,7 @@ REPORTED = "network-delivered: only the vendor's interval reports are seen"
 
 def quality(tenant: str, source: str, start: datetime, within_20s: int, **figures: Any) -> QualityRow:
     """A row of the engine's events path, zero but for `figures`; `within_20s` answered within 20 s."""
-    row = QualityRow(
-        tenant, source, "billing", start, 15, 0, "events", 0, 0, 0, 0, THRESHOLDS, [0, 0, 0, 0], [0, 0, 0, 0],
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 1,
-    )._replace(**figures)  # fmt: skip
+    row = quality_row(tenant, source, start, **figures)
     return row._replace(answered_within=[0, within_20s, row.answered, row.answered])
 
 

@@ -180,13 +180,13 @@ def test_an_empty_dashboard_names_the_sources_without_terms(tmp_path: Path) -> N
     from acdscope.dashboards import why_empty
     from streams.warehouse.sink import clickhouse_writer
     from streams.warehouse.tables import TABLES
-    from tests.unit.test_dashboard_columns import quality
+    from tests.support.warehouse import quality_row
 
     with embedded_warehouse(tmp_path / "chdb") as client:
         clickhouse_writer(client)(
             "quality_interval",
             TABLES["quality_interval"].columns,
-            [quality("bare", "vendor-a", datetime(2026, 1, 5, 9, tzinfo=UTC), 1, offered=2, answered=2)],
+            [quality_row("bare", "vendor-a", datetime(2026, 1, 5, 9, tzinfo=UTC), offered=2, answered=2)],
         )
         empty = why_empty(client, {"tenant": "bare"})
     assert empty.missing

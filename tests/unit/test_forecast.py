@@ -31,6 +31,7 @@ from streams.warehouse.forecast import read_forecast
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
 from streams.warehouse.terms import load_terms
+from tests.support.warehouse import quality_row
 
 HEADER = "tenant,source,call_type,interval_start,interval_minutes,calls,aht_s\n"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -175,14 +176,11 @@ def test_a_split_sends_each_source_its_share() -> None:
 
 # -- the staffing dashboard on hand-made counters -----------------------------------------------------------------
 
-THRESHOLDS = [10, 20, 30, 60]
-
 
 def _quality(slot: int, offered: int, within_20s: int, aht_s: float) -> QualityRow:
-    return QualityRow(
-        "t", "in-house", "billing", T0 + timedelta(minutes=15 * slot), 15, 0, "events",
-        offered, offered, 0, 0, THRESHOLDS, [0, within_20s, offered, offered], [0, 0, 0, 0],
-        0, 0, offered, int(offered * aht_s * 1000), 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 1,
+    return quality_row(
+        "t", "in-house", T0 + timedelta(minutes=15 * slot), offered=offered, answered=offered,
+        answered_within=[0, within_20s, offered, offered], handled=offered, handle_ms=int(offered * aht_s * 1000),
     )  # fmt: skip
 
 

@@ -34,10 +34,10 @@ from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
 from streams.warehouse.terms import load_terms
 from tests.support.expected import on_queue_by_interval
+from tests.support.warehouse import quality_row
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 QUARTER_MS = 900_000
-THRESHOLDS = [10, 20, 30, 60]
 WINDOW = {"tenant": "nd", "from": T0, "until": T0 + timedelta(hours=1)}
 Calls = tuple[int, int, int]  # offered, answered, answered within 20 s
 
@@ -47,20 +47,35 @@ def _report(
 ) -> QualityRow:
     """A row as the engine writes a vendor report: its calls, handle and staffed time, no waits."""
     offered, answered, within = calls
-    return QualityRow(
-        "nd", source, call_type, T0 + timedelta(minutes=15 * slot), 15, 0, "vendor_report",
-        offered, answered, offered - answered, None, THRESHOLDS, [None, within, None, None], [None] * 4,
-        None, None, answered, handle_ms, None, None, None, None, None, None, None, None, None, None,
-        staffed_ms, HIDDEN_VENDOR_CALLS["network_delivered"], 1, 1,
+    unreported = (
+        "short_abandoned",
+        "wait_answered_ms",
+        "wait_abandoned_ms",
+        "talk_ms",
+        "hold_ms",
+        "acw_ms",
+        "transferred",
+        "transferred_in",
+        "overflowed_out",
+        "qa_sum",
+        "qa_count",
+        "csat_sum",
+        "csat_count",
+    )
+    return quality_row(
+        "nd", source, T0 + timedelta(minutes=15 * slot), call_type=call_type, observed_via="vendor_report",
+        offered=offered, answered=answered, abandoned=offered - answered,
+        answered_within=[None, within, None, None], abandoned_within=[None] * 4, handled=answered,
+        handle_ms=handle_ms, staffed_ms=staffed_ms, hidden_reason=HIDDEN_VENDOR_CALLS["network_delivered"],
+        **dict.fromkeys(unreported),
     )  # fmt: skip
 
 
 def _in_house_calls() -> QualityRow:
     """20 calls, all answered, 18 within 20 s, 240 s each: a row from events (staffed time NULL there)."""
-    return QualityRow(
-        "nd", "in-house", "billing", T0, 15, 0, "events",
-        20, 20, 0, 0, THRESHOLDS, [10, 18, 20, 20], [0, 0, 0, 0], 100_000, 0, 20, 20 * 240_000,
-        20 * 200_000, 0, 20 * 40_000, 0, 0, 0, 0.0, 0, 0, 0, None, "", 1, 1,
+    return quality_row(
+        "nd", "in-house", T0, offered=20, answered=20, answered_within=[10, 18, 20, 20], wait_answered_ms=100_000,
+        handled=20, handle_ms=20 * 240_000, talk_ms=20 * 200_000, acw_ms=20 * 40_000,
     )  # fmt: skip
 
 
