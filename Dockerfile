@@ -9,6 +9,7 @@ COPY streams ./streams
 COPY producers ./producers
 COPY infra ./infra
 COPY sql ./sql
+COPY tenants ./tenants
 RUN uv sync --frozen --no-dev --python python3.11
 RUN useradd --system --create-home acdscope && mkdir -p /var/lib/acdscope && chown acdscope /var/lib/acdscope
 USER acdscope

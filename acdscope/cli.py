@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from acdscope.settings import get_settings
 
 if TYPE_CHECKING:
     from acdscope.dashboards import DashboardResult
+    from producers.simulator.scenario import Scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -32,6 +34,27 @@ app = typer.Typer(
 # At least 110 columns: the comparison tables are wide, and CI logs report a width of 80.
 console = Console(width=max(110, Console().width))
 _FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+# A dashboard answer with more columns than this is printed row by row, as column-value lists.
+WIDE_COLUMNS = 12
+_DAYS_FROM_TODAY = {"yesterday": -1, "today": 0, "tomorrow": 1}
+
+
+def _moment(text: str) -> datetime:
+    """An ISO-8601 moment or date (`_FORMATS`), or yesterday / today / tomorrow (UTC midnight), as a live
+    deployment is queried: `--from today --until tomorrow`."""
+    from datetime import timedelta
+
+    if text in _DAYS_FROM_TODAY:
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return (midnight + timedelta(days=_DAYS_FROM_TODAY[text])).replace(tzinfo=None)
+    for layout in _FORMATS:
+        try:
+            return datetime.strptime(text, layout)  # noqa: DTZ007 - naive = UTC, as the callers read it
+        except ValueError:
+            continue
+    raise typer.BadParameter(
+        f"{text!r} is neither ISO-8601 ({', '.join(_FORMATS)}) nor {'/'.join(_DAYS_FROM_TODAY)}"
+    )
 
 
 @app.command()
@@ -186,11 +209,78 @@ def _print_breaches(result: DashboardResult, tenant: str) -> None:
     console.print(table)
 
 
+def _refuse(message: str) -> typer.Exit:
+    console.print(message, style="red", markup=False, highlight=False)
+    return typer.Exit(2)
+
+
+def _started(scenario: Scenario, start: str, backfill_minutes: int) -> Scenario:
+    """`scenario` beginning at `start` (ISO-8601, or `now`: `producers.simulator.live.live_scenario`)."""
+    from producers.simulator.live import live_scenario
+    from producers.simulator.scenario import ScenarioError
+    from producers.simulator.scenario import scenario_from_dict
+
+    if start == "now":
+        return live_scenario(scenario, int(time.time() * 1000), backfill_minutes)
+    try:
+        moment = datetime.fromisoformat(start)
+    except ValueError:
+        raise ScenarioError(f"--start: {start!r} is neither ISO-8601 nor 'now'") from None
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return scenario_from_dict(
+        {
+            **scenario.model_dump(),
+            "start_date": moment.date(),
+            "start_time": moment.time().replace(tzinfo=None),
+        }
+    )
+
+
+def _pacing(scenario: Scenario, speed: float, backfill_minutes: int, tenant: Path | None) -> Any:
+    """The live run's pacing of the Kafka sink, once its lead over the clock is known to be accepted: the
+    engine refuses events dated more than `max_lead_hours` after their record (the tenant file's engine
+    setting, else the default), and a run cut off half-way would show a day that stops."""
+    from producers.simulator.live import PacedSink
+    from producers.simulator.live import anchor_ms
+    from producers.simulator.live import lead_hours
+    from streams.engine.config import EngineConfig
+    from streams.tenant import load_tenant_file
+
+    engine = EngineConfig.model_validate(load_tenant_file(tenant).engine if tenant else {})
+    now_ms = int(time.time() * 1000)
+    ahead = lead_hours(scenario, now_ms, speed)
+    if ahead > engine.max_lead_hours:
+        raise _refuse(
+            f"at --speed {speed:g} the last of {scenario.days} day(s) is published {ahead:.1f} h ahead of the "
+            f"clock; the engine accepts events up to {engine.max_lead_hours} h ahead (max_lead_hours): lower "
+            "--speed or --days, or raise max_lead_hours in the tenant file's [engine]"
+        )
+    anchor = anchor_ms(scenario, backfill_minutes)
+    last_report = [0.0]
+
+    def report(progress: Any) -> None:
+        now = time.monotonic()
+        if now - last_report[0] >= 10:
+            last_report[0] = now
+            moment = datetime.fromtimestamp(progress.event_time_ms / 1000, tz=UTC)
+            console.print(f"published {progress.published:,} events, event time {moment:%Y-%m-%d %H:%M} UTC")
+
+    return lambda sink: PacedSink(sink, anchor, speed, time.monotonic, time.sleep, report)
+
+
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option(help="output directory (must not exist)")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="output directory (must not exist); with --kafka the truth, by default under .local/runs"
+        ),
+    ] = None,
     scenario: Annotated[
-        Path | None, typer.Option(help="scenario file (.toml/.yaml); defaults if omitted")
+        Path | None, typer.Option(help="scenario file (.toml/.yaml), or a tenant file; defaults if omitted")
+    ] = None,
+    tenant: Annotated[
+        Path | None, typer.Option(help="tenant file: simulate its [simulation] as that tenant")
     ] = None,
     paired: Annotated[
         bool, typer.Option(help="all 3 setups x 3 engagement models on the same demand")
@@ -204,8 +294,28 @@ def simulate(
             "variant, each as its own tenant"
         ),
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="when the first simulated day begins (ISO-8601, UTC unless it says), or 'now': the center "
+            "opens --backfill-minutes before now"
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="with --kafka, publish in event time at N x real time (0 = flat out); omitted: flat out",
+        ),
+    ] = None,
+    backfill_minutes: Annotated[
+        int, typer.Option(min=0, help="with --speed: minutes after the opening published at once")
+    ] = 60,
 ) -> None:
-    """Simulate a scenario (or all nine variants) to event files or Kafka, plus the simulator's ground truth."""
+    """Simulate a scenario (or all nine variants) to event files or Kafka, plus the simulator's ground truth.
+
+    Live (`--start now --speed 4 --kafka`): the day opens an hour before now and is published as its time
+    comes, four times faster than real time, as an ACD feed would deliver it (`producers.simulator.live`)."""
     from rich.progress import Progress
 
     from producers.simulator.run import simulate_paired
@@ -214,18 +324,37 @@ def simulate(
     from producers.simulator.scenario import ScenarioError
     from producers.simulator.scenario import load_scenario
     from producers.simulator.scenario import scenario_from_dict
+    from producers.simulator.scenario import scenario_from_tenant
+    from streams.tenant import TenantFileError
+    from streams.tenant import load_tenant_file
 
     bad = [f for f in fmt if f not in ("parquet", "jsonl")]
     if bad:
         console.print(f"[red]unknown format {bad[0]!r}; valid: parquet, jsonl[/red]")
         raise typer.Exit(2)
+    if scenario is not None and tenant is not None:
+        raise _refuse("give --scenario or --tenant, not both")
+    if speed is not None and (not kafka or paired):
+        raise _refuse("--speed paces a publication: it needs --kafka, and one tenant (not --paired)")
+    if out is None and not kafka:
+        raise _refuse("--out: where to write the events")
     try:
-        base = load_scenario(scenario) if scenario else Scenario()
+        if tenant is not None:
+            base = scenario_from_tenant(load_tenant_file(tenant))
+        else:
+            base = load_scenario(scenario) if scenario else Scenario()
         if days is not None:
             base = scenario_from_dict({**base.model_dump(), "days": days})
-    except ScenarioError as exc:
-        console.print(f"[red]{exc}[/red]")
+        if start is not None:
+            base = _started(base, start, backfill_minutes)
+    except (ScenarioError, TenantFileError) as exc:
+        console.print(f"[red]{exc}[/red]", markup=False)
         raise typer.Exit(2) from None
+    if out is None:
+        out = Path(get_settings().runs_dir) / f"{base.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    pace = None
+    if speed is not None:
+        pace = _pacing(base, speed, backfill_minutes, tenant)
     formats = [f for f in ("parquet", "jsonl") if f in fmt]
     started = time.perf_counter()
     if kafka:
@@ -261,7 +390,9 @@ def simulate(
                 )
         else:
             results = [
-                simulate_to_kafka(base, out, settings.kafka_bootstrap, topics=names, security=security)
+                simulate_to_kafka(
+                    base, out, settings.kafka_bootstrap, topics=names, security=security, pace=pace
+                )
             ]
     elif paired:
         with Progress(console=console) as progress:
@@ -474,15 +605,35 @@ def migrate() -> None:
 
 
 @app.command()
-def terms() -> None:
-    """Load each source's cost model and SLA from the engine configuration into `source_terms`."""
+def terms(
+    tenant: Annotated[
+        list[Path],
+        typer.Option(exists=True, dir_okay=False, help="a tenant file, besides ACDSCOPE_TENANT_FILES"),
+    ] = [],  # noqa: B006
+) -> None:
+    """Load each source's contract (cost model, SLA, credits, seats) from the tenant files and the engine
+    configuration into `source_terms`, for the dashboards. Loading none is an error: every cost and SLA
+    figure would be missing, and the dashboards would say so only later."""
     from streams.edge.engine_config import load_engine_config
     from streams.warehouse.client import connect
     from streams.warehouse.terms import load_terms
 
     settings = get_settings()
-    loaded = load_terms(connect(settings.clickhouse_dsn), load_engine_config(settings.engine_config))
-    console.print(f"loaded terms for {loaded} source(s)")
+    paths = list(dict.fromkeys([*settings.tenant_paths(), *(str(path) for path in tenant)]))
+    try:
+        config = load_engine_config(settings.engine_config, paths)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
+    loaded = load_terms(connect(settings.clickhouse_dsn), config)
+    if not loaded:
+        console.print(
+            "no contract terms to load: no tenant file (--tenant FILE or ACDSCOPE_TENANT_FILES) and no tenant "
+            "with sources in the engine configuration (ACDSCOPE_ENGINE_CONFIG)",
+            style="red",
+        )
+        raise typer.Exit(1)
+    tenants = ", ".join(f"{name} ({len(t.sources)})" for name, t in config.tenants.items() if t.sources)
+    console.print(f"loaded terms for {loaded} source(s): tenant {tenants}", markup=False)
 
 
 @app.command()
@@ -505,7 +656,9 @@ def forecast(
     except ForecastError as exc:
         console.print(f"{file}: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    parsed = at_width(read, load_engine_config(settings.engine_config).interval_minutes)
+    parsed = at_width(
+        read, load_engine_config(settings.engine_config, settings.tenant_paths()).interval_minutes
+    )
     for rejected in parsed.rejected:
         console.print(f"{file}: {rejected}", style="red", markup=False, highlight=False)
     load_forecast(connect(settings.clickhouse_dsn), parsed.rows)
@@ -576,18 +729,25 @@ def worker(ctx: typer.Context) -> None:
 def query(
     name: str,
     date_from: Annotated[
-        datetime | None, typer.Option("--from", formats=_FORMATS, help="start of the window (if it has one)")
+        datetime | None,
+        typer.Option(
+            "--from", parser=_moment, help="start of the window (if it has one): ISO-8601, today, yesterday"
+        ),
     ] = None,
     date_until: Annotated[
-        datetime | None, typer.Option("--until", formats=_FORMATS, help="end of the window, exclusive")
+        datetime | None,
+        typer.Option(
+            "--until", parser=_moment, help="end of the window, exclusive: ISO-8601, tomorrow, today"
+        ),
     ] = None,
     param: Annotated[
         list[str], typer.Option("--param", help="name=value, for the dashboard's other parameters")
     ] = [],  # noqa: B006
 ) -> None:
     """Run one dashboard query from sql/dashboards against the configured ClickHouse, as its read-only
-    dashboards user. --from/--until only for a dashboard over a window (not the live rta_board)."""
-    from datetime import UTC
+    dashboards user. --from/--until only for a dashboard over a window (not the live rta_board).
+
+    A row wider than the terminal is printed as one column-and-value list per row."""
 
     from acdscope.dashboards import WINDOW
     from acdscope.dashboards import BadParameters
@@ -653,12 +813,101 @@ def query(
         # Never an empty table: say why, and fail where what the dashboard reads is not there.
         console.print(f"{name}: {empty.reason}", style="red" if empty.missing else None, markup=False)
         raise typer.Exit(1 if empty.missing else 0)
-    table = Table(title=name)
-    for column in result.columns:
-        table.add_column(column)
-    for row in result.rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
-    console.print(table)
+    if len(result.columns) <= WIDE_COLUMNS:
+        table = Table(title=name)
+        for column in result.columns:
+            table.add_column(column)
+        for row in result.rows:
+            table.add_row(*("" if value is None else str(value) for value in row))
+        console.print(table)
+        return
+    # Too wide for a terminal as a table (vendor_scorecard has 60 columns): one list per row, NULL as NULL.
+    for number, row in enumerate(result.rows, 1):
+        table = Table(title=f"{name}, row {number} of {len(result.rows)}", show_header=False)
+        table.add_column("column")
+        table.add_column("value")
+        for column, value in zip(result.columns, row, strict=True):
+            table.add_row(column, "NULL" if value is None else str(value))
+        console.print(table)
+
+
+@app.command()
+def up(
+    tenant: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="the tenant file (streams/tenant.py)")
+    ] = Path("tenants/bank.toml"),
+    speed: Annotated[float, typer.Option(min=0.0, help="event time at N x real time; 0 = flat out")] = 4.0,
+    days: Annotated[int, typer.Option(min=1, help="simulated days")] = 1,
+    port: Annotated[int, typer.Option(help="the dashboard page's port")] = 8050,
+    backfill_minutes: Annotated[int, typer.Option(min=0, help="minutes of the day published at once")] = 60,
+) -> None:
+    """The streaming deployment, live, in one command: local Kafka + ClickHouse endpoint (those not running),
+    migrations, topics, the tenant's terms and forecast, the worker, the page and the full simulator publishing
+    the tenant live. Ctrl-C (or `acdscope down`) stops everything it started."""
+    import signal as signals
+
+    from acdscope import up as deployment
+    from producers.simulator.scenario import ScenarioError
+    from streams.tenant import TenantFileError
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signals.signal(signals.SIGTERM, terminate)
+    code = 0
+    try:
+        try:
+            started, processes = deployment.up(
+                tenant, speed, days, port, backfill_minutes, get_settings(), say
+            )
+        except (deployment.UpError, TenantFileError, ScenarioError) as exc:
+            console.print(str(exc), style="red", markup=False, highlight=False)
+            code = 2
+            return
+        table = Table(title=f"acdscope up: tenant {started.tenant}, live at {speed:g} x real time")
+        for column in ("process", "pid", "log"):
+            table.add_column(column)
+        for process in started.processes:
+            table.add_row(str(process["name"]), str(process["pid"]), str(process["log"]))
+        console.print(table)
+        say(f"page: {started.url}   (Ctrl-C here, or `acdscope down`, stops what this started)")
+        finished = False
+        while True:
+            for name in ("worker", "page"):
+                if processes[name].poll() is not None:
+                    console.print(
+                        f"{name} exited with {processes[name].returncode}; see {deployment.state_dir() / name}.log",
+                        style="red",
+                        markup=False,
+                    )
+                    code = 1
+                    return
+            if not finished and processes["simulator"].poll() is not None:
+                finished = True
+                outcome = "finished" if processes["simulator"].returncode == 0 else "FAILED"
+                say(
+                    f"simulator {outcome} (exit {processes['simulator'].returncode}); worker and page keep running"
+                )
+                code = processes["simulator"].returncode or 0
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        deployment.down(say)
+        if code:
+            raise typer.Exit(code)
+
+
+@app.command()
+def down() -> None:
+    """Stop what `acdscope up` started (by the PIDs it recorded), and the local servers it started."""
+    from acdscope import up as deployment
+
+    if not deployment.down(lambda line: console.print(line, markup=False, highlight=False)):
+        console.print(f"nothing is up (no {deployment.state_dir() / 'state.json'})")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from producers.simulator.scenario import ENGAGEMENTS
 from producers.simulator.scenario import SETUPS
 from producers.simulator.scenario import Scenario
 from producers.simulator.scenario import contracted_seats
+from producers.simulator.scenario import scenario_from_tenant
 from producers.simulator.scenario import variant
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
@@ -43,12 +44,15 @@ from streams.engine.timebase import to_ms
 from streams.events import Event
 from streams.events import encode_event
 from streams.events import event_topic
+from streams.tenant import TenantFile
+from streams.tenant import load_tenant_file
 from streams.warehouse.client import connect
 from streams.warehouse.forecast import load_forecast
 from streams.warehouse.migrations import migrate
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.terms import load_terms
 
+DEMO_TENANT = Path(__file__).resolve().parents[1] / "tenants" / "bank.toml"
 BATCH = 5_000  # records per pipeline call, as a fetched Kafka batch
 TOPICS: dict[str, Kind] = {
     "acd.contact-events": "contact",
@@ -72,19 +76,26 @@ class DemoOutcome:
     truth_in_house_offered: dict[str, int]
 
 
-def demo_config(scenarios: list[Scenario]) -> EngineConfig:
-    """Tenants = scenarios; default terms: in-house at a loaded 38.00/h, vendors at 4.20 per handled contact
-    and the seats their rosters keep on shift all the hours they are open (`contracted_seats`)."""
+def demo_tenant() -> TenantFile:
+    """The tenant the demo plays (`tenants/bank.toml`, the live deployment's too): its simulation is the demo's
+    base scenario and its contracts price every variant."""
+    return load_tenant_file(DEMO_TENANT)
+
+
+def demo_config(scenarios: list[Scenario], contracts: TenantFile | None = None) -> EngineConfig:
+    """Tenants = scenarios, each on the contracts of `contracts` (the demo tenant's by default: in-house at a
+    loaded 38.00/h, vendors at 4.20 per handled contact). A vendor the contracts do not name gets their first
+    vendor's. A variant moves positions, so each vendor's contracted seats are those its roster in that
+    variant keeps on shift all the hours it is open (`contracted_seats`)."""
+    contracts = contracts or demo_tenant()
+    in_house_terms = contracts.sources[contracts.in_house]
+    fallback = contracts.sources[contracts.vendors[0]] if contracts.vendors else SourceTerms()
     tenants = {}
     for scenario in scenarios:
-        sources = {scenario.in_house.id: SourceTerms(cost_model="loaded_hourly", rate=38.0)}
+        sources = {scenario.in_house.id: in_house_terms}
         for vendor in scenario.vendors:
-            sources[vendor.id] = SourceTerms(
-                cost_model="per_contact", rate=4.2, sla_credit=0.05, contracted_seats=contracted_seats(vendor)
-            )
-        engagement: str = scenario.engagement.model
-        if engagement == "shared":
-            engagement = f"shared ({scenario.engagement.shared_mode})"
+            terms = contracts.sources.get(vendor.id, fallback)
+            sources[vendor.id] = terms.model_copy(update={"contracted_seats": contracted_seats(vendor)})
         targeted = scenario.engagement.targeted
         call_types = {
             ct.name: ct.name + (f" (to {targeted[ct.name]})" if ct.name in targeted else "")
@@ -92,7 +103,7 @@ def demo_config(scenarios: list[Scenario]) -> EngineConfig:
         }
         tenants[scenario.name] = TenantConfig(
             setup=scenario.setup,
-            engagement=engagement,
+            engagement=scenario.engagement.label,
             in_house=scenario.in_house.id,
             sources=sources,
             call_types=call_types,
@@ -141,7 +152,7 @@ def run_demo(
     on_scenario: Callable[[Scenario], None] | None = None,
 ) -> DemoOutcome:
     with embedded_warehouse(data_dir) as client:
-        return load_scenarios(client, base or Scenario(), on_scenario)
+        return load_scenarios(client, base or scenario_from_tenant(demo_tenant()), on_scenario)
 
 
 def load_scenarios(

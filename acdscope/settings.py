@@ -22,6 +22,10 @@ class Settings(EdgeSettings):
     # Both are secrets: never part of the settings' repr, a log line or an error message.
     clickhouse_dashboard_dsn: SecretStr | None = None
     clickhouse_dashboard_password: SecretStr = SecretStr("acdscope-dashboards-local-dev")
+    # Where `acdscope up` records what it started (state.json, by PID) and its processes' logs.
+    up_dir: str = ".local/up"
+    # Where `acdscope simulate --kafka` writes a run's truth tables unless --out says.
+    runs_dir: str = ".local/runs"
 
     def dashboard_dsn(self) -> str:
         """The DSN the dashboards connect with. It holds the password: hand it to `connect`, never to a log.

@@ -889,12 +889,14 @@ class Simulation:
     def _open_hour(self, at_ms: int) -> int:
         """Customers call back while the center takes calls: a time in a closed hour moves to the next open one."""
         profile = self.s.intraday_profile
+        # Hours of the simulated day, which begins at the scenario's start time (not necessarily midnight UTC).
+        origin = day_start_ms(self.s, 0)
+        since = at_ms - origin
         for _ in range(24 * 7):
-            hour = (at_ms // 3_600_000) % 24
-            if profile[hour] > 0:
-                return at_ms
-            at_ms = (at_ms // 3_600_000 + 1) * 3_600_000 + at_ms % 3_600_000 % 600_000
-        return at_ms
+            if profile[(since // 3_600_000) % 24] > 0:
+                return origin + since
+            since = (since // 3_600_000 + 1) * 3_600_000 + since % 3_600_000 % 600_000
+        return origin + since
 
     def _contact_done(self, contact: ContactState, last: LegState | None) -> None:
         """A handled customer may call again (a repeat contact) with the handling source's repeat probability."""

@@ -70,7 +70,7 @@ class Call:
 
 
 def day_start_ms(scenario: Scenario, day: int) -> int:
-    start = datetime.combine(scenario.start_date, datetime.min.time(), tzinfo=UTC) + timedelta(days=day)
+    start = datetime.combine(scenario.start_date, scenario.start_time, tzinfo=UTC) + timedelta(days=day)
     return int(start.timestamp() * 1000)
 
 

@@ -69,7 +69,7 @@ def interval_shares(scenario: Scenario) -> list[float]:
 def scenario_forecast(scenario: Scenario) -> list[ForecastRow]:
     """The forecast of every interval of every day of the run, for each source a call type is routed to."""
     shares = interval_shares(scenario)
-    first_day = datetime.combine(scenario.start_date, datetime.min.time(), tzinfo=UTC)
+    first_day = datetime.combine(scenario.start_date, scenario.start_time, tzinfo=UTC)
     width = timedelta(minutes=scenario.interval_minutes)
     rows = []
     for call_type in scenario.call_types:

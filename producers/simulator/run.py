@@ -99,9 +99,13 @@ def simulate_to_kafka(
     caller_key: bytes | None = None,
     topics: dict[str, str] | None = None,
     security: Mapping[str, Any] | None = None,
+    pace: Callable[[RowSink], RowSink] | None = None,
 ) -> RunResult:
-    """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`."""
-    results = _atomic(out, lambda tmp: [_publish_one(scenario, tmp, bootstrap, caller_key, topics, security)])
+    """Events to the contract's Kafka topics, the truth tables (and scenario) to `out`; `pace` wraps the
+    Kafka sink (a live run's `producers.simulator.live.PacedSink`)."""
+    results = _atomic(
+        out, lambda tmp: [_publish_one(scenario, tmp, bootstrap, caller_key, topics, security, pace)]
+    )
     return results[0]
 
 
@@ -144,16 +148,18 @@ def _publish_one(
     caller_key: bytes | None,
     topics: dict[str, str] | None,
     security: Mapping[str, Any] | None,
+    pace: Callable[[RowSink], RowSink] | None = None,
 ) -> RunResult:
     """One scenario's events to Kafka (flushed before it returns), its truth and scenario into `directory`."""
     from producers.simulator.kafka_sink import KafkaSink
 
     sink = KafkaSink(bootstrap, f"{scenario.seed}:{scenario.tenant()}", topics, security)
+    outer: RowSink = sink if pace is None else pace(sink)
     truth = TruthRecorder()
     try:
-        Simulation(scenario, sink, truth, caller_key or caller_key_from_env()).run()
+        Simulation(scenario, outer, truth, caller_key or caller_key_from_env()).run()
     finally:
-        sink.close()
+        outer.close()
     write_truth(truth, directory)
     (directory / "scenario.json").write_text(scenario.model_dump_json(indent=2))
     return RunResult(scenario, sink.count, directory)

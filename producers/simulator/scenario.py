@@ -7,7 +7,6 @@ names the field. Nothing here draws a random number.
 from __future__ import annotations
 
 import math
-import tomllib
 from datetime import date
 from datetime import time
 from pathlib import Path
@@ -15,15 +14,20 @@ from typing import Annotated
 from typing import Any
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
 from pydantic import model_validator
 
-Setup = Literal["network_delivered", "enterprise_routed", "virtualized"]
-EngagementModel = Literal["targeted", "shared", "full"]
+from streams.engine.config import Setup
+from streams.tenant import Engagement
+from streams.tenant import EngagementModel
+from streams.tenant import TenantFile
+from streams.tenant import TenantFileError
+from streams.tenant import load_tenant_file
+from streams.tenant import read_table
+
 SETUPS: tuple[Setup, ...] = ("network_delivered", "enterprise_routed", "virtualized")
 ENGAGEMENTS: tuple[EngagementModel, ...] = ("targeted", "shared", "full")
 
@@ -155,25 +159,16 @@ class Source(_Model):
         return self
 
 
-class Engagement(_Model):
-    """Which calls a vendor gets. `targeted`: chosen call types; `shared`: overflow after `overflow_after_s` in
-    the in-house queue, or a percentage `split`; `full`: every call goes to the vendors."""
-
-    model: EngagementModel = "shared"
-    shared_mode: Literal["overflow", "split"] = "overflow"
-    overflow_after_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
-    # Percent of calls per source id for `shared`+`split` (include the in-house id) and for `full` (vendors).
-    split: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
-    # call type -> vendor id for `targeted`.
-    targeted: dict[str, str] = Field(default_factory=dict)
-
-
 class Scenario(_Model):
     """One enterprise, one delivery setup, one engagement model. Defaults describe a mid-size bank."""
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")] = "default"
     seed: int = 20260105
     start_date: date = date(2026, 1, 5)
+    # When each simulated day begins (UTC) on `start_date` and after: the intraday profile's and the rosters'
+    # hours count from it. Midnight by default; a live run (`producers.simulator.live`) moves it so that the
+    # center opens now, and a tenant in another zone may start its days at its local midnight.
+    start_time: time = time(0)
     days: Annotated[int, Field(ge=1, le=366)] = 1
     interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     service_threshold_s: Annotated[int, Field(ge=1, le=3600)] = 20
@@ -241,6 +236,15 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        minute_of_day = self.start_time.hour * 60 + self.start_time.minute
+        if self.start_time.second or self.start_time.microsecond or self.start_time.tzinfo is not None:
+            raise ValueError("start_time: whole minutes, UTC, without a zone")
+        for width in (self.interval_minutes, self.vendor_report_minutes):
+            if minute_of_day % width:
+                raise ValueError(
+                    f"start_time: {self.start_time} is not on the {width}-minute interval grid; its intervals "
+                    "would straddle the engine's"
+                )
         ids = [self.in_house.id, *(vendor.id for vendor in self.vendors)]
         if len(set(ids)) != len(ids):
             raise ValueError(f"source ids must be unique: {ids}")
@@ -317,23 +321,85 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
 
 
 def load_scenario(path: Path) -> Scenario:
-    """Read a `.toml`, `.yaml` or `.yml` scenario; errors name the file and the field."""
-    text = path.read_text(encoding="utf-8")
+    """Read a `.toml`, `.yaml` or `.yml` scenario; errors name the file and the field.
+
+    A scenario may be a tenant file (its `[simulation]` plays that tenant: `scenario_from_tenant`), or name
+    one with `tenant = "path"` (relative to the scenario), its other keys then adding to the tenant's
+    `[simulation]`: either way the tenant, its sources, setup and engagement are declared once, where the
+    engine and `acdscope terms` read them."""
     try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text) or {}
-        else:
-            raise ScenarioError(f"{path}: scenario files are .toml, .yaml or .yml")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario is a table of settings")
+        data = read_table(path, "scenario")
+    except TenantFileError as exc:
+        raise ScenarioError(str(exc)) from None
     try:
+        if "tenant" in data:
+            reference = data.pop("tenant")
+            if not isinstance(reference, str):
+                raise ScenarioError("tenant: the path of a tenant file")
+            tenant = load_tenant_file(path.parent / reference)
+            return scenario_from_tenant(
+                tenant.model_copy(update={"simulation": {**tenant.simulation, **data}})
+            )
+        if "sources" in data:
+            return scenario_from_tenant(load_tenant_file(path))
         return scenario_from_dict(data)
-    except ScenarioError as exc:
+    except (ScenarioError, TenantFileError) as exc:
         raise ScenarioError(f"{path}: {exc}") from None
+
+
+# What a tenant file says itself and its `[simulation]` must not say again.
+_TENANT_SAYS = {
+    "name": "name",
+    "setup": "setup",
+    "engagement": "[engagement]",
+    "in_house": "in_house and [simulation.sources.<id>]",
+    "vendors": "[sources.<id>] and [simulation.sources.<id>]",
+    "interval_minutes": "[engine] interval_minutes",
+    "service_threshold_s": "the in-house contract's sla_threshold_s",
+}
+
+
+def scenario_from_tenant(tenant: TenantFile) -> Scenario:
+    """The simulation of `tenant`: its `[simulation]` keys (demand, patience, ...; each source's staffing and
+    behaviour under `[simulation.sources.<id>]`) with the tenant's own name, setup, engagement, sources (the
+    in-house center, then the vendors in the file's order), interval width and SLA threshold (the in-house
+    contract's: vendors report their calls answered within it). Call types, when the tenant lists them, are
+    the simulated ones."""
+    simulation = dict(tenant.simulation)
+    for key, where in _TENANT_SAYS.items():
+        if key in simulation:
+            raise ScenarioError(f"simulation.{key}: the tenant file says it once, as {where}")
+    staffing = simulation.pop("sources", {})
+    if not isinstance(staffing, dict):
+        raise ScenarioError("simulation.sources: a table per source id")
+    unknown = sorted(set(staffing) - set(tenant.sources))
+    if unknown:
+        raise ScenarioError(f"simulation.sources: {unknown} not under the tenant's sources")
+
+    def source(source_id: str) -> dict[str, Any]:
+        spec = staffing.get(source_id, {})
+        if "id" in spec:
+            raise ScenarioError(f"simulation.sources.{source_id}.id: the table's name is the id")
+        return {**spec, "id": source_id}
+
+    data: dict[str, Any] = {
+        **simulation,
+        "name": tenant.name,
+        "setup": tenant.setup,
+        "engagement": tenant.engagement.model_dump(),
+        "in_house": source(tenant.in_house),
+        "vendors": [source(vendor) for vendor in tenant.vendors],
+        "service_threshold_s": tenant.sources[tenant.in_house].sla_threshold_s,
+    }
+    if "interval_minutes" in tenant.engine:
+        data["interval_minutes"] = tenant.engine["interval_minutes"]
+    scenario = scenario_from_dict(data)
+    simulated = [call_type.name for call_type in scenario.call_types]
+    if tenant.call_types and sorted(simulated) != sorted(tenant.call_types):
+        raise ScenarioError(
+            f"simulation.call_types: simulates {simulated}, the tenant's call_types are {list(tenant.call_types)}"
+        )
+    return scenario
 
 
 def _merged_shifts(

@@ -87,7 +87,7 @@ class _Worker:
         writer, reader = connect(settings.clickhouse_dsn), connect(settings.clickhouse_dsn)
         self.pipeline: EnginePipeline = build_pipeline(
             settings,
-            load_engine_config(settings.engine_config),
+            load_engine_config(settings.engine_config, settings.tenant_paths()),
             clickhouse_writer(writer),
             INPUTS,
             loopback_callers=False,

@@ -44,6 +44,9 @@ class EdgeSettings(BaseSettings):
     topic_dead_letter: str = "acd.dead-letter"
     # Engine settings and tenants (setup per tenant): a JSON or TOML file; defaults when unset.
     engine_config: str | None = None
+    # The deployment's tenant files (`streams.tenant`), comma-separated: each adds its tenant, contracts and
+    # engine settings to the engine configuration, for the worker and `acdscope terms` alike.
+    tenant_files: str = ""
     faust_app_id: str = "acdscope"
     faust_data_dir: str = ".local/faust"
     # How long the group waits for a silent worker before handing its partitions to another: a worker that
@@ -78,6 +81,9 @@ class EdgeSettings(BaseSettings):
         if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
             raise ValueError("ACDSCOPE_KAFKA_SSL_CERTFILE and ACDSCOPE_KAFKA_SSL_KEYFILE go together")
         return self
+
+    def tenant_paths(self) -> list[str]:
+        return [path.strip() for path in self.tenant_files.split(",") if path.strip()]
 
     def kafka_security(self) -> dict[str, Any]:
         """Keyword arguments for kafka-python clients (producer, admin, consumer): empty for PLAINTEXT."""

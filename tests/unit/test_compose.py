@@ -98,13 +98,26 @@ def test_grafana_dashboard_is_generated_from_the_same_sql() -> None:
         ]
 
 
-def test_the_compose_engine_config_is_valid() -> None:
+def test_the_compose_stack_reads_one_tenant_file_everywhere() -> None:
+    """The worker, the terms step and the producer are told the same tenant file, and it is valid: the compose
+    stack once simulated a tenant its engine configuration did not know, so every dashboard was empty."""
+    from producers.simulator.scenario import scenario_from_tenant
     from streams.edge.engine_config import load_engine_config
+    from streams.tenant import load_tenant_file
 
-    config = load_engine_config(str(ROOT / "infra" / "engine.toml"))
-    assert config.tenant("default").sources["vendor-a"].contracted_share == 0.3
-    environment = _compose()["services"]["worker"]["environment"]
-    assert environment["ACDSCOPE_ENGINE_CONFIG"] == "/app/infra/engine.toml"
+    services = _compose()["services"]
+    in_image = services["worker"]["environment"]["ACDSCOPE_TENANT_FILES"]
+    assert in_image == "/app/tenants/bank.toml"
+    assert "ACDSCOPE_ENGINE_CONFIG" not in services["worker"]["environment"]
+    local = ROOT / in_image.removeprefix("/app/")
+    assert "COPY tenants ./tenants" in (ROOT / "Dockerfile").read_text()
+    config = load_engine_config(None, [str(local)])
+    assert config.tenant("bank").sources["vendor-a"].sla_credit == 0.05
+    producer = services["producer"]["command"]
+    assert producer[:4] == ["acdscope", "simulate", "--tenant", in_image]
+    assert "--kafka" in producer
+    assert scenario_from_tenant(load_tenant_file(local)).tenant() == "bank"
+    assert "terms" in " ".join(services["migrate"]["command"])
 
 
 USERS_FILE = "infra/clickhouse/users.d/dashboards.xml"
