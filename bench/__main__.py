@@ -17,6 +17,7 @@ from bench import engine
 from bench import latency
 from bench import memory
 from bench import pipeline
+from bench import producer
 from bench import simulator
 from bench import sink
 from bench.stack import in_child
@@ -37,6 +38,7 @@ def main() -> None:
         (pipeline.run, (1 if quick else 3,)),
         (latency.run, (20 if quick else 40,)),
         (sink.run, (1,)),
+        (producer.run, (1 if quick else 3,)),
         (memory.run, (6 if quick else 30,)),
         (simulator.run, (3 if quick else None,)),
     ]

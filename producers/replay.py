@@ -23,12 +23,15 @@ from producers.feeds.anonymous_bank import BankCall
 from producers.feeds.anonymous_bank import parse
 from producers.feeds.anonymous_bank import to_events
 from producers.feeds.rejects import Reject
+from producers.simulator.gcpause import paused_gc
 from producers.simulator.output import read_parquet_events
 from streams.events import CallerHasher
 from streams.events import Event
 from streams.events import EventDecodeError
 from streams.events import decode_event
 from streams.events import encode_event
+from streams.events import event_key
+from streams.events import event_topic
 
 Format = Literal[
     "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
@@ -117,7 +120,26 @@ def replay(
 
     The resume file holds the number of in-window events already sent; it is written after each flush, so an
     interrupted replay resumes after the last flushed event (at-least-once: the Faust edge de-duplicates ids).
+
+    The cyclic collector is paused meanwhile: it rescanned the producer's queued records on every burst of
+    allocations (a third of a replay to Kafka, `bench/producer.py`), and a replay makes no reference cycles
+    (kafka-python's futures drop their callbacks once done), so nothing waits for it.
     """
+    with paused_gc():
+        return _replay(events, output, speed, start, until, resume_file, sleep, monotonic, on_event)
+
+
+def _replay(
+    events: Iterable[Event],
+    output: Output,
+    speed: float,
+    start: datetime | None,
+    until: datetime | None,
+    resume_file: Path | None,
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float],
+    on_event: Callable[[], None] | None,
+) -> ReplayStats:
     stats = ReplayStats()
     done = int(resume_file.read_text()) if resume_file is not None and resume_file.exists() else 0
     first_ts: datetime | None = None
@@ -153,7 +175,10 @@ def replay(
 
 
 class KafkaOutput:
-    """The contract's topics (renamed by `topics`) and keys, one idempotent producer: per-key order is kept."""
+    """The contract's topics (renamed by `topics`) and keys, one idempotent producer: per-key order is kept.
+
+    The producer (`event_producer`) waits out a broker outage and raises on a record the broker did not take,
+    so a replay either resumes where the broker left it or stops with the error."""
 
     def __init__(
         self, bootstrap: str, topics: dict[str, str] | None = None, security: Mapping[str, Any] | None = None
@@ -164,9 +189,6 @@ class KafkaOutput:
         self._producer = event_producer(bootstrap, security)
 
     def send(self, event: Event) -> None:
-        from streams.events import event_key
-        from streams.events import event_topic
-
         topic = event_topic(event)
         self._producer.send(self._topics.get(topic, topic), key=event_key(event), value=encode_event(event))
 

@@ -46,7 +46,9 @@ def live_scenario(scenario: Scenario, now_ms: int, backfill_minutes: int) -> Sce
     grid_ms = max(scenario.interval_minutes, scenario.vendor_report_minutes) * 60_000
     opens_ms = (now_ms - backfill_minutes * 60_000) // grid_ms * grid_ms
     start = datetime.fromtimestamp((opens_ms - opening_ms(scenario)) / 1000, tz=UTC)
-    return scenario_from_dict({**scenario.model_dump(), "start_date": start.date(), "start_time": start.time()})
+    return scenario_from_dict(
+        {**scenario.model_dump(), "start_date": start.date(), "start_time": start.time()}
+    )
 
 
 def lead_hours(scenario: Scenario, now_ms: int, speed: float) -> float:
@@ -139,4 +141,3 @@ def anchor_ms(scenario: Scenario, backfill_minutes: int) -> int:
     """The event time released at once: the live scenario's opening plus its backfill."""
     start = datetime.combine(scenario.start_date, scenario.start_time, tzinfo=UTC)
     return int(start.timestamp() * 1000) + opening_ms(scenario) + backfill_minutes * 60_000
-
