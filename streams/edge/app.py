@@ -4,6 +4,10 @@ The worker's composition root: the only module of `streams` that reads settings 
 environment), and it hands them to what it builds. The batch handler decodes and counts through the pipeline,
 sends dead letters and caller outcomes, and hands the messages to the commit step, which alone acks them.
 Messages arrive a fetched batch at a time (`streams.edge.batching`), not one by one through agents.
+
+ClickHouse is waited for, never a reason to exit: the clients are built when the worker starts, off the event
+loop and with backoff (`clickhouse-connect` queries the server when a client is built), and the first batch
+waits for them; a SIGTERM meanwhile stops the worker at once. Its stop is bounded (`streams.edge.shutdown`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from typing import Any
 
 import faust
+from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import OperationalError
 from faust.types import Message
 from mode import BaseSignalT
@@ -20,6 +25,8 @@ from mode import BaseSignalT
 from streams.clock import SystemClock
 from streams.edge.batching import BatchApp
 from streams.edge.commit import CommitStep
+from streams.edge.commit import in_daemon_thread
+from streams.edge.commit import retry_transient
 from streams.edge.engine_config import load_engine_config
 from streams.edge.gcpolicy import tune_for_streaming
 from streams.edge.pipeline import EnginePipeline
@@ -28,8 +35,10 @@ from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
 from streams.edge.records import encode_caller_contacts
 from streams.edge.settings import EdgeSettings
+from streams.edge.shutdown import bounded
 from streams.warehouse import checkpoints
 from streams.warehouse.client import connect
+from streams.warehouse.client import describe
 from streams.warehouse.sink import clickhouse_writer
 
 log = logging.getLogger(__name__)
@@ -80,11 +89,10 @@ dead_letters = app.topic(
 
 
 class _Worker:
-    """Built lazily in the worker, so importing the app (e.g. `faust --help`) needs no ClickHouse."""
+    """Built in the worker (`start_worker`), so importing the app (e.g. `faust --help`) needs no ClickHouse."""
 
-    def __init__(self) -> None:
-        # Two clients: the sink's writes run in a worker thread, checkpoint reads in another.
-        writer, reader = connect(settings.clickhouse_dsn), connect(settings.clickhouse_dsn)
+    def __init__(self, writer: Client, reader: Client) -> None:
+        """Two clients: the sink's writes run in a worker thread, checkpoint reads in another."""
         self.pipeline: EnginePipeline = build_pipeline(
             settings,
             load_engine_config(settings.engine_config, settings.tenant_paths()),
@@ -102,24 +110,61 @@ class _Worker:
             read_checkpoint=lambda topic, partition: checkpoints.load(
                 reader, settings.faust_app_id, topic, partition
             ),
-            transient=(OperationalError,),
+            transient=TRANSIENT,
         )
 
 
+# What an unreachable (or restarting) ClickHouse raises through clickhouse-connect: waited out, never fatal.
+TRANSIENT = (OperationalError,)
 _worker: _Worker | None = None
+_starting: asyncio.Task[_Worker] | None = None
 
 
-def worker() -> _Worker:
+async def _connect_when_reachable() -> Client:
+    return await retry_transient(
+        lambda: in_daemon_thread(lambda: connect(settings.clickhouse_dsn), name="clickhouse-connect"),
+        SystemClock(),
+        TRANSIENT,
+        f"ClickHouse at {describe(settings.clickhouse_dsn)} to answer (the worker consumes nothing until then)",
+    )
+
+
+async def _build_worker() -> _Worker:
     global _worker
-    if _worker is None:
-        _worker = _Worker()
-        tune_for_streaming()  # after start-up: what is alive now is never rescanned
+    writer = await _connect_when_reachable()
+    reader = await _connect_when_reachable()
+    _worker = _Worker(writer, reader)
+    tune_for_streaming()  # after start-up: what is alive now is never rescanned
+    log.info("ClickHouse at %s answers: consuming", describe(settings.clickhouse_dsn))
     return _worker
+
+
+def start_worker() -> asyncio.Task[_Worker]:
+    """Build the worker's ClickHouse side once, in the background: started with the app, awaited by the
+    first batch."""
+    global _starting
+    if _starting is None:
+        _starting = asyncio.ensure_future(_build_worker())
+    return _starting
+
+
+async def worker() -> _Worker:
+    if _worker is not None:
+        return _worker
+    # Shielded: a stop cancels the batch waiting here, and the build task is the app's to cancel.
+    return await asyncio.shield(start_worker())
+
+
+@app.task
+async def _start_clickhouse() -> None:
+    """Connect as soon as the worker starts, not at the first event: a quiet stream still says what it waits
+    for; and a fault other than an unreachable server (a wrong database, a refused password) shows at once."""
+    await start_worker()
 
 
 async def _on_batch(messages: list[Message]) -> None:
     """Count a fetched batch, send its dead letters and caller outcomes, and hand it to the commit step."""
-    state = worker()
+    state = await worker()
     assigned = app.consumer.assignment()
     # A partition revoked while its messages were in flight is another worker's now: its state was dropped
     # and lives on in the checkpoint, so none of its messages may rebuild it here.
@@ -187,8 +232,5 @@ async def _forget_revoked(sender: Any, /, *args: Any, signal: BaseSignalT[Any], 
 @app.on_before_shutdown.connect
 async def _final_checkpoint(sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
     """A clean stop writes what is buffered and a last checkpoint, so the next start replays nothing."""
-    if _worker is not None:
-        try:
-            await asyncio.wait_for(_worker.commit.close(), timeout=10)
-        except Exception:
-            log.exception("final checkpoint failed; the next start re-reads from the last one")
+    if _worker is not None and not await bounded("final checkpoint", _worker.commit.close()):
+        log.warning("no final checkpoint; the next start re-reads from the last one")

@@ -8,6 +8,10 @@ assignment, rebalance pauses and generation checks (`Consumer.getmany`), read-of
 offset commits of acked messages, and replaces only that per-message dispatch: the fetch loop collects what
 one `getmany` returned and awaits the app's batch handler once. The handler acks messages itself
 (`Consumer.ack`) when they are safe to commit.
+
+It also bounds Faust's stop (`streams.edge.shutdown`): with the broker gone, the last offset commit, the
+producer's flush and aiokafka's consumer close (which first waits for its coordination task, retrying to find
+a coordinator forever) each waited on the broker without end, and a SIGTERM needed a SIGKILL.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import Message
 from faust.types import TransportT
+
+from streams.edge.shutdown import StopWatchdog
+from streams.edge.shutdown import bounded
 
 log = logging.getLogger(__name__)
 BatchHandler = Callable[[list[Message]], Awaitable[None]]
@@ -79,6 +86,11 @@ class BatchConsumer(aiokafka_driver.Consumer):
     def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
         return BatchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def commit_and_end_transactions(self) -> None:
+        """The commit of acked offsets at stop, bounded: with the broker gone aiokafka retries it without end.
+        An offset not committed now is re-read after the restart and skipped by offset."""
+        await bounded("offset commit", super().commit_and_end_transactions())
+
 
 class BatchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     """The consumer thread, with the fetch wait taken from the app (`BatchApp.fetch_max_wait_ms`).
@@ -95,6 +107,15 @@ class BatchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = cast(BatchApp, self.app).fetch_max_wait_ms
         return consumer
 
+    async def on_thread_stop(self) -> None:
+        """aiokafka's consumer close, bounded. It waits for the group coordination task to finish its work,
+        which with the broker gone (or mid-rebalance, waiting for the group to join) retries without end,
+        then leaves the group; the main event loop is blocked joining this thread meanwhile. Abandoned, the
+        group notices the member gone after the session timeout, as after a crash."""
+        if not await bounded("consumer close", super().on_thread_stop()) and self._consumer is not None:
+            # Its connections and their tasks, which the abandoned close would have closed last.
+            await bounded("client close", self._consumer._client.close())
+
 
 class BatchTransport(aiokafka_driver.Transport):
     Consumer = BatchConsumer
@@ -105,9 +126,23 @@ class BatchApp(faust.App):
 
     batch_handler: BatchHandler | None = None
     fetch_max_wait_ms: int = 100
+    stop_watchdog: StopWatchdog | None = None
 
     def _new_transport(self) -> TransportT:
         return BatchTransport(self.conf.broker_consumer, self)
+
+    async def on_stop(self) -> None:
+        """The stop begins (SIGTERM, or the worker crashed): from now on the watchdog bounds it."""
+        if self.stop_watchdog is None:
+            self.stop_watchdog = StopWatchdog()
+            self.stop_watchdog.start()
+        await super().on_stop()
+
+    async def _producer_flush(self, logger: Any) -> None:
+        """Faust flushes the producer at stop: bounded, since with the broker gone a send in flight waits
+        for it until the request timeout (minutes). A dead letter or caller outcome not delivered belongs to a
+        message not acked: it is re-read and sent again after the restart."""
+        await bounded("producer flush", super()._producer_flush(logger))
 
     def subscribe(self, *topics: faust.TopicT) -> None:
         """Subscribe the group to these topics (what an agent's start would do)."""

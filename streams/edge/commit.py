@@ -2,16 +2,22 @@
 when a consumed offset may be committed, and nothing else does.
 
 No Kafka client and no clock of its own: messages are anything with a topic, partition and offset, acks go to
-the callable handed in (Faust's `Consumer.ack`), time is the injected clock, blocking I/O runs in a thread.
+the callable handed in (Faust's `Consumer.ack`), time is the injected clock, blocking I/O runs in a daemon thread
+(`in_daemon_thread`): a write or read stuck on an unreachable ClickHouse never holds up the event loop, and never
+the process's exit either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from typing import Generic
 from typing import Protocol
@@ -37,7 +43,71 @@ class Consumed(Protocol):
 
 
 M = TypeVar("M", bound=Consumed)
+T = TypeVar("T")
 ReadCheckpoint = Callable[[str, int], dict[str, Any] | None]
+MAX_BACKOFF_S = 30.0
+
+
+async def in_daemon_thread(call: Callable[[], T], name: str = "clickhouse-io") -> T:
+    """`call()` in a new daemon thread, awaited without blocking the event loop.
+
+    Not `asyncio.to_thread`: the default executor's threads are joined at interpreter exit, so an insert or a
+    query stuck on an unreachable ClickHouse (the client's receive timeout is minutes) kept a stopped worker
+    alive. Cancelling the await returns at once; the thread finishes (or dies with the process) on its own,
+    and whatever it was writing is covered by the commit rule: nothing it carried was acked."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():  # the awaiting side was cancelled (the worker is stopping)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the awaiting side, whatever it is
+            error = exc
+        # A closed loop raises: the worker stopped while this ran, and nobody waits for it.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await future
+
+
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]],
+    clock: Clock,
+    transient: tuple[type[Exception], ...],
+    waiting_for: str,
+    first_backoff_s: float = 0.5,
+) -> T:
+    """`attempt()` until it does not raise one of `transient`, sleeping on `clock` between tries (0.5 s doubling
+    up to 30 s) with one log line per try saying what is waited for. Any other error propagates.
+
+    Only awaits: the event loop, the group's heartbeats and a SIGTERM's stop go on meanwhile, and a cancel
+    (the worker stopping) ends the wait at once."""
+    backoff = first_backoff_s
+    failures = 0
+    while True:
+        try:
+            result = await attempt()
+        except transient as exc:
+            failures += 1
+            log.warning("waiting for %s: attempt %d failed (%s: %s); retrying in %.1f s",
+                        waiting_for, failures, type(exc).__name__, _first_line(exc, 200), backoff)  # fmt: skip
+            await clock.sleep(backoff)
+            backoff = min(MAX_BACKOFF_S, backoff * 2)
+            continue
+        if failures:
+            log.info("done waiting for %s, after %d failed attempts", waiting_for, failures)
+        return result
 
 
 class CommitStep(Generic[M]):
@@ -99,17 +169,16 @@ class CommitStep(Generic[M]):
         Nothing of such a partition can be counted without its checkpoint, so while ClickHouse is unreachable
         this waits (backing off up to 30 s); the event loop runs on, and with it the group's heartbeats."""
         for topic, partition in self.pipeline.unstarted(records):
-            backoff = 0.5
-            while True:
-                try:
-                    snapshot = await asyncio.to_thread(self._read_checkpoint, topic, partition)
-                    break
-                except self._transient as exc:
-                    log.warning("checkpoint of %s[%d] unreadable (%s); retrying in %.1f s",
-                                topic, partition, _first_line(exc, 200), backoff)  # fmt: skip
-                    await self._clock.sleep(backoff)
-                    backoff = min(30.0, backoff * 2)
+            snapshot = await retry_transient(
+                partial(self._read_in_thread, topic, partition),
+                self._clock,
+                self._transient,
+                f"ClickHouse to read the checkpoint of {topic}[{partition}]",
+            )
             self.pipeline.start(topic, partition, snapshot)
+
+    async def _read_in_thread(self, topic: str, partition: int) -> dict[str, Any] | None:
+        return await in_daemon_thread(partial(self._read_checkpoint, topic, partition))
 
     def submit(self, messages: Iterable[M], dead: Iterable[tuple[str, int, int]] = ()) -> None:
         """Messages the pipeline processed, and which of them (topic, partition, offset) are dead letters."""
@@ -134,7 +203,7 @@ class CommitStep(Generic[M]):
             log.warning("sink behind (%d rows buffered): consuming paused, retrying in %.1f s",
                         self.sink.pending_rows, backoff)  # fmt: skip
             await self._clock.sleep(backoff)
-            backoff = min(30.0, backoff * 2)
+            backoff = min(MAX_BACKOFF_S, backoff * 2)
 
     async def flush(self, force_checkpoint: bool = False) -> None:
         """One flush: checkpoints if due, every buffered row written in a thread (checkpoints last), then acks.
@@ -153,7 +222,7 @@ class CommitStep(Generic[M]):
             if batch:
                 began = self._clock.monotonic()
                 try:
-                    written = await asyncio.to_thread(self.sink.write, batch)
+                    written = await in_daemon_thread(partial(self.sink.write, batch))
                 except Exception as exc:
                     # One line per failed attempt (an outage retries every few seconds); the first has the traceback.
                     self._failures += 1

@@ -7,6 +7,7 @@ in-process (the embedded default). Nothing else in the project builds clients.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -24,3 +25,12 @@ def connect(dsn: str, **settings: Any) -> Client:
             interface="chdb", path=path, settings=settings or None, tz_mode="aware"
         )
     return clickhouse_connect.get_client(dsn=dsn, settings=settings or None, tz_mode="aware")
+
+
+def describe(dsn: str) -> str:
+    """The DSN for a log line: scheme, host, port and database, never the user or password."""
+    if dsn.startswith("chdb:"):
+        return dsn
+    parts = urlsplit(dsn)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"

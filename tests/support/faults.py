@@ -284,6 +284,20 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int:
         return worker.wait()
 
 
+def timed_stop(worker: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """SIGTERM, and how long the worker took to exit: (exit code, seconds). A worker still running 30 s later
+    is killed and the stop fails."""
+    began = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    try:
+        code = worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        raise AssertionError("the worker was still running 30 s after SIGTERM (killed)") from None
+    return code, time.monotonic() - began
+
+
 def reference_rows(bootstrap: str, clickhouse_http: str, suffix: str, work: Path) -> Rows:
     """Run 1 of the four-way comparison: the fault runs' scenario, published the same way, with no fault.
 
