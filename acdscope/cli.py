@@ -34,8 +34,6 @@ app = typer.Typer(
 # At least 110 columns: the comparison tables are wide, and CI logs report a width of 80.
 console = Console(width=max(110, Console().width))
 _FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
-# A dashboard answer with more columns than this is printed row by row, as column-value lists.
-WIDE_COLUMNS = 12
 _DAYS_FROM_TODAY = {"yesterday": -1, "today": 0, "tomorrow": 1}
 
 
@@ -268,6 +266,22 @@ def _pacing(scenario: Scenario, speed: float, backfill_minutes: int, tenant: Pat
     return lambda sink: PacedSink(sink, anchor, speed, time.monotonic, time.sleep, report)
 
 
+def _load_forecast(scenario: Scenario) -> None:
+    """A simulated run's forecast is its intended demand (`producers.simulator.forecast`), as the demo and
+    `acdscope up` load it: dated like the run, so a breached interval's cause can be judged against it."""
+    from producers.simulator.forecast import scenario_forecast
+    from streams.warehouse.client import connect
+    from streams.warehouse.forecast import load_forecast
+
+    rows = scenario_forecast(scenario)
+    client = connect(get_settings().clickhouse_dsn)
+    try:
+        load_forecast(client, rows)
+    finally:
+        client.close()
+    console.print(f"forecast: {len(rows)} interval rows of tenant {scenario.tenant()}", markup=False)
+
+
 @app.command()
 def simulate(
     out: Annotated[
@@ -311,6 +325,13 @@ def simulate(
     backfill_minutes: Annotated[
         int, typer.Option(min=0, help="with --speed: minutes after the opening published at once")
     ] = 60,
+    forecast: Annotated[
+        bool,
+        typer.Option(
+            help="load the run's intended demand, on its own dates, as the forecast into the configured "
+            "ClickHouse (forecast_interval) before publishing"
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario (or all nine variants) to event files or Kafka, plus the simulator's ground truth.
 
@@ -355,6 +376,8 @@ def simulate(
     pace = None
     if speed is not None:
         pace = _pacing(base, speed, backfill_minutes, tenant)
+    if forecast:
+        _load_forecast(base)
     formats = [f for f in ("parquet", "jsonl") if f in fmt]
     started = time.perf_counter()
     if kafka:
@@ -747,7 +770,7 @@ def query(
     """Run one dashboard query from sql/dashboards against the configured ClickHouse, as its read-only
     dashboards user. --from/--until only for a dashboard over a window (not the live rta_board).
 
-    A row wider than the terminal is printed as one column-and-value list per row."""
+    An answer wider than the terminal is printed as one column-and-value list per row."""
 
     from acdscope.dashboards import WINDOW
     from acdscope.dashboards import BadParameters
@@ -813,15 +836,21 @@ def query(
         # Never an empty table: say why, and fail where what the dashboard reads is not there.
         console.print(f"{name}: {empty.reason}", style="red" if empty.missing else None, markup=False)
         raise typer.Exit(1 if empty.missing else 0)
-    if len(result.columns) <= WIDE_COLUMNS:
+    cells = [["" if value is None else str(value) for value in row] for row in result.rows]
+    # Each column as wide as its longest cell or name, plus the borders and padding Rich draws.
+    width = sum(
+        max([len(column), *(len(row[index]) for row in cells)]) + 3
+        for index, column in enumerate(result.columns)
+    )
+    if width <= console.width:
         table = Table(title=name)
         for column in result.columns:
             table.add_column(column)
-        for row in result.rows:
-            table.add_row(*("" if value is None else str(value) for value in row))
+        for cell_row in cells:
+            table.add_row(*cell_row)
         console.print(table)
         return
-    # Too wide for a terminal as a table (vendor_scorecard has 60 columns): one list per row, NULL as NULL.
+    # Too wide for the terminal as a table (vendor_scorecard has 60 columns): one list per row, NULL as NULL.
     for number, row in enumerate(result.rows, 1):
         table = Table(title=f"{name}, row {number} of {len(result.rows)}", show_header=False)
         table.add_column("column")

@@ -131,11 +131,10 @@ def prepare(settings: Settings, tenant_file: Path, live: Scenario, say: Callable
     """Migrations, topics, the tenant's contracts and the live run's forecast (its intended demand, on the
     live run's own dates): what the worker and the page read."""
     from acdscope.cli import _all_topics
+    from acdscope.cli import _load_forecast
     from producers.kafka_out import ensure_topics
-    from producers.simulator.forecast import scenario_forecast
     from streams.edge.engine_config import load_engine_config
     from streams.warehouse.client import connect
-    from streams.warehouse.forecast import load_forecast
     from streams.warehouse.migrations import migrate
     from streams.warehouse.terms import load_terms
 
@@ -145,13 +144,10 @@ def prepare(settings: Settings, tenant_file: Path, live: Scenario, say: Callable
         ensure_topics(settings.kafka_bootstrap, _all_topics(), settings.kafka_security())
         config = load_engine_config(settings.engine_config, tenant_paths(settings, tenant_file))
         sources = load_terms(client, config)
-        forecast = scenario_forecast(live)
-        load_forecast(client, forecast)
     finally:
         client.close()
-    say(
-        f"warehouse: {len(applied)} migration(s) applied, terms of {sources} source(s), {len(forecast)} forecast rows"
-    )
+    say(f"warehouse: {len(applied)} migration(s) applied, terms of {sources} source(s)")
+    _load_forecast(live)
 
 
 def tenant_paths(settings: Settings, tenant_file: Path) -> list[str]:

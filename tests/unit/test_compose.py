@@ -116,6 +116,7 @@ def test_the_compose_stack_reads_one_tenant_file_everywhere() -> None:
     producer = services["producer"]["command"]
     assert producer[:4] == ["acdscope", "simulate", "--tenant", in_image]
     assert "--kafka" in producer
+    assert "--forecast" in producer  # its intended demand, dated like the live run, for the breach causes
     assert scenario_from_tenant(load_tenant_file(local)).tenant() == "bank"
     assert "terms" in " ".join(services["migrate"]["command"])
 

@@ -83,3 +83,21 @@ def test_simulate_refuses_pacing_without_kafka() -> None:
     result = CliRunner().invoke(app, ["simulate", "--out", "x", "--speed", "4"])
     assert result.exit_code == 2
     assert "--speed paces a publication: it needs --kafka" in result.output
+
+
+def test_query_windows_read_today_and_iso_moments() -> None:
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+
+    import typer
+
+    from acdscope.cli import _moment
+
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    assert _moment("today") == midnight
+    assert _moment("tomorrow") - _moment("yesterday") == timedelta(days=2)
+    assert _moment("2026-12-02") == datetime(2026, 12, 2)
+    assert _moment("2026-12-02T10:15:00+0200").utcoffset() == timedelta(hours=2)
+    with pytest.raises(typer.BadParameter, match="'noon' is neither ISO-8601"):
+        _moment("noon")
