@@ -885,8 +885,12 @@ def up(
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both by hand: a shell starting `up` in the background leaves SIGINT ignored, and Python then never
+    # raises KeyboardInterrupt for it.
     signals.signal(signals.SIGTERM, terminate)
+    signals.signal(signals.SIGINT, terminate)
     code = 0
+    elsewhere = False  # `acdscope down` from another shell is stopping it all
     try:
         try:
             started, processes = deployment.up(
@@ -905,6 +909,11 @@ def up(
         say(f"page: {started.url}   (Ctrl-C here, or `acdscope down`, stops what this started)")
         finished = False
         while True:
+            state = deployment.Started.load()
+            if state is None or state.stopping:
+                say("stopped by `acdscope down`")
+                elsewhere = True
+                return
             for name in ("worker", "page"):
                 if processes[name].poll() is not None:
                     console.print(
@@ -925,7 +934,8 @@ def up(
     except KeyboardInterrupt:
         pass
     finally:
-        deployment.down(say)
+        if not elsewhere:
+            deployment.down(say)
         if code:
             raise typer.Exit(code)
 

@@ -63,6 +63,8 @@ class Started:
     clickhouse: bool = False
     url: str = ""
     tenant: str = ""
+    # Set by `down` before it stops anything, so the `up` still in the foreground exits quietly.
+    stopping: bool = False
 
     def save(self) -> None:
         state_dir().mkdir(parents=True, exist_ok=True)
@@ -266,6 +268,8 @@ def down(say: Callable[[str], None]) -> bool:
     started = Started.load()
     if started is None:
         return False
+    started.stopping = True
+    started.save()
     for process in reversed(started.processes):
         say(f"{process['name']} (pid {process['pid']}): {stop_process(process)}")
     if started.kafka or started.clickhouse:
