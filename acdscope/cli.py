@@ -873,7 +873,9 @@ def up(
     """The streaming deployment, live, in one command: local Kafka + ClickHouse endpoint (those not running),
     migrations, topics, the tenant's terms and forecast, the worker, the page and the full simulator publishing
     the tenant live. Ctrl-C (or `acdscope down`) stops everything it started."""
+    import contextlib
     import signal as signals
+    import subprocess
 
     from acdscope import up as deployment
     from producers.simulator.scenario import ScenarioError
@@ -911,8 +913,11 @@ def up(
         while True:
             state = deployment.Started.load()
             if state is None or state.stopping:
-                say("stopped by `acdscope down`")
                 elsewhere = True
+                for child in processes.values():  # reap them as `down` stops them: they are our children
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        child.wait(deployment.STOP_TIMEOUT_S + 5)
+                say("stopped by `acdscope down`")
                 return
             for name in ("worker", "page"):
                 if processes[name].poll() is not None:

@@ -396,3 +396,42 @@ select
     *,
     acd_abandon_rate(abandoned, offered) as abandon_rate
 from totals;
+
+-- The agents of each source as of a moment, from their latest state event (`acd_events`): the engine keeps
+-- per-agent states only inside its partitions, and `adherence_live` lists only the agents out of adherence.
+-- Parameters: {tenant}, {until} (the moment: events at or after it are not yet). One row per (tenant, source)
+-- whose agents send state events; a source whose agents the setup hides has no row (its staffing is NULL with
+-- `staffing_hidden_reason` in `source_metrics`). States as the engine reads them: a login alone is not ready
+-- until a ready or contact event, and of two events in the same ms the later one on the stream wins; on queue =
+-- available (ready) + on a contact + in after-contact work; logged-out agents are not counted, nor agents
+-- whose last state event is more than 24 h old.
+create or replace view agents_now as
+with
+    latest as (
+        select
+            tenant,
+            JSONExtractString(payload, 'agent_id') as agent_id,
+            argMax(JSONExtractString(payload, 'source'), (ts, stream_offset)) as source,
+            argMax(type, (ts, stream_offset)) as last_type,
+            max(ts) as last_ts
+        from acd_events final
+        where tenant = {tenant:String}
+          and type in ('agent.login', 'agent.ready', 'agent.not_ready', 'agent.on_contact', 'agent.acw',
+                       'agent.logout')
+          and ts < {until:DateTime64(3, 'UTC')}
+          -- A day back at most: the page asks every few seconds and raw events are kept 90 days; an agent with
+          -- no state change in 24 h is not on a shift now.
+          and ts >= {until:DateTime64(3, 'UTC')} - interval 24 hour
+        group by tenant, agent_id
+    )
+select
+    tenant,
+    source,
+    toUInt32(countIf(last_type != 'agent.logout')) as agents_logged_in,
+    toUInt32(countIf(last_type in ('agent.ready', 'agent.on_contact', 'agent.acw'))) as agents_on_queue,
+    toUInt32(countIf(last_type = 'agent.ready')) as agents_available,
+    toUInt32(countIf(last_type in ('agent.on_contact', 'agent.acw'))) as agents_busy,
+    toUInt32(countIf(last_type in ('agent.login', 'agent.not_ready'))) as agents_not_ready,
+    max(last_ts) as states_as_of
+from latest
+group by tenant, source;
