@@ -3,9 +3,6 @@ comparison table and a chart, hides nothing as zero, and logs no console error. 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -13,29 +10,14 @@ from acdscope.demo import load_scenarios
 from acdscope.webpage import serve
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
+from tests.support.browser import ARTIFACTS
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import chromium_path
 from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SMALL = small("browser")
-# Chromium started the way this machine allows: no sandbox as root, and no background calls to Google.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
-    return path
 
 
 def test_dashboard_page_renders_table_and_chart_without_console_errors(clickhouse_db) -> None:
@@ -48,7 +30,7 @@ def test_dashboard_page_renders_table_and_chart_without_console_errors(clickhous
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True
+                executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.on(

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import urllib.request
 from datetime import UTC
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlparse
@@ -37,18 +35,13 @@ from acdscope.webpage import tenants
 from producers.simulator.run import simulate_in_memory
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
+from tests.support.browser import ARTIFACTS
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import chromium_path
 from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 VIEWS = ("now", "today", "vendors", "setups")
 # The page's own formatting (`show` in its script): fractions as percentages with one decimal.
 PERCENT = re.compile(
@@ -56,13 +49,6 @@ PERCENT = re.compile(
     r"vendor_abandon_rate|(vendor_|in_house_)?adherence|conformance|occupancy|utilisation|shrinkage|seat_fill|"
     r"transfer_rate|fcr_proxy)$"
 )
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
-    return path
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -117,7 +103,7 @@ def _same_cells(page: Page, table: str, answer: dict[str, Any]) -> int:
 
 
 def _browser(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
 
 
 def _watch(page: Page, errors: list[str], requests: list[str]) -> None:

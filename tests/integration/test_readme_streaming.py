@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.integration.test_dashboard_browser import CHROMIUM_ARGS
-from tests.integration.test_dashboard_browser import _chromium
+from tests.support.browser import ARTIFACTS
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 # Ports no other test or server of the suite uses: `up` finds nothing running there and starts its own.
 KAFKA_PORT, CLICKHOUSE_PORT = 49092, 48123
 
@@ -134,7 +134,9 @@ def _screenshot(url: str) -> None:
     """The page `up` serves, once its intraday charts show the live tenant; no console errors."""
     errors: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda exception: errors.append(str(exception)))
