@@ -266,22 +266,6 @@ def _pacing(scenario: Scenario, speed: float, backfill_minutes: int, tenant: Pat
     return lambda sink: PacedSink(sink, anchor, speed, time.monotonic, time.sleep, report)
 
 
-def _load_forecast(scenario: Scenario) -> None:
-    """A simulated run's forecast is its intended demand (`producers.simulator.forecast`), as the demo and
-    `acdscope up` load it: dated like the run, so a breached interval's cause can be judged against it."""
-    from producers.simulator.forecast import scenario_forecast
-    from streams.warehouse.client import connect
-    from streams.warehouse.forecast import load_forecast
-
-    rows = scenario_forecast(scenario)
-    client = connect(get_settings().clickhouse_dsn)
-    try:
-        load_forecast(client, rows)
-    finally:
-        client.close()
-    console.print(f"forecast: {len(rows)} interval rows of tenant {scenario.tenant()}", markup=False)
-
-
 @app.command()
 def simulate(
     out: Annotated[
@@ -377,7 +361,10 @@ def simulate(
     if speed is not None:
         pace = _pacing(base, speed, backfill_minutes, tenant)
     if forecast:
-        _load_forecast(base)
+        from acdscope.up import load_run_forecast
+
+        rows = load_run_forecast(get_settings(), base)
+        console.print(f"forecast: {rows} interval rows of tenant {base.tenant()}", markup=False)
     formats = [f for f in ("parquet", "jsonl") if f in fmt]
     started = time.perf_counter()
     if kafka:
@@ -694,25 +681,15 @@ def forecast(
         raise typer.Exit(1)
 
 
-def _all_topics() -> dict[str, int]:
-    """Every topic the worker reads or writes, with its partition count (Faust needs them to exist first)."""
-    settings = get_settings()
-    inputs = (
-        settings.topic_contact_events,
-        settings.topic_agent_events,
-        settings.topic_vendor_reports,
-        settings.topic_caller_contacts,
-    )
-    return {**{name: settings.topic_partitions for name in inputs}, settings.topic_dead_letter: 1}
-
-
 @app.command()
 def topics() -> None:
     """Create the input and dead-letter topics with the configured partition count (safe to re-run)."""
     from producers.kafka_out import ensure_topics
 
     settings = get_settings()
-    wanted = _all_topics()
+    from acdscope.up import all_topics
+
+    wanted = all_topics(settings)
     ensure_topics(settings.kafka_bootstrap, wanted, settings.kafka_security())
     console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
 
@@ -731,7 +708,9 @@ def produce(
 
     settings = get_settings()
     events, _ = simulate(TinyScenario(hours=hours, calls_per_hour=calls_per_hour, seed=seed))
-    ensure_topics(settings.kafka_bootstrap, _all_topics(), settings.kafka_security())
+    from acdscope.up import all_topics
+
+    ensure_topics(settings.kafka_bootstrap, all_topics(settings), settings.kafka_security())
     sent = publish_contact_events(
         settings.kafka_bootstrap, settings.topic_contact_events, events, settings.kafka_security()
     )

@@ -31,6 +31,7 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from acdscope.settings import Settings
@@ -50,6 +51,15 @@ def state_dir() -> Path:
     return Path(get_settings().up_dir)
 
 
+class Recorded(TypedDict):
+    """One process `up` started, as the state file holds it: a pid and its start tick name one process."""
+
+    name: str
+    pid: int
+    ticks: int | None
+    log: str
+
+
 class UpError(RuntimeError):
     """`up` cannot start: the message says what and what to do."""
 
@@ -58,7 +68,7 @@ class UpError(RuntimeError):
 class Started:
     """What one `up` started, as written to the state file: only these are stopped by `down`."""
 
-    processes: list[dict[str, object]] = field(default_factory=list)
+    processes: list[Recorded] = field(default_factory=list)
     kafka: bool = False
     clickhouse: bool = False
     url: str = ""
@@ -92,9 +102,9 @@ def _start_ticks(pid: int) -> int | None:
     return None if fields[0] == "Z" else int(fields[19])
 
 
-def _ours(process: dict[str, object]) -> bool:
+def _ours(process: Recorded) -> bool:
     """The recorded process still runs (the same pid, started at the same tick)."""
-    return _start_ticks(int(str(process["pid"]))) == process["ticks"]
+    return _start_ticks(process["pid"]) == process["ticks"]
 
 
 def _local_stack(settings: Settings) -> tuple[KafkaLocal, ChdbServer] | None:
@@ -132,8 +142,6 @@ def start_stack(settings: Settings, started: Started, say: Callable[[str], None]
 def prepare(settings: Settings, tenant_file: Path, live: Scenario, say: Callable[[str], None]) -> None:
     """Migrations, topics, the tenant's contracts and the live run's forecast (its intended demand, on the
     live run's own dates): what the worker and the page read."""
-    from acdscope.cli import _all_topics
-    from acdscope.cli import _load_forecast
     from producers.kafka_out import ensure_topics
     from streams.edge.engine_config import load_engine_config
     from streams.warehouse.client import connect
@@ -143,13 +151,40 @@ def prepare(settings: Settings, tenant_file: Path, live: Scenario, say: Callable
     client = connect(settings.clickhouse_dsn)
     try:
         applied = migrate(client)
-        ensure_topics(settings.kafka_bootstrap, _all_topics(), settings.kafka_security())
+        ensure_topics(settings.kafka_bootstrap, all_topics(settings), settings.kafka_security())
         config = load_engine_config(settings.engine_config, tenant_paths(settings, tenant_file))
         sources = load_terms(client, config)
     finally:
         client.close()
-    say(f"warehouse: {len(applied)} migration(s) applied, terms of {sources} source(s)")
-    _load_forecast(live)
+    rows = load_run_forecast(settings, live)
+    say(f"warehouse: {len(applied)} migration(s) applied, terms of {sources} source(s), {rows} forecast rows")
+
+
+def all_topics(settings: Settings) -> dict[str, int]:
+    """Every topic the worker reads or writes, with its partition count (Faust needs them to exist first)."""
+    inputs = (
+        settings.topic_contact_events,
+        settings.topic_agent_events,
+        settings.topic_vendor_reports,
+        settings.topic_caller_contacts,
+    )
+    return {**{name: settings.topic_partitions for name in inputs}, settings.topic_dead_letter: 1}
+
+
+def load_run_forecast(settings: Settings, scenario: Scenario) -> int:
+    """A simulated run's forecast is its intended demand (`producers.simulator.forecast`), as the demo loads
+    it: dated like the run, so a breached interval's cause can be judged against it. The rows loaded."""
+    from producers.simulator.forecast import scenario_forecast
+    from streams.warehouse.client import connect
+    from streams.warehouse.forecast import load_forecast
+
+    rows = scenario_forecast(scenario)
+    client = connect(settings.clickhouse_dsn)
+    try:
+        load_forecast(client, rows)
+    finally:
+        client.close()
+    return len(rows)
 
 
 def tenant_paths(settings: Settings, tenant_file: Path) -> list[str]:
@@ -238,9 +273,9 @@ def up(
     return started, processes
 
 
-def stop_process(process: dict[str, object], timeout_s: float = STOP_TIMEOUT_S) -> str:
+def stop_process(process: Recorded, timeout_s: float = STOP_TIMEOUT_S) -> str:
     """SIGTERM to the process's session, SIGKILL if it is still there after `timeout_s`; how it went."""
-    pid = int(str(process["pid"]))
+    pid = process["pid"]
     if not _ours(process):
         return "not running"
     began = time.monotonic()

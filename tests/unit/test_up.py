@@ -22,7 +22,7 @@ STUBBORN = [
 ]
 
 
-def _record(process: subprocess.Popen[bytes]) -> dict[str, object]:
+def _record(process: subprocess.Popen[bytes]) -> deployment.Recorded:
     return {"name": "x", "pid": process.pid, "ticks": deployment._start_ticks(process.pid), "log": ""}
 
 
@@ -52,7 +52,9 @@ def test_one_that_ignores_sigterm_is_killed_after_the_timeout() -> None:
 def test_a_pid_now_running_something_else_is_left_alone() -> None:
     process = subprocess.Popen(SLEEPER, start_new_session=True)
     try:
-        record = _record(process) | {"ticks": int(str(deployment._start_ticks(process.pid))) - 1}
+        ticks = deployment._start_ticks(process.pid)
+        assert ticks is not None
+        record: deployment.Recorded = {**_record(process), "ticks": ticks - 1}
         assert deployment.stop_process(record) == "not running"
         assert process.poll() is None
     finally:
