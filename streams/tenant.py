@@ -13,6 +13,7 @@ the simulator never produced, so every dashboard was empty. A tenant file holds 
   SLA threshold, target and credit, chronic-breach thresholds, contracted share and seats, forecast
   tolerance);
 - `[call_types]`: call type -> its label on the dashboards;
+- `[alerts.*]`: the alert rules the engine evaluates (`streams.engine.config.AlertRules`);
 - `[engine]`: the deployment-wide engine settings it needs (interval width, lateness, counted service-level
   thresholds, adherence grace and severity; `streams.engine.config.EngineConfig`);
 - `[simulation]`: what only the simulator needs to play this tenant (demand, patience, staffing per source
@@ -37,6 +38,7 @@ from pydantic import Field
 from pydantic import ValidationError
 from pydantic import model_validator
 
+from streams.engine.config import AlertRules
 from streams.engine.config import EngineConfig
 from streams.engine.config import Setup
 from streams.engine.config import SourceTerms
@@ -81,6 +83,7 @@ class TenantFile(BaseModel):
     in_house: SourceId = "in-house"
     sources: dict[SourceId, SourceTerms]
     call_types: dict[str, str] = Field(default_factory=dict)
+    alerts: AlertRules = AlertRules()
     engine: dict[str, Any] = Field(default_factory=dict)
     simulation: dict[str, Any] = Field(default_factory=dict)
 
@@ -119,6 +122,7 @@ class TenantFile(BaseModel):
             in_house=self.in_house,
             sources=self.sources,
             call_types=self.call_types,
+            alerts=self.alerts,
         )
 
 

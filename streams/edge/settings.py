@@ -42,6 +42,15 @@ class EdgeSettings(BaseSettings):
     # Internal: customer-call outcomes re-keyed by caller, for repeat contacts (the FCR proxy).
     topic_caller_contacts: str = "acd.caller-contacts"
     topic_dead_letter: str = "acd.dead-letter"
+    # Internal: each contact partition's interval counters and watermark, keyed by tenant, for the alert stage.
+    topic_alert_inputs: str = "acd.alert-inputs"
+    # Every alert transition (fired, resolved) as JSON, keyed by alert id: what the webhook delivery consumes.
+    topic_alerts: str = "acd.alerts"
+    # Where alert transitions are POSTed (`acdscope alerts-webhook`), and the secret their signature is made
+    # with (HMAC-SHA256; never logged). No URL: alerts stay in the `alerts` table and topic.
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: SecretStr | None = None
+    alert_webhook_timeout_s: float = Field(default=10.0, gt=0)
     # Engine settings and tenants (setup per tenant): a JSON or TOML file; defaults when unset.
     engine_config: str | None = None
     # The deployment's tenant files (`streams.tenant`), comma-separated: each adds its tenant, contracts and

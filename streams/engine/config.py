@@ -59,6 +59,50 @@ class SourceTerms(BaseModel):
     forecast_tolerance: Annotated[float, Field(ge=0, le=10)] = 0.1
 
 
+class _Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServiceLevelRule(_Rule):
+    """Fires when a source's service level (at its contract's threshold, abandons against) is under its
+    `sla_target` for `intervals` intervals with traffic in a row; resolves at the next interval that meets it."""
+
+    intervals: Annotated[int, Field(ge=1)] = 2
+
+
+class RateRule(_Rule):
+    """Fires when a rate (abandoned / offered, or overflowed / arrived) is over `above` in an interval with at
+    least `min_calls` calls in its denominator (one abandon of two calls is not a signal); resolves at the next
+    such interval at or under it."""
+
+    above: Annotated[float, Field(ge=0, le=1)]
+    min_calls: Annotated[int, Field(ge=1)] = 10
+
+
+class ChronicRule(_Rule):
+    """Fires when a source's breach streak reaches its contract's `chronic_after` intervals (and, separately,
+    `chronic_after_days` days); resolves at the next interval (day) that meets the SLA."""
+
+    days: bool = True
+
+
+class AlertRules(BaseModel):
+    """A tenant's alert rules (`[alerts.*]` in its tenant file); a rule left out is not evaluated. Every rule is
+    judged per source on intervals final in every partition, from the same counters the dashboards sum."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service_level: ServiceLevelRule | None = None
+    abandonment: RateRule | None = None
+    # The in-house queue's overflow to the vendors (calls that left it / calls that arrived at it).
+    overflow: RateRule | None = None
+    chronic: ChronicRule | None = None
+
+    @property
+    def any(self) -> bool:
+        return any((self.service_level, self.abandonment, self.overflow, self.chronic))
+
+
 class TenantConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -69,6 +113,7 @@ class TenantConfig(BaseModel):
     sources: dict[str, SourceTerms] = Field(default_factory=dict)
     # call type -> label for the dashboards (and, for a targeted engagement, which vendor gets it).
     call_types: dict[str, str] = Field(default_factory=dict)
+    alerts: AlertRules = AlertRules()
 
 
 class EngineConfig(BaseModel):
