@@ -107,6 +107,7 @@ def demo_config(scenarios: list[Scenario], contracts: TenantFile | None = None) 
             in_house=scenario.in_house.id,
             sources=sources,
             call_types=call_types,
+            alerts=contracts.alerts,
         )
     return EngineConfig(tenants=tenants)
 

@@ -167,6 +167,8 @@ def all_topics(settings: Settings) -> dict[str, int]:
         settings.topic_agent_events,
         settings.topic_vendor_reports,
         settings.topic_caller_contacts,
+        settings.topic_alert_inputs,
+        settings.topic_alerts,
     )
     return {**{name: settings.topic_partitions for name in inputs}, settings.topic_dead_letter: 1}
 

@@ -150,6 +150,8 @@ class Run:
             ACDSCOPE_TOPIC_AGENT_EVENTS=self.topics["acd.agent-events"],
             ACDSCOPE_TOPIC_VENDOR_REPORTS=self.topics["acd.vendor-reports"],
             ACDSCOPE_TOPIC_CALLER_CONTACTS=self.callers,
+            ACDSCOPE_TOPIC_ALERT_INPUTS=f"alert-inputs.{self.suffix}",
+            ACDSCOPE_TOPIC_ALERTS=f"alerts.{self.suffix}",
             ACDSCOPE_TOPIC_DEAD_LETTER=self.dead_letters,
             ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
             ACDSCOPE_FAUST_APP_ID=self.group,

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 import faust
+import orjson
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import OperationalError
 from faust.types import Message
@@ -33,9 +34,11 @@ from streams.edge.pipeline import EnginePipeline
 from streams.edge.pipeline import Kind
 from streams.edge.pipeline import build_pipeline
 from streams.edge.records import Record
+from streams.edge.records import encode_alert_inputs
 from streams.edge.records import encode_caller_contacts
 from streams.edge.settings import EdgeSettings
 from streams.edge.shutdown import bounded
+from streams.engine.alerts import alert_row_json
 from streams.warehouse import checkpoints
 from streams.warehouse.client import connect
 from streams.warehouse.client import describe
@@ -80,9 +83,14 @@ INPUTS: dict[str, Kind] = {
     settings.topic_agent_events: "agent",
     settings.topic_vendor_reports: "vendor",
     settings.topic_caller_contacts: "caller",
+    settings.topic_alert_inputs: "alerts",
 }
 topics = {name: _input_topic(name) for name in INPUTS}
 caller_contacts = topics[settings.topic_caller_contacts]
+alert_inputs = topics[settings.topic_alert_inputs]
+alerts = app.topic(
+    settings.topic_alerts, key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions
+)
 dead_letters = app.topic(
     settings.topic_dead_letter, key_serializer="raw", value_serializer="raw", partitions=1
 )
@@ -98,7 +106,7 @@ class _Worker:
             load_engine_config(settings.engine_config, settings.tenant_paths()),
             clickhouse_writer(writer),
             INPUTS,
-            loopback_callers=False,
+            loopback=False,
         )
         self.commit: CommitStep[Message] = CommitStep(
             self.pipeline,
@@ -131,6 +139,10 @@ async def _connect_when_reachable() -> Client:
 
 async def _build_worker() -> _Worker:
     global _worker
+    # Output topics are created here if missing (brokers commonly refuse to create topics on first send); input
+    # topics are declared by Faust as it subscribes.
+    for topic in (alerts, dead_letters):
+        await topic.maybe_declare()
     writer = await _connect_when_reachable()
     reader = await _connect_when_reachable()
     _worker = _Worker(writer, reader)
@@ -198,8 +210,27 @@ async def _on_batch(messages: list[Message]) -> None:
             for partition, value in encode_caller_contacts(outcomes, settings.topic_partitions).items()
         ]
         await asyncio.gather(*futures)
+    await _publish_alerts(state.pipeline)
     state.commit.submit(mine, ((r.record.topic, r.record.partition, r.record.offset) for r in dead))
     await state.commit.poll()
+
+
+async def _publish_alerts(pipeline: EnginePipeline) -> None:
+    """The alert stage's inputs (re-keyed by tenant) and its transitions (keyed by alert id), delivered before
+    the messages that made them can be acked, as the caller outcomes are. A transition re-derived after a
+    restart is the same message again: the webhook delivery skips an idempotency key it has delivered."""
+    inputs = pipeline.take_alert_inputs()
+    futures = [
+        await alert_inputs.send(value=value, partition=partition, force=True)
+        for partition, value in encode_alert_inputs(inputs, settings.topic_partitions).items()
+    ]
+    for row in pipeline.take_alerts():
+        log.warning("alert %s: %s (%s)", row.transition, row.message, row.tenant)
+        futures.append(
+            await alerts.send(key=row.alert_id.encode(), value=orjson.dumps(alert_row_json(row)), force=True)
+        )
+    if futures:
+        await asyncio.gather(*futures)
 
 
 app.batch_handler = _on_batch
@@ -214,6 +245,7 @@ async def flush_on_age() -> None:
     if _worker is None:
         return
     _worker.pipeline.tick()
+    await _publish_alerts(_worker.pipeline)
     if _worker.commit.due():
         await _worker.commit.flush()
 

@@ -17,11 +17,16 @@ from streams.clock import Clock
 from streams.clock import SystemClock
 from streams.edge.records import DeadLetter
 from streams.edge.records import Record
+from streams.edge.records import decode_alert_inputs
 from streams.edge.records import decode_caller_contacts
 from streams.edge.settings import EdgeSettings
+from streams.engine.alerts import AlertInput
+from streams.engine.alerts import AlertRow
+from streams.engine.alerts import alert_inputs
 from streams.engine.config import EngineConfig
 from streams.engine.overflow import CallerContact
 from streams.engine.partition import AgentPartition
+from streams.engine.partition import AlertPartition
 from streams.engine.partition import CallerPartition
 from streams.engine.partition import ContactPartition
 from streams.engine.timebase import from_ms
@@ -36,14 +41,17 @@ from streams.warehouse.tables import CheckpointRow
 from streams.warehouse.tables import LiveRow
 
 log = logging.getLogger(__name__)
-Kind = Literal["contact", "agent", "vendor", "caller"]
+Kind = Literal["contact", "agent", "vendor", "caller", "alerts"]
 LOOPBACK = "(in-process caller contacts)"
+LOOPBACK_ALERTS = "(in-process alert inputs)"
 _FAMILY: dict[Kind, tuple[str, ...]] = {
     "contact": ("contact.",),
     "agent": ("agent.", "schedule."),
     "vendor": ("vendor.",),
     "caller": (),
+    "alerts": (),
 }
+AnyPartition = ContactPartition | AgentPartition | CallerPartition | AlertPartition
 
 
 def build_pipeline(
@@ -53,14 +61,17 @@ def build_pipeline(
     topics: dict[str, Kind],
     *,
     clock: Clock | None = None,
-    loopback_callers: bool = True,
+    loopback: bool = True,
     keep_raw: bool = True,
 ) -> EnginePipeline:
     """The one way a pipeline is put together, for the worker, the embedded demo, the what-if and the
     benchmarks: the engines of `config`, over a sink of the settings' sizes that writes through `writer`."""
     clock = clock or SystemClock()
     sink = BatchSink(writer, settings.sink_max_rows, settings.sink_max_age_s, clock)
-    return EnginePipeline(sink, config, topics, clock, loopback_callers=loopback_callers, keep_raw=keep_raw)
+    return EnginePipeline(
+        sink, config, topics, clock, loopback=loopback, keep_raw=keep_raw,
+        partitions=1 if loopback else settings.topic_partitions,
+    )  # fmt: skip
 
 
 class EnginePipeline:
@@ -75,22 +86,29 @@ class EnginePipeline:
         clock: Clock | None = None,
         idle_after_s: float = 5.0,
         load_checkpoint: Callable[[str, int], dict[str, Any] | None] | None = None,
-        loopback_callers: bool = True,
+        loopback: bool = True,
         keep_raw: bool = True,
+        partitions: int = 1,
     ) -> None:
-        """`loopback_callers`: without a caller-keyed topic (the embedded demo, tests), customer-call outcomes go
-        straight to one in-process repeat engine; the Faust edge turns it off and publishes them instead."""
+        """`loopback`: without the internal topics (the embedded demo, tests), customer-call outcomes go
+        straight to one in-process repeat engine and alert inputs to one in-process alert stage; the Faust edge
+        turns it off and publishes them instead (re-keyed by caller, and by tenant)."""
         self.sink = sink
         self.config = config
         self.topics = topics
         self.clock = clock or SystemClock()
         self.idle_after_s = idle_after_s
         self.load_checkpoint = load_checkpoint
-        self.engines: dict[tuple[Kind, int], ContactPartition | AgentPartition | CallerPartition] = {}
-        self.loopback_callers = loopback_callers
+        self.engines: dict[tuple[Kind, int], AnyPartition] = {}
+        self.loopback = loopback
         self.keep_raw = keep_raw
+        self.partitions = partitions  # of the contact topic: the alert stage waits for each of them
         self.caller_contacts: list[CallerContact] = []
+        self.alert_inputs: list[AlertInput] = []  # to publish to the tenant-keyed alert-input topic
+        self.alerts: list[AlertRow] = []  # transitions to publish to the alerts topic
         self._loopback_offset = -1
+        self._loopback_alerts_offset = -1
+        self._sent_marks: dict[tuple[Kind, int], dict[str, int]] = {}
         self._topic_of: dict[tuple[Kind, int], str] = {}
         self._checkpointed: dict[tuple[str, int], int] = {}
         self._out_now: dict[int, set[tuple[str, str]]] = {}
@@ -100,9 +118,7 @@ class EnginePipeline:
         self.rejected = 0
         self.duplicates = 0
 
-    def _engine(
-        self, kind: Kind, topic: str, partition: int
-    ) -> ContactPartition | AgentPartition | CallerPartition:
+    def _engine(self, kind: Kind, topic: str, partition: int) -> AnyPartition:
         """The partition's engines; the first time the partition is seen, restored from its last checkpoint."""
         engine = self.engines.get((kind, partition))
         if engine is None:
@@ -120,12 +136,11 @@ class EnginePipeline:
         checkpoints itself, off the event loop, before the partition's first batch."""
         self._start(self.topics[topic], topic, partition, snapshot)
 
-    def _start(
-        self, kind: Kind, topic: str, partition: int, snapshot: dict[str, Any] | None
-    ) -> ContactPartition | AgentPartition | CallerPartition:
-        factory: type[ContactPartition | AgentPartition | CallerPartition] = {
+    def _start(self, kind: Kind, topic: str, partition: int, snapshot: dict[str, Any] | None) -> AnyPartition:
+        factory: type[AnyPartition] = {
             "agent": AgentPartition,
             "caller": CallerPartition,
+            "alerts": AlertPartition,
         }.get(kind, ContactPartition)  # type: ignore[assignment]
         if snapshot is not None:
             engine = factory.restore(snapshot, self.config)
@@ -185,10 +200,12 @@ class EnginePipeline:
             if record.value is None:
                 dead.append(DeadLetter(record, "empty message value"))
                 continue
-            if kind == "caller":
+            if kind in ("caller", "alerts"):
                 try:
-                    contacts = decode_caller_contacts(record.value)
-                    groups[(kind, record.partition)].extend((record.offset, c) for c in contacts)
+                    items = (decode_caller_contacts if kind == "caller" else decode_alert_inputs)(
+                        record.value
+                    )
+                    groups[(kind, record.partition)].extend((record.offset, item) for item in items)
                     by_offset[(kind, record.partition, record.offset)] = record
                 except ValueError as exc:
                     dead.append(DeadLetter(record, str(exc)))
@@ -224,20 +241,27 @@ class EnginePipeline:
             topic = by_offset[(kind, partition, batch[0][0])].topic
             engine = self._engine(kind, topic, partition)
             counted_before[(topic, partition)] = engine.last_offset
-            output = engine.process(batch)
-            self.duplicates += output.duplicates
-            duplicates.update((topic, partition, offset) for offset in output.duplicate_offsets)
-            for rejected in output.rejected:
-                dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
-            if isinstance(engine, ContactPartition):
-                self._route_callers(engine.drain_caller_contacts())
-            self._drain(engine)
-            # Counted anew: neither refused nor re-read after a restart (already in the restored state).
-            counted = len(batch) - len(output.rejected) - output.replayed
-            replayed += output.replayed
-            self.accepted += counted
-            if kind != "caller":
-                self.accepted_events += counted
+            # A contact partition's batch is cut where a tenant's watermark crosses an interval boundary
+            # (`ContactPartition.segments`): what the alert stage is told an interval held when it became final
+            # is then the same however the stream was batched (a restart batches it differently).
+            segments: list[list[tuple[int, Any]]] = (
+                engine.segments(batch) if isinstance(engine, ContactPartition) else [batch]
+            )
+            for segment in segments:
+                output = engine.process(segment)
+                self.duplicates += output.duplicates
+                duplicates.update((topic, partition, offset) for offset in output.duplicate_offsets)
+                for rejected in output.rejected:
+                    dead.append(DeadLetter(by_offset[(kind, partition, rejected.offset)], rejected.reason))
+                if isinstance(engine, ContactPartition):
+                    self._route_callers(engine.drain_caller_contacts())
+                self._drain(kind, engine)
+                # Counted anew: neither refused nor re-read after a restart (already in the restored state).
+                counted = len(segment) - len(output.rejected) - output.replayed
+                replayed += output.replayed
+                self.accepted += counted
+                if kind not in ("caller", "alerts"):
+                    self.accepted_events += counted
         if raw and self.keep_raw:
             if dead or replayed or duplicates:
                 raw = self._stored_anew(raw, dead, counted_before, duplicates)
@@ -269,7 +293,7 @@ class EnginePipeline:
     def _route_callers(self, contacts: list[CallerContact]) -> None:
         if not contacts:
             return
-        if not self.loopback_callers:
+        if not self.loopback:
             self.caller_contacts.extend(contacts)  # the edge publishes them to the caller-keyed topic
             return
         engine = self._engine("caller", LOOPBACK, 0)
@@ -279,16 +303,55 @@ class EnginePipeline:
             self._loopback_offset += 1
             numbered.append((self._loopback_offset, contact))
         engine.process(numbered)
-        self._drain(engine)
+        self._drain("caller", engine)
 
     def take_caller_contacts(self) -> list[CallerContact]:
         out, self.caller_contacts = self.caller_contacts, []
         return out
 
-    def _drain(self, engine: ContactPartition | AgentPartition | CallerPartition) -> None:
-        for table, rows in engine.drain().items():
+    def take_alert_inputs(self) -> list[AlertInput]:
+        out, self.alert_inputs = self.alert_inputs, []
+        return out
+
+    def take_alerts(self) -> list[AlertRow]:
+        out, self.alerts = self.alerts, []
+        return out
+
+    def _drain(self, kind: Kind, engine: AnyPartition) -> None:
+        drained = engine.drain()
+        for table, rows in drained.items():
             if rows:
                 self.sink.add(TABLES[table], rows)
+        if isinstance(engine, ContactPartition):
+            self._route_alert_inputs(kind, engine, drained)
+        elif isinstance(engine, AlertPartition) and not self.loopback:
+            self.alerts.extend(drained["alerts"])  # type: ignore[arg-type]
+
+    def _route_alert_inputs(
+        self, kind: Kind, engine: ContactPartition, drained: dict[str, list[Any]]
+    ) -> None:
+        """The partition's drained rows and the watermarks that moved, to the alert stage (`alert_inputs`)."""
+        sent = self._sent_marks.setdefault((kind, engine.partition), {})
+        marks = engine.time.marks
+        tenants = {
+            row.tenant for table in ("quality_interval", "overflow_interval") for row in drained[table]
+        }
+        moved = {t: mark for t, mark in marks.items() if t in tenants or sent.get(t) != mark}
+        if not moved:
+            return
+        upstream = f"{kind}:{engine.partition}" + (f"/{self.partitions}" if kind == "contact" else "")
+        inputs = alert_inputs(upstream, drained, moved, self.config)
+        sent.update(moved)
+        if not inputs:
+            return
+        if not self.loopback:
+            self.alert_inputs.extend(inputs)
+            return
+        stage = self._engine("alerts", LOOPBACK_ALERTS, 0)
+        assert isinstance(stage, AlertPartition)
+        self._loopback_alerts_offset += 1
+        stage.process([(self._loopback_alerts_offset, item) for item in inputs])
+        self._drain("alerts", stage)
 
     def tick(self) -> None:
         """Close the intervals of partitions that went quiet (their watermark moves with processing time), and
@@ -300,7 +363,7 @@ class EnginePipeline:
             quiet_s = now - self._last_seen.get(key, now)
             if quiet_s >= self.idle_after_s:
                 engine.advance_idle(int(quiet_s * 1000))
-                self._drain(engine)
+                self._drain(key[0], engine)
             if isinstance(engine, AgentPartition):
                 self._live(engine, engine.max_ts_ms + int(quiet_s * 1000))
 

@@ -14,6 +14,9 @@ from typing import Any
 
 import orjson
 
+from streams.engine.alerts import AlertInput
+from streams.engine.alerts import OverflowPart
+from streams.engine.alerts import QualityPart
 from streams.engine.overflow import CallerContact
 from streams.engine.timebase import FIRST_MS
 from streams.engine.timebase import LAST_MS
@@ -106,3 +109,64 @@ def decode_caller_contacts(payload: bytes) -> list[CallerContact]:
                 " handled_by a string or null, the other fields strings"
             )
     return contacts
+
+
+def alert_partition(tenant: str, partitions: int) -> int:
+    """Where a tenant's alert inputs meet: a stable hash of the tenant, the same in every worker process."""
+    return zlib.crc32(tenant.encode()) % partitions
+
+
+def encode_alert_inputs(inputs: Sequence[AlertInput], partitions: int) -> dict[int, bytes]:
+    """One message per partition of the alert-input topic, holding every input of a batch bound for it."""
+    by_partition: dict[int, list[Any]] = {}
+    for item in inputs:
+        by_partition.setdefault(alert_partition(item.tenant, partitions), []).append(
+            [item.upstream, item.tenant, item.watermark, [list(q) for q in item.quality],
+             [list(o) for o in item.overflow]]
+        )  # fmt: skip
+    return {partition: orjson.dumps(items) for partition, items in by_partition.items()}
+
+
+_QUALITY_TYPES = (str, str, int, str, int, int, int, (int, type(None)))
+_OVERFLOW_TYPES = (str, str, int, int, int, (int, type(None)))
+
+
+def _typed(values: Any, types: tuple[Any, ...]) -> bool:
+    return (
+        isinstance(values, list)
+        and len(values) == len(types)
+        and all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(values, types, strict=True))
+    )
+
+
+def _valid_input(item: Any) -> bool:
+    """[upstream, tenant, watermark, quality parts, overflow parts], every interval start a year 1-9999 time
+    (the stage makes datetimes of them)."""
+    if not (isinstance(item, list) and len(item) == 5 and _typed(item[:3], (str, str, int))):
+        return False
+    quality, overflow = item[3], item[4]
+    return (
+        isinstance(quality, list)
+        and isinstance(overflow, list)
+        and all(_typed(q, _QUALITY_TYPES) and FIRST_MS <= q[2] <= LAST_MS for q in quality)
+        and all(_typed(o, _OVERFLOW_TYPES) and FIRST_MS <= o[2] <= LAST_MS for o in overflow)
+    )
+
+
+def decode_alert_inputs(payload: bytes) -> list[AlertInput]:
+    """The inputs of one alert-input message; every field is checked (the stage keys and sums them, and a
+    wrong type there would stop the worker instead of making one dead letter)."""
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not an alert-input record: {exc}") from None
+    if not isinstance(data, list) or not data or not all(_valid_input(item) for item in data):
+        raise ValueError(
+            "not an alert-input record: a non-empty list of [upstream, tenant, watermark ms, quality parts,"
+            " overflow parts], with integer counters and interval starts"
+        )
+    return [
+        AlertInput(upstream, tenant, watermark, [QualityPart(*q) for q in quality],
+                   [OverflowPart(*o) for o in overflow])
+        for upstream, tenant, watermark, quality, overflow in data
+    ]  # fmt: skip

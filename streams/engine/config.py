@@ -71,7 +71,7 @@ class ServiceLevelRule(_Rule):
 
 
 class RateRule(_Rule):
-    """Fires when a rate (abandoned / offered, or overflowed / arrived) is over `above` in an interval with at
+    """Fires when a rate (abandoned / offered, or overflowed after a wait / arrived) is over `above` in an interval with at
     least `min_calls` calls in its denominator (one abandon of two calls is not a signal); resolves at the next
     such interval at or under it."""
 
@@ -94,7 +94,8 @@ class AlertRules(BaseModel):
 
     service_level: ServiceLevelRule | None = None
     abandonment: RateRule | None = None
-    # The in-house queue's overflow to the vendors (calls that left it / calls that arrived at it).
+    # The in-house queue's overflow after a wait: calls that waited the overflow threshold and went to a vendor,
+    # over calls that arrived (a split, a targeted call type or a full engagement sends calls by design).
     overflow: RateRule | None = None
     chronic: ChronicRule | None = None
 

@@ -19,6 +19,8 @@ from typing import TypeVar
 from streams.engine import format1
 from streams.engine.adherence import AdherenceConfig
 from streams.engine.adherence import AdherenceEngine
+from streams.engine.alerts import AlertEngine
+from streams.engine.alerts import AlertInput
 from streams.engine.config import EngineConfig
 from streams.engine.dedup import FREEZE_AFTER_MS
 from streams.engine.dedup import Deduplicator
@@ -260,6 +262,39 @@ class ContactPartition(_EventPartition):
         self.volume = VolumeCounter(partition, config.interval_minutes, self.time, config.contact_state_ms)
         self.engines = {"quality": self.quality, "overflow": self.overflow, "volume": self.volume}
 
+    def segments(self, batch: list[tuple[int, Event]]) -> list[list[tuple[int, Event]]]:
+        """`batch` cut after each event that moves its tenant's watermark across an interval boundary, so an
+        interval's final rows hold exactly the events up to that one, whatever the batching. Only where a
+        tenant has alert rules (the alert stage judges those rows); a cut where nothing crosses is harmless.
+
+        Events may be refused or skipped by `_admit`; they are looked at here as if counted, which can only
+        cut more often."""
+        config = self.config
+        if not any(config.tenant(t).alerts.any for t in {event.tenant for _, event in batch}):
+            return [batch]
+        width, lateness = config.interval_ms, config.lateness_ms
+        latest = dict(self.time.latest)
+        marks = dict(self.time.marks)
+        cuts: list[list[tuple[int, Event]]] = []
+        start = 0
+        for i, (offset, event) in enumerate(batch):
+            if offset <= self.last_offset:
+                continue
+            tenant = event.tenant
+            ts_ms = (event.ts - EPOCH) // MS
+            if ts_ms <= latest.get(tenant, NEVER):
+                continue
+            latest[tenant] = ts_ms
+            mark = marks.get(tenant, NEVER)
+            watermark = max(mark, ts_ms - lateness)
+            marks[tenant] = watermark
+            if watermark // width != mark // width:
+                cuts.append(batch[start : i + 1])
+                start = i + 1
+        if start < len(batch):
+            cuts.append(batch[start:])
+        return cuts
+
     def drain_caller_contacts(self) -> list[CallerContact]:
         return self.overflow.drain_caller_contacts()
 
@@ -339,3 +374,38 @@ class CallerPartition(_Partition[CallerContact]):
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         return {"repeat_interval": list(self.repeats.drain_rows())}
+
+
+class AlertPartition(_Partition[AlertInput]):
+    """One partition of the tenant-keyed alert-input topic: the alert stage of its tenants.
+
+    Offsets are skipped after a restore as in the other partitions; a message holds several inputs under one
+    offset and is always processed whole. Its timeline only follows the inputs' watermarks (what the stage
+    decides on is the lowest watermark of the partitions that carried a source: `AlertEngine`)."""
+
+    def __init__(self, partition: int, config: EngineConfig) -> None:
+        super().__init__(partition, config)
+        self.alerts = AlertEngine(partition, config)
+        self.engines = {"alerts": self.alerts}
+
+    def _admit(
+        self, batch: Iterable[tuple[int, AlertInput]], out: EngineOutput
+    ) -> tuple[list[tuple[int, AlertInput]], set[str]]:
+        counted_up_to = self.last_offset
+        latest = self.time.latest
+        admitted = []
+        tenants = set()
+        for offset, item in batch:
+            if offset <= counted_up_to:
+                out.replayed += 1
+                continue
+            if offset > self.last_offset:
+                self.last_offset = offset
+            if item.watermark > latest.get(item.tenant, NEVER):
+                latest[item.tenant] = item.watermark
+            tenants.add(item.tenant)
+            admitted.append((offset, item))
+        return admitted, tenants
+
+    def drain(self) -> dict[str, list[tuple[Any, ...]]]:
+        return {"alerts": list(self.alerts.drain_rows())}

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 from streams.engine.adherence import ADHERENCE_KEY
 from streams.engine.adherence import AdherenceRow
+from streams.engine.alerts import ALERT_KEY
+from streams.engine.alerts import AlertRow
 from streams.engine.overflow import OVERFLOW_KEY
 from streams.engine.overflow import TARGET_KEY
 from streams.engine.overflow import OverflowRow
@@ -128,4 +130,5 @@ TABLES: dict[str, TableSpec] = {
     "overflow_target_interval": TableSpec("overflow_target_interval", OverflowTargetRow._fields, TARGET_KEY),
     "repeat_interval": TableSpec("repeat_interval", RepeatRow._fields, REPEAT_KEY),
     "dead_letter": DEAD_LETTER,
+    "alerts": TableSpec("alerts", AlertRow._fields, ALERT_KEY),
 }

@@ -138,7 +138,7 @@ def _pipeline(data: bytes) -> None:
 
     def fresh(load: Callable[[str, int], dict[str, Any] | None] | None = None) -> Any:
         sink = BatchSink(lambda table, columns, rows: None, 10**9, 10**9)
-        return EnginePipeline(sink, EngineConfig(), kinds, load_checkpoint=load, loopback_callers=False)  # type: ignore[arg-type]
+        return EnginePipeline(sink, EngineConfig(), kinds, load_checkpoint=load, loopback=False)  # type: ignore[arg-type]
 
     # The same two batches both ways: an event later than the allowed lateness counts from the time already
     # accounted, so where batches split is part of the input; what must not matter is the restart between them.

@@ -84,6 +84,8 @@ def test_nine_scenarios_end_to_end_equal_the_simulators_truth(servers, clickhous
         ACDSCOPE_TOPIC_AGENT_EVENTS=topics[TOPIC_AGENT_EVENTS],
         ACDSCOPE_TOPIC_VENDOR_REPORTS=topics[TOPIC_VENDOR_REPORTS],
         ACDSCOPE_TOPIC_CALLER_CONTACTS=f"callers.{topic_suffix}",
+        ACDSCOPE_TOPIC_ALERT_INPUTS=f"alert-inputs.{topic_suffix}",
+        ACDSCOPE_TOPIC_ALERTS=f"alerts.{topic_suffix}",
         ACDSCOPE_TOPIC_DEAD_LETTER=dlq,
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-nine-{topic_suffix}",

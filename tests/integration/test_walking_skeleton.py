@@ -47,6 +47,8 @@ def _worker_env(servers, dsn: str, topics: dict[str, str], tmp_path: Path) -> di
         ACDSCOPE_TOPIC_AGENT_EVENTS=topics["agents"],
         ACDSCOPE_TOPIC_VENDOR_REPORTS=topics["reports"],
         ACDSCOPE_TOPIC_CALLER_CONTACTS=topics["callers"],
+        ACDSCOPE_TOPIC_ALERT_INPUTS=f"alert-inputs.{topics['suffix']}",
+        ACDSCOPE_TOPIC_ALERTS=f"alerts.{topics['suffix']}",
         ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
         ACDSCOPE_FAUST_APP_ID=f"acdscope-test-{topics['suffix']}",
         ACDSCOPE_FAUST_DATA_DIR=str(tmp_path / "faust"),

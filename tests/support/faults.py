@@ -33,6 +33,7 @@ from streams.events import TOPIC_VENDOR_REPORTS
 from streams.events import encode_event
 from streams.events import event_key
 from streams.events import event_topic
+from streams.tenant import load_tenant_file
 from streams.warehouse.client import connect
 from streams.warehouse.migrations import migrate
 from tests.support.expected import expected_conformance
@@ -74,6 +75,7 @@ COMPARED_TABLES = (
     "contact_volume_interval",
     "acd_events",
     "dead_letter",
+    "alerts",
 )
 # Bookkeeping columns, not figures: `version` (offsets; the caller-topic offsets depend on how the worker
 # batched its outcomes), `inserted_at` and `received_at` (wall-clock times), and `is_final`: a quiet
@@ -98,11 +100,9 @@ class FaultRun:
             TOPIC_VENDOR_REPORTS: f"reports.{suffix}",
         }
         ensure_topics(bootstrap, {**dict.fromkeys(self.topics.values(), PARTITIONS), f"dlq.{suffix}": 1,
-                                  f"callers.{suffix}": PARTITIONS})  # fmt: skip
+                                  f"callers.{suffix}": PARTITIONS, f"alert-inputs.{suffix}": PARTITIONS})  # fmt: skip
         engine_config = work / "engine.json"
-        engine_config.write_text(
-            json.dumps({"tenants": {s.name: {"setup": s.setup} for s in self.scenarios}})
-        )
+        engine_config.write_text(json.dumps({"tenants": {s.name: _tenant(s) for s in self.scenarios}}))
         self.env = dict(os.environ)
         self.env.update(
             ACDSCOPE_KAFKA_BOOTSTRAP=bootstrap,
@@ -111,6 +111,8 @@ class FaultRun:
             ACDSCOPE_TOPIC_AGENT_EVENTS=self.topics[TOPIC_AGENT_EVENTS],
             ACDSCOPE_TOPIC_VENDOR_REPORTS=self.topics[TOPIC_VENDOR_REPORTS],
             ACDSCOPE_TOPIC_CALLER_CONTACTS=f"callers.{suffix}",
+            ACDSCOPE_TOPIC_ALERT_INPUTS=f"alert-inputs.{suffix}",
+            ACDSCOPE_TOPIC_ALERTS=f"alerts.{suffix}",
             ACDSCOPE_TOPIC_DEAD_LETTER=f"dlq.{suffix}",
             ACDSCOPE_TOPIC_PARTITIONS=str(PARTITIONS),
             ACDSCOPE_FAUST_APP_ID=f"acdscope-faults-{suffix}",
@@ -196,7 +198,11 @@ class FaultRun:
             assert conformance.get(name, {}) == agents, f"adherence of {name}"
 
     def input_topics(self) -> list[str]:
-        return [*self.topics.values(), self.env["ACDSCOPE_TOPIC_CALLER_CONTACTS"]]
+        return [
+            *self.topics.values(),
+            self.env["ACDSCOPE_TOPIC_CALLER_CONTACTS"],
+            self.env["ACDSCOPE_TOPIC_ALERT_INPUTS"],
+        ]
 
     def wait_caught_up(self, worker: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
         """Until the worker's group has committed every input partition up to its end. The worker acks an event
@@ -296,6 +302,21 @@ def timed_stop(worker: subprocess.Popen[bytes]) -> tuple[int, float]:
         worker.wait()
         raise AssertionError("the worker was still running 30 s after SIGTERM (killed)") from None
     return code, time.monotonic() - began
+
+
+def _tenant(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's setup, with the bank tenant's contracts and alert rules, so the alert stage has work."""
+    bank = load_tenant_file(ROOT / "tenants" / "bank.toml")
+    vendor_terms = bank.sources[bank.vendors[0]]
+    sources = {scenario.in_house.id: bank.sources[bank.in_house]} | {
+        v.id: vendor_terms for v in scenario.vendors
+    }
+    return {
+        "setup": scenario.setup,
+        "in_house": scenario.in_house.id,
+        "sources": {source: terms.model_dump() for source, terms in sources.items()},
+        "alerts": bank.alerts.model_dump(exclude_none=True),
+    }
 
 
 def reference_rows(bootstrap: str, clickhouse_http: str, suffix: str, work: Path) -> Rows:

@@ -150,7 +150,7 @@ def test_a_re_sent_event_is_stored_once_in_the_raw_events_table() -> None:
         written[table].extend(rows)
 
     pipeline = EnginePipeline(
-        BatchSink(write, 10**9, 10**9), _config(setup), {"contacts": "contact"}, loopback_callers=True
+        BatchSink(write, 10**9, 10**9), _config(setup), {"contacts": "contact"}, loopback=True
     )
     day1 = [e for e in events if e.ts < DAY2]
     stream = [*events, *day1[:2000]]

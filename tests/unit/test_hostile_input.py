@@ -227,9 +227,7 @@ def _pipeline() -> tuple[EnginePipeline, dict[str, list[object]]]:
         written.setdefault(table, []).extend(rows)
 
     topics = {"contacts": "contact", "callers": "caller"}
-    return EnginePipeline(
-        BatchSink(write, 10**9, 10**9), EngineConfig(), topics, loopback_callers=False
-    ), written  # type: ignore[arg-type]
+    return EnginePipeline(BatchSink(write, 10**9, 10**9), EngineConfig(), topics, loopback=False), written  # type: ignore[arg-type]
 
 
 CALLER_FIELDS = ("tenant", "caller_hash", "initial_contact_id", "arrived_ms", "call_type", "handled_by")
@@ -307,7 +305,7 @@ def test_after_a_restart_re_read_records_are_not_stored_again_as_raw_events() ->
     written.clear()
     restarted = EnginePipeline(first.sink, EngineConfig(), {"contacts": "contact", "callers": "caller"},
                                load_checkpoint=lambda topic, partition: saved.get(topic),
-                               loopback_callers=False)  # fmt: skip
+                               loopback=False)  # fmt: skip
     restarted.process(records)  # re-read from the committed offset, which is older than the checkpoint
     restarted.sink.flush()
     assert "acd_events" not in written
