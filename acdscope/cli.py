@@ -694,6 +694,68 @@ def topics() -> None:
     console.print(f"topics ready: {', '.join(f'{name} ({n} partitions)' for name, n in wanted.items())}")
 
 
+@app.command(name="alerts-webhook")
+def alerts_webhook(
+    url: Annotated[
+        str | None,
+        typer.Option(help="where to POST each alert transition (default ACDSCOPE_ALERT_WEBHOOK_URL)"),
+    ] = None,
+) -> None:
+    """Deliver every alert transition on the alerts topic to a webhook: signed when ACDSCOPE_ALERT_WEBHOOK_SECRET
+    is set, retried until the receiver answers, POSTed once per idempotency key, each outcome recorded in
+    `alert_deliveries`. Runs until SIGTERM or Ctrl-C; one line per delivery on stderr."""
+    import asyncio
+    import logging
+
+    from producers.kafka_out import ensure_topics
+    from streams.edge.webhook import KafkaAlertSource
+    from streams.edge.webhook import WebhookDeliverer
+    from streams.edge.webhook import check_url
+    from streams.edge.webhook import deliver_until_stopped
+    from streams.edge.webhook import describe_url
+    from streams.warehouse.client import connect
+    from streams.warehouse.deliveries import ClickHouseDeliveryStore
+
+    settings = get_settings()
+    target = url or settings.alert_webhook_url
+    if not target:
+        raise _refuse("alerts-webhook: no webhook URL: pass --url URL or set ACDSCOPE_ALERT_WEBHOOK_URL")
+    try:
+        check_url(target)
+    except ValueError as exc:
+        raise _refuse(f"alerts-webhook: {exc}") from None
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the topic admin's connection chatter
+    # Only where missing, with the partition count every topic of the deployment has: the deliverer may start
+    # before the worker that publishes to it.
+    ensure_topics(
+        settings.kafka_bootstrap,
+        {settings.topic_alerts: settings.topic_partitions},
+        settings.kafka_security(),
+    )
+    secret = settings.alert_webhook_secret.get_secret_value() if settings.alert_webhook_secret else ""
+    group = f"{settings.faust_app_id}-alert-webhook"
+    logging.getLogger("acdscope.cli").info(
+        "alerts-webhook: %s (group %s) to %s, %s", settings.topic_alerts, group, describe_url(target),
+        "signed" if secret else "unsigned (no ACDSCOPE_ALERT_WEBHOOK_SECRET)",
+    )  # fmt: skip
+
+    async def main() -> None:
+        # The client is built in the store's thread, with backoff: building one queries the server.
+        store = ClickHouseDeliveryStore(lambda: connect(settings.clickhouse_dsn))
+        deliverer = WebhookDeliverer(
+            target, store, secret=secret.encode() or None, timeout_s=settings.alert_webhook_timeout_s
+        )
+        source = KafkaAlertSource(
+            settings.kafka_bootstrap, settings.topic_alerts, group, settings.kafka_security()
+        )
+        await deliver_until_stopped(deliverer, source)
+
+    asyncio.run(main())
+
+
 @app.command()
 def produce(
     hours: Annotated[float, typer.Option(min=0.1)] = 8.0,

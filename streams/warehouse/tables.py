@@ -79,6 +79,23 @@ class LiveRow(NamedTuple):
     version: int
 
 
+class DeliveryRow(NamedTuple):
+    """The outcome of one alert transition's webhook delivery (`streams.edge.webhook`), keyed by its
+    idempotency key; `version` is when it was decided (microseconds), so a later outcome of the same key wins."""
+
+    idempotency_key: str
+    tenant: str
+    alert_id: str
+    transition: str
+    status: str  # delivered | failed
+    http_status: int | None  # the receiver's last answer; None: there was none (not an alert transition)
+    attempts: int
+    first_attempt_at: datetime
+    finished_at: datetime
+    error: str  # why it failed, for an operator; empty when delivered
+    version: int
+
+
 class CheckpointRow(NamedTuple):
     app_id: str
     topic: str
@@ -115,6 +132,8 @@ FORECAST = TableSpec(
     ("tenant", "source", "call_type", "interval_start", "interval_minutes", "calls", "aht_s"),
     key=("tenant", "source", "call_type", "interval_start"),
 )
+# Written by `acdscope alerts-webhook`, one row per delivered or refused alert transition.
+ALERT_DELIVERIES = TableSpec("alert_deliveries", DeliveryRow._fields, key=("idempotency_key",))
 CALL_TYPES = TableSpec("call_type_dim", ("tenant", "call_type", "label", "version"))
 # Which migrations were applied (written by `streams.warehouse.migrations`, which also creates it).
 SCHEMA_MIGRATIONS = TableSpec("schema_migrations", ("version", "name", "checksum"))
