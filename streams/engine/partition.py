@@ -7,6 +7,7 @@ comes only from the events (and from `advance_idle`, which the edge calls with a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -119,6 +120,29 @@ class _Partition(Generic[Item]):
         self, batch: Iterable[tuple[int, Item]], out: EngineOutput
     ) -> tuple[list[tuple[int, Item]], set[str]]:
         raise NotImplementedError
+
+    def _admit_whole(
+        self, batch: Iterable[tuple[int, Item]], out: EngineOutput, time_of: Callable[[Item], tuple[str, int]]
+    ) -> tuple[list[tuple[int, Item]], set[str]]:
+        """The gate of an internal topic, whose message holds several items under one offset and is always
+        processed whole: what was counted before a restore is the messages at or below the restored offset.
+        `time_of` gives an item's tenant and event time (ms), which moves the tenant's time on."""
+        counted_up_to = self.last_offset
+        latest = self.time.latest
+        admitted = []
+        tenants = set()
+        for offset, item in batch:
+            if offset <= counted_up_to:
+                out.replayed += 1
+                continue
+            if offset > self.last_offset:
+                self.last_offset = offset
+            tenant, ms = time_of(item)
+            if ms > latest.get(tenant, NEVER):
+                latest[tenant] = ms
+            tenants.add(tenant)
+            admitted.append((offset, item))
+        return admitted, tenants
 
     def _moved(self, move: Move) -> None:
         """What an engine does beyond its tables when a tenant's watermark moves (the timeline closes those)."""
@@ -351,23 +375,7 @@ class CallerPartition(_Partition[CallerContact]):
     def _admit(
         self, batch: Iterable[tuple[int, CallerContact]], out: EngineOutput
     ) -> tuple[list[tuple[int, CallerContact]], set[str]]:
-        # A message holds several outcomes under one offset, and is always processed whole: what was counted
-        # before a restore is the messages at or below the restored offset.
-        counted_up_to = self.last_offset
-        latest = self.time.latest
-        admitted = []
-        tenants = set()
-        for offset, contact in batch:
-            if offset <= counted_up_to:
-                out.replayed += 1
-                continue
-            if offset > self.last_offset:
-                self.last_offset = offset
-            if contact.arrived_ms > latest.get(contact.tenant, NEVER):
-                latest[contact.tenant] = contact.arrived_ms
-            tenants.add(contact.tenant)
-            admitted.append((offset, contact))
-        return admitted, tenants
+        return self._admit_whole(batch, out, lambda contact: (contact.tenant, contact.arrived_ms))
 
     def _moved(self, move: Move) -> None:
         self.repeats.expire(move)
@@ -391,21 +399,7 @@ class AlertPartition(_Partition[AlertInput]):
     def _admit(
         self, batch: Iterable[tuple[int, AlertInput]], out: EngineOutput
     ) -> tuple[list[tuple[int, AlertInput]], set[str]]:
-        counted_up_to = self.last_offset
-        latest = self.time.latest
-        admitted = []
-        tenants = set()
-        for offset, item in batch:
-            if offset <= counted_up_to:
-                out.replayed += 1
-                continue
-            if offset > self.last_offset:
-                self.last_offset = offset
-            if item.watermark > latest.get(item.tenant, NEVER):
-                latest[item.tenant] = item.watermark
-            tenants.add(item.tenant)
-            admitted.append((offset, item))
-        return admitted, tenants
+        return self._admit_whole(batch, out, lambda item: (item.tenant, item.watermark))
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         return {"alerts": list(self.alerts.drain_rows())}
