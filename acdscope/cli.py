@@ -960,8 +960,8 @@ def up(
                         child.wait(deployment.STOP_TIMEOUT_S + 5)
                 say("stopped by `acdscope down`")
                 return
-            for name in ("worker", "page"):
-                if processes[name].poll() is not None:
+            for name in ("worker", "page", "webhook"):
+                if name in processes and processes[name].poll() is not None:
                     console.print(
                         f"{name} exited with {processes[name].returncode}; see {deployment.state_dir() / name}.log",
                         style="red",

@@ -5,7 +5,8 @@ right order, with a tenant the worker knew nothing about. `up` does what an oper
 file: the local stack (Kafka and the ClickHouse endpoint, only those not already running), the migrations,
 the topics, the tenant's contracts (`source_terms`) and its forecast (the simulated demand, as the demo
 loads it), the Faust worker told the tenant file, the dashboard page, and the full simulator publishing that
-tenant live (`producers.simulator.live`: the day opens an hour before now and runs at N x real time). It prints
+tenant live (`producers.simulator.live`: the day opens an hour before now and runs at N x real time), and
+with `ACDSCOPE_ALERT_WEBHOOK_URL` set the alerts' webhook delivery (`acdscope alerts-webhook`). It prints
 the URL and what runs, and stays in the foreground; Ctrl-C, SIGTERM or `acdscope down` (from another shell,
 or after `up` itself was killed) stops everything it started, by the PIDs it recorded in `.local/up/state.json` (`ACDSCOPE_UP_DIR`),
 and nothing it did not start (a stack already running before it stays up).
@@ -263,6 +264,9 @@ def up(
         "worker": spawn("worker", [*cli, "worker"], env, started),
         "page": spawn("page", [*cli, "dashboard", "--port", str(port)], env, started),
     }
+    if settings.alert_webhook_url:
+        # Alerts reach people: every transition on the alerts topic POSTed to the configured webhook.
+        processes["webhook"] = spawn("webhook", [*cli, "alerts-webhook"], env, started)
     wait_for_page(started.url, processes["page"])
     processes["simulator"] = spawn(
         "simulator",

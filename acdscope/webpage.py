@@ -2,7 +2,7 @@
 `clickhouse-connect` and refreshing itself.
 
 Four views, one scrolling page with a nav: Now (per source: agents on queue, available, not ready; service
-level and abandonment so far; the RTA board), Today (service level, calls against the forecast and staffing
+level and abandonment so far; the alerts, open first; the RTA board), Today (service level, calls against the forecast and staffing
 against the requirement per interval, the interval in progress marked), Vendors (scorecard, SLA streaks, cost)
 and Setups (the comparison). A tenant picker (`/api/tenants`: the tenants with data) and a period picker
 (today, yesterday, last 7 days, custom; "today" is the tenant's latest day of data, today itself when live)
@@ -83,6 +83,9 @@ PAGE = """<!doctype html>
 <p class="status" id="now-status"></p>
 <table id="now-table"></table>
 <ul class="notes" id="now-notes"></ul>
+<h3>Alerts (open first)</h3>
+<p class="status" id="alerts-status"></p>
+<table id="alerts"></table>
 <h3>Out of adherence now (RTA board)</h3>
 <p class="status" id="rta-status"></p>
 <table id="rta"></table>
@@ -215,6 +218,20 @@ async function now(tenant, window) {
   document.getElementById("now-status").textContent = "per source (dashboard live_now): agents as of their latest " +
     "state event before " + window.until.replace("T", " ") + " UTC; service level and abandonment over the period so far";
 }
+async function alerts(tenant, window) {
+  const data = await api("alerts", {tenant, ...window});
+  document.getElementById("alerts").innerHTML = "";
+  const status = data.columns.indexOf("status");
+  const open = data.rows.filter(row => row[status] === "open").length;
+  if (data.rows.length === 0) {
+    document.getElementById("alerts-status").textContent = "no alert in the period" + (data.empty ? " (" + data.empty + ")" : "");
+    return;
+  }
+  render("alerts", data, ["status", "rule", "source", "fired_interval", "figure", "threshold", "unit", "streak", "message",
+    "resolved_interval"], row => row[status] === "open" ? "severe" : "");
+  document.getElementById("alerts-status").textContent = open + " open, " + (data.rows.length - open) +
+    " resolved in the period (dashboard alerts: the tenant file's rules, judged by the worker on each interval once final)";
+}
 async function rta(tenant) {
   const data = await api("rta_board", {tenant, min_duration_s: 0});
   document.getElementById("rta").innerHTML = "";
@@ -315,6 +332,7 @@ async function refresh() {
     const tenant = document.getElementById("tenant").value, window = period();
     document.getElementById("period").textContent = window.from.slice(0, 10) + " to " + window.until.slice(0, 10) + " (UTC, until excluded)";
     await guarded("now-status", () => now(tenant, window));
+    await guarded("alerts-status", () => alerts(tenant, window));
     await guarded("rta-status", () => rta(tenant));
     await guarded("intraday-status", () => intraday(tenant, window));
     await guarded("scorecard-status", () => vendors(tenant, window));

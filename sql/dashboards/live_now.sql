@@ -6,9 +6,11 @@
 -- the source's SLA threshold, abandons counted against; abandonment of queued calls), the agents' states as of
 -- `until` from their latest state events (`agents_now`), and the RTA board's agents out of adherence now
 -- (`adherence_live`). Agents are NULL with `agents_hidden_reason` where the setup hides them (never 0). Calls
--- waiting are NULL: the counters cannot give them exactly (offered - answered - abandoned - flowed out counts
--- an enterprise-routed redirect as still waiting, since it leaves the queue without a flow-out, and misses a
--- waiting transferred-in leg, which is not offered). The oldest wait is not tracked by any table yet.
+-- waiting and the oldest wait come from the worker's live queue (`queue_live`, legs tracked from queued to
+-- answered, abandoned, overflowed or redirected away, summed over partitions) as of its `queue_as_of`: 0 where
+-- the source's queue is seen and nobody waits, NULL with `calls_waiting_hidden_reason` where the setup hides
+-- the vendor's queue, where the worker has written no live queue yet, or where that moment is outside the
+-- period (the live queue is a figure of now, not of a past period).
 with
 
 period as (
@@ -22,6 +24,22 @@ period as (
 agents as (
     select *
     from agents_now(tenant = {tenant:String}, until = {until:DateTime64(3, 'UTC')})
+),
+
+queue as (
+    select
+        q.source as source,
+        toUInt64(sum(q.waiting)) as legs_waiting,
+        minIf(q.oldest_queued_at, q.waiting > 0) as oldest_queued
+    from queue_live as q final
+    where q.tenant = {tenant:String}
+    group by q.source
+),
+
+queue_seen as (
+    select maxOrNull(as_of) as queue_as_of
+    from queue_live final
+    where tenant = {tenant:String}
 ),
 
 board as (
@@ -50,11 +68,19 @@ final as (
                        ' are seen, not its agents'' states'),
                 concat('no agent state events of ', period.source, ' before this moment')) as agents_hidden_reason,
         agents.states_as_of as agents_as_of,
-        cast(null as Nullable(UInt64)) as calls_waiting,
-        'not exact from the interval counters: a redirect leaves no flow-out, a transferred-in leg is not offered'
-            as calls_waiting_hidden_reason,
-        cast(null as Nullable(Float64)) as oldest_wait_s,
-        'not tracked yet' as oldest_wait_hidden_reason,
+        multiIf(period.kind = 'vendor' and period.setup in ('network_delivered', 'enterprise_routed'),
+                concat(period.setup, ': the vendor''s queue is not seen, only its interval reports'),
+                queue_seen.queue_as_of is null, 'no live queue from the worker yet (it writes one as time passes)',
+                queue_seen.queue_as_of < {from:DateTime64(3, 'UTC')} or queue_seen.queue_as_of > {until:DateTime64(3, 'UTC')},
+                concat('the live queue is as of ', toString(queue_seen.queue_as_of), ' UTC, outside this period'),
+                '') as calls_waiting_hidden_reason,
+        if(calls_waiting_hidden_reason = '', ifNull(queue.legs_waiting, 0), null) as calls_waiting,
+        if(calls_waiting_hidden_reason = '',
+           if(ifNull(queue.legs_waiting, 0) = 0, 0,
+              round(dateDiff('millisecond', queue.oldest_queued, queue_seen.queue_as_of) / 1000, 1)),
+           null) as oldest_wait_s,
+        calls_waiting_hidden_reason as oldest_wait_hidden_reason,
+        queue_seen.queue_as_of as queue_as_of,
         if(agents.source is null, null, ifNull(board.out_of_adherence, 0)) as out_of_adherence,
         if(agents.source is null, null, ifNull(board.severe_out, 0)) as severe_out,
         period.offered as offered,
@@ -68,6 +94,8 @@ final as (
     from period
     left join agents on agents.source = period.source
     left join board on board.source = period.source
+    left join queue on queue.source = period.source
+    cross join queue_seen
     settings join_use_nulls = 1
 )
 

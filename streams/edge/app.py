@@ -215,6 +215,9 @@ async def _on_batch(messages: list[Message]) -> None:
     await state.commit.poll()
 
 
+_background: set[asyncio.Future[None]] = set()
+
+
 async def _publish_alerts(pipeline: EnginePipeline) -> None:
     """The alert stage's inputs (re-keyed by tenant) and its transitions (keyed by alert id), delivered before
     the messages that made them can be acked, as the caller outcomes are. A transition re-derived after a
@@ -245,7 +248,13 @@ async def flush_on_age() -> None:
     if _worker is None:
         return
     _worker.pipeline.tick()
-    await _publish_alerts(_worker.pipeline)
+    if _worker.pipeline.alert_inputs or _worker.pipeline.alerts:
+        # What a quiet partition's moving watermark tells the alert stage is tied to no input offset (a restart
+        # moves it again), so it is sent in the background: the timer never waits on a broker that is gone,
+        # and a stop never waits on the timer.
+        task = asyncio.ensure_future(_publish_alerts(_worker.pipeline))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
     if _worker.commit.due():
         await _worker.commit.flush()
 

@@ -29,6 +29,7 @@ from streams.engine.partition import AgentPartition
 from streams.engine.partition import AlertPartition
 from streams.engine.partition import CallerPartition
 from streams.engine.partition import ContactPartition
+from streams.engine.timebase import NEVER
 from streams.engine.timebase import from_ms
 from streams.events import EventDecodeError
 from streams.events import decode_event
@@ -39,6 +40,7 @@ from streams.warehouse.tables import DEAD_LETTER
 from streams.warehouse.tables import TABLES
 from streams.warehouse.tables import CheckpointRow
 from streams.warehouse.tables import LiveRow
+from streams.warehouse.tables import QueueLiveRow
 
 log = logging.getLogger(__name__)
 Kind = Literal["contact", "agent", "vendor", "caller", "alerts"]
@@ -112,6 +114,9 @@ class EnginePipeline:
         self._topic_of: dict[tuple[Kind, int], str] = {}
         self._checkpointed: dict[tuple[str, int], int] = {}
         self._out_now: dict[int, set[tuple[str, str]]] = {}
+        self._waiting: dict[
+            int, set[tuple[str, str]]
+        ] = {}  # per contact partition: sources with legs waiting
         self._last_seen: dict[tuple[Kind, int], float] = {}
         self.accepted = 0  # every record counted, including the internal caller contacts
         self.accepted_events = 0  # canonical events from the input topics only
@@ -245,7 +250,7 @@ class EnginePipeline:
             # (`ContactPartition.segments`): what the alert stage is told an interval held when it became final
             # is then the same however the stream was batched (a restart batches it differently).
             segments: list[list[tuple[int, Any]]] = (
-                engine.segments(batch) if isinstance(engine, ContactPartition) else [batch]
+                engine.segments(batch) if isinstance(engine, ContactPartition | AgentPartition) else [batch]
             )
             for segment in segments:
                 output = engine.process(segment)
@@ -322,25 +327,45 @@ class EnginePipeline:
         for table, rows in drained.items():
             if rows:
                 self.sink.add(TABLES[table], rows)
-        if isinstance(engine, ContactPartition):
+        if isinstance(engine, ContactPartition | AgentPartition):
             self._route_alert_inputs(kind, engine, drained)
         elif isinstance(engine, AlertPartition) and not self.loopback:
             self.alerts.extend(drained["alerts"])  # type: ignore[arg-type]
 
     def _route_alert_inputs(
-        self, kind: Kind, engine: ContactPartition, drained: dict[str, list[Any]]
+        self, kind: Kind, engine: ContactPartition | AgentPartition, drained: dict[str, list[Any]]
     ) -> None:
-        """The partition's drained rows and the watermarks that moved, to the alert stage (`alert_inputs`)."""
+        """The partition's drained rows, queue or adherence samples and the watermarks that moved, to the alert
+        stage (`alert_inputs`). An agent partition tells only tenants with the severe-adherence rule."""
         sent = self._sent_marks.setdefault((kind, engine.partition), {})
         marks = engine.time.marks
         tenants = {
-            row.tenant for table in ("quality_interval", "overflow_interval") for row in drained[table]
+            row.tenant
+            for table in ("quality_interval", "overflow_interval")
+            for row in drained.get(table, ())
         }
-        moved = {t: mark for t, mark in marks.items() if t in tenants or sent.get(t) != mark}
+        # The stage reads a watermark only against interval boundaries: a move within an interval (a quiet
+        # partition's, every tick) tells it nothing, and is not sent.
+        width = self.config.interval_ms
+        moved = {
+            t: mark
+            for t, mark in marks.items()
+            if t in tenants or sent.get(t, NEVER) // width != mark // width
+        }
+        if isinstance(engine, AgentPartition):
+            moved = {t: mark for t, mark in moved.items() if self.config.tenant(t).alerts.severe_adherence}
         if not moved:
             return
-        upstream = f"{kind}:{engine.partition}" + (f"/{self.partitions}" if kind == "contact" else "")
-        inputs = alert_inputs(upstream, drained, moved, self.config)
+        # Contacts and agents are keyed by their ids over every partition: the stage waits for each of them.
+        upstream = f"{kind}:{engine.partition}" + (
+            f"/{self.partitions}" if kind in ("contact", "agent") else ""
+        )
+        if isinstance(engine, ContactPartition):
+            inputs = alert_inputs(upstream, drained, moved, self.config, engine.drain_queue_samples())
+        else:
+            inputs = alert_inputs(
+                upstream, drained, moved, self.config, severe_samples=engine.drain_severe_samples()
+            )
         sent.update(moved)
         if not inputs:
             return
@@ -366,6 +391,28 @@ class EnginePipeline:
                 self._drain(key[0], engine)
             if isinstance(engine, AgentPartition):
                 self._live(engine, engine.max_ts_ms + int(quiet_s * 1000))
+            elif isinstance(engine, ContactPartition) and key[0] == "contact":
+                self._queue_now(engine, engine.max_ts_ms + int(quiet_s * 1000))
+
+    def _queue_now(self, engine: ContactPartition, now_ms: int) -> None:
+        """A row per source with legs waiting in this partition now, a clearing row (0) for each source that had
+        some at the last tick and has none now, and per tenant a row of no source saying as of when the queue
+        is known (nobody waiting is a figure, 0, not the absence of one)."""
+        now = engine.queue.now()
+        as_of = from_ms(now_ms)
+        rows = [
+            QueueLiveRow(tenant, source, engine.partition, waiting, from_ms(oldest), as_of, now_ms)
+            for (tenant, source), (waiting, oldest) in sorted(now.items())
+        ]
+        rows += [
+            QueueLiveRow(tenant, "", engine.partition, 0, None, as_of, now_ms)
+            for tenant in engine.time.latest
+        ]
+        for tenant, source in self._waiting.get(engine.partition, set()) - set(now):
+            rows.append(QueueLiveRow(tenant, source, engine.partition, 0, None, as_of, now_ms))
+        self._waiting[engine.partition] = set(now)  # contact partitions only: one per partition number
+        if rows:
+            self.sink.add(TABLES["queue_live"], rows)
 
     def _live(self, engine: AgentPartition, now_ms: int) -> None:
         """Lines for agents out of adherence now, and a clearing line for each agent that no longer is."""

@@ -17,6 +17,8 @@ import orjson
 from streams.engine.alerts import AlertInput
 from streams.engine.alerts import OverflowPart
 from streams.engine.alerts import QualityPart
+from streams.engine.alerts import QueuePart
+from streams.engine.alerts import SeverePart
 from streams.engine.overflow import CallerContact
 from streams.engine.timebase import FIRST_MS
 from streams.engine.timebase import LAST_MS
@@ -122,13 +124,15 @@ def encode_alert_inputs(inputs: Sequence[AlertInput], partitions: int) -> dict[i
     for item in inputs:
         by_partition.setdefault(alert_partition(item.tenant, partitions), []).append(
             [item.upstream, item.tenant, item.watermark, [list(q) for q in item.quality],
-             [list(o) for o in item.overflow]]
+             [list(o) for o in item.overflow], [list(w) for w in item.queue], [list(a) for a in item.severe]]
         )  # fmt: skip
     return {partition: orjson.dumps(items) for partition, items in by_partition.items()}
 
 
 _QUALITY_TYPES = (str, str, int, str, int, int, int, (int, type(None)))
 _OVERFLOW_TYPES = (str, str, int, int, int, (int, type(None)))
+_QUEUE_TYPES = (str, int, int, int)
+_SEVERE_TYPES = (str, int, int)
 
 
 def _typed(values: Any, types: tuple[Any, ...]) -> bool:
@@ -140,16 +144,22 @@ def _typed(values: Any, types: tuple[Any, ...]) -> bool:
 
 
 def _valid_input(item: Any) -> bool:
-    """[upstream, tenant, watermark, quality parts, overflow parts], every interval start a year 1-9999 time
-    (the stage makes datetimes of them)."""
-    if not (isinstance(item, list) and len(item) == 5 and _typed(item[:3], (str, str, int))):
+    """[upstream, tenant, watermark, quality parts, overflow parts, queue parts, severe parts] (workers before
+    the oldest-wait and severe-adherence rules send fewer), every interval start a year 1-9999 time (the stage makes datetimes of them)."""
+    if not (isinstance(item, list) and len(item) in (5, 6, 7) and _typed(item[:3], (str, str, int))):
         return False
     quality, overflow = item[3], item[4]
+    queue = item[5] if len(item) > 5 else []
+    severe = item[6] if len(item) > 6 else []
     return (
         isinstance(quality, list)
         and isinstance(overflow, list)
+        and isinstance(queue, list)
+        and isinstance(severe, list)
+        and all(_typed(a, _SEVERE_TYPES) and FIRST_MS <= a[1] <= LAST_MS for a in severe)
         and all(_typed(q, _QUALITY_TYPES) and FIRST_MS <= q[2] <= LAST_MS for q in quality)
         and all(_typed(o, _OVERFLOW_TYPES) and FIRST_MS <= o[2] <= LAST_MS for o in overflow)
+        and all(_typed(w, _QUEUE_TYPES) and FIRST_MS <= w[1] <= LAST_MS for w in queue)
     )
 
 
@@ -167,6 +177,7 @@ def decode_alert_inputs(payload: bytes) -> list[AlertInput]:
         )
     return [
         AlertInput(upstream, tenant, watermark, [QualityPart(*q) for q in quality],
-                   [OverflowPart(*o) for o in overflow])
-        for upstream, tenant, watermark, quality, overflow in data
+                   [OverflowPart(*o) for o in overflow], [QueuePart(*w) for w in (rest[0] if rest else [])],
+                   [SeverePart(*a) for a in (rest[1] if len(rest) > 1 else [])])
+        for upstream, tenant, watermark, quality, overflow, *rest in data
     ]  # fmt: skip

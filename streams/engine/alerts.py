@@ -20,16 +20,19 @@ Pure: no clock, no I/O; the edge routes inputs in and transitions (`AlertRow`) o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from typing import NamedTuple
 
+from streams.engine.config import HIDDEN_VENDOR_CALLS
 from streams.engine.config import AlertRules
 from streams.engine.config import EngineConfig
 from streams.engine.config import RateRule
 from streams.engine.overflow import OverflowRow
 from streams.engine.quality import QualityRow
+from streams.engine.queue import QueueSample
 from streams.engine.timebase import NEVER
 from streams.engine.timebase import floor
 from streams.engine.timebase import from_ms
@@ -65,6 +68,31 @@ class OverflowPart(NamedTuple):
     overflowed_timeout: int | None
 
 
+class QueuePart(NamedTuple):
+    """One partition's queue of a source at the end of the interval starting `interval_ms` (`QueueSample`)."""
+
+    source: str
+    interval_ms: int
+    waiting: int
+    oldest_queued_ms: int
+
+
+class SevereSample(NamedTuple):
+    """A source's agents severely out of adherence in one agent partition, at the end of the interval starting
+    `interval_ms` (the board as of the watermark that crossed it)."""
+
+    tenant: str
+    source: str
+    interval_ms: int
+    agents: int
+
+
+class SeverePart(NamedTuple):
+    source: str
+    interval_ms: int
+    agents: int
+
+
 class AlertInput(NamedTuple):
     """What one partition hands the alert stage about one tenant after a batch: the rows it drained and its
     watermark then (so the stage knows which intervals this partition will not change any more)."""
@@ -75,6 +103,8 @@ class AlertInput(NamedTuple):
     watermark: int
     quality: list[QualityPart]
     overflow: list[OverflowPart]
+    queue: list[QueuePart] = []  # noqa: RUF012 - a NamedTuple default, never mutated
+    severe: list[SeverePart] = []  # noqa: RUF012
 
 
 class AlertRow(NamedTuple):
@@ -104,6 +134,8 @@ def alert_inputs(
     rows: dict[str, list[Any]],
     marks: dict[str, int],
     config: EngineConfig,
+    samples: Sequence[QueueSample] = (),
+    severe_samples: Sequence[SevereSample] = (),
 ) -> list[AlertInput]:
     """The alert stage's input from one partition's drained rows (`quality_interval`, `overflow_interval`) and
     its watermarks, for every tenant that has alert rules and has rows or a watermark to tell."""
@@ -120,11 +152,21 @@ def alert_inputs(
         if config.tenant(row.tenant).alerts.overflow is None:
             continue
         overflow.setdefault(row.tenant, []).append(_overflow_part(row))
+    queue: dict[str, list[QueuePart]] = {}
+    width = config.interval_ms
+    for sample in samples:
+        if sample.oldest_queued_ms is not None:
+            part = QueuePart(sample.source, sample.at_ms - width, sample.waiting, sample.oldest_queued_ms)
+            queue.setdefault(sample.tenant, []).append(part)
+    severe: dict[str, list[SeverePart]] = {}
+    for one in severe_samples:
+        severe.setdefault(one.tenant, []).append(SeverePart(one.source, one.interval_ms, one.agents))
     return [
-        AlertInput(upstream, tenant, mark, quality.get(tenant, []), overflow.get(tenant, []))
+        AlertInput(upstream, tenant, mark, quality.get(tenant, []), overflow.get(tenant, []), queue.get(tenant, []),
+                   severe.get(tenant, []))
         for tenant, mark in marks.items()
         if config.tenant(tenant).alerts.any
-    ]
+    ]  # fmt: skip
 
 
 def _quality_part(row: QualityRow, threshold_s: int) -> QualityPart:
@@ -214,6 +256,13 @@ class AlertEngine:
         # (tenant, source, interval) -> part key -> (version, counters): the latest partial of each row.
         self._quality: dict[tuple[str, str, int], dict[tuple[str, str, str], list[Any]]] = {}
         self._overflow: dict[tuple[str, str, int], dict[tuple[str, str], list[Any]]] = {}
+        # (tenant, source, interval) -> upstream -> (legs waiting at its end, the earliest queued among them).
+        self._queue: dict[tuple[str, str, int], dict[str, list[int]]] = {}
+        # Agents severely out of adherence: (tenant, interval) -> upstream -> source -> agents, the agent
+        # partitions that carried the tenant, and the last interval decided for it.
+        self._severe: dict[tuple[str, int], dict[str, dict[str, int]]] = {}
+        self._agent_carriers: dict[str, set[str]] = {}
+        self._severe_decided: dict[str, int] = {}
         self._marks: dict[str, dict[str, int]] = {}  # tenant -> upstream -> watermark
         self._carriers: dict[SourceKey, set[str]] = {}  # the upstream partitions that carried the source
         # (tenant, source, upstream, interval) -> that partition's watermark with the interval's first report.
@@ -233,6 +282,9 @@ class AlertEngine:
         for offset, item in inputs:
             if offset > self.version:
                 self.version = offset
+            if item.upstream.startswith("agent:"):
+                self._agents(item)
+                continue
             touched = self._fold(item)
             marks = self._marks.setdefault(item.tenant, {})
             if item.watermark > marks.get(item.upstream, NEVER):
@@ -262,6 +314,13 @@ class AlertEngine:
                 parts = self._quality.setdefault((tenant, q.source, q.interval_ms), {})
                 self._replace(parts, (q.call_type, q.observed_via, upstream), q.version,
                               [q.offered, q.abandoned, q.answered_in_sla])  # fmt: skip
+        for w in item.queue:
+            # Sampled as the partition's watermark crossed the interval's end, in this very input.
+            if self._accept(tenant, w.source, w.interval_ms, upstream, touched):
+                self._queue.setdefault((tenant, w.source, w.interval_ms), {})[upstream] = [
+                    w.waiting,
+                    w.oldest_queued_ms,
+                ]
         for o in item.overflow:
             if o.interval_ms <= passed:
                 self.counts.late_rows += 1
@@ -328,13 +387,19 @@ class AlertEngine:
         until = self._complete_until(key)
         last_final = until - self._width
         pending = sorted(
-            {start for (t, s, start) in self._quality if t == tenant and s == source and start <= last_final}
-            | {
+            {
                 start
-                for (t, s, start) in self._overflow
+                for table in (self._quality, self._overflow, self._queue)
+                for (t, s, start) in table
                 if t == tenant and s == source and start <= last_final
             }
         )
+        if pending and self.config.tenant(tenant).alerts.oldest_wait is not None and self._queue_seen(key):
+            # An interval end with nobody waiting and no calls is a verdict too (the wait is over): every
+            # interval from the first with data on is judged, a week of them at most after a gap.
+            first = self._decided.get(key, pending[0] - self._width) + self._width
+            first = max(first, last_final - 7 * DAY_MS // self._width * self._width)
+            pending = sorted(set(pending) | set(range(first, last_final + 1, self._width)))
         for start in pending:
             if not self._reports_complete(key, start):
                 until = start
@@ -352,6 +417,7 @@ class AlertEngine:
             sums.add_quality(offered, abandoned, in_sla)
         for _, arrived, overflowed in self._overflow.pop((tenant, source, start), {}).values():
             sums.add_overflow(arrived, overflowed)
+        queued = self._queue.pop((tenant, source, start), {})
         self._decided[key] = start
         for upstream in self._carriers.get(key, ()):
             self._report_seen.pop((tenant, source, upstream, start), None)
@@ -365,6 +431,12 @@ class AlertEngine:
             if rules.abandonment is not None and sums.offered >= rules.abandonment.min_calls:
                 rate = sums.abandoned / sums.offered
                 self._judge_rate(key, "abandonment", rules.abandonment, start, end, rate, "abandonment")
+        if rules.oldest_wait is not None and self._queue_seen(key):
+            oldest = min((q[1] for q in queued.values()), default=None)
+            wait_s = None if oldest is None else (end - oldest) / 1000
+            self._judge_wait(
+                key, rules.oldest_wait.above_s, start, end, wait_s, sum(q[0] for q in queued.values())
+            )
         overflow = rules.overflow
         if (
             sums.has_overflow
@@ -427,6 +499,85 @@ class AlertEngine:
             self._resolve(key, rule, opened, start, end, level, target, previous,
                           f"{source}: {what} meets its target again, after {previous} {unit} under it")  # fmt: skip
 
+    # --- agents severely out of adherence (from the agent partitions) ----------------------------------------
+
+    def _agents(self, item: AlertInput) -> None:
+        tenant, upstream = item.tenant, item.upstream
+        carriers = self._agent_carriers.setdefault(tenant, set())
+        if upstream not in carriers:
+            count = upstream.partition("/")[2]
+            carriers.add(upstream)
+            if count:  # agents are spread over every partition by their id: each is waited for
+                carriers.update(f"agent:{p}/{count}" for p in range(int(count)))
+        decided = self._severe_decided.get(tenant, NEVER)
+        for part in item.severe:
+            if part.interval_ms <= decided:
+                self.counts.late_rows += 1
+                continue
+            by_source = self._severe.setdefault((tenant, part.interval_ms), {}).setdefault(upstream, {})
+            by_source[part.source] = part.agents
+        marks = self._marks.setdefault(tenant, {})
+        marks[upstream] = max(marks.get(upstream, NEVER), item.watermark)
+        rule = self.config.tenant(tenant).alerts.severe_adherence
+        if rule is None:
+            return
+        until = min((marks.get(u, NEVER) for u in carriers), default=NEVER)
+        last_final = until - self._width
+        pending = {start for (t, start) in self._severe if t == tenant and start <= last_final}
+        if decided != NEVER:  # once judging began every interval end is a verdict: none severe resolves
+            since = max(decided + self._width, last_final - 7 * DAY_MS // self._width * self._width)
+            pending |= set(range(since, last_final + 1, self._width))
+        for start in sorted(pending):
+            counts: dict[str, int] = {}
+            for by_source in self._severe.pop((tenant, start), {}).values():
+                for source, agents in by_source.items():
+                    counts[source] = counts.get(source, 0) + agents
+            self._severe_decided[tenant] = start
+            for source in self._agents_seen(tenant):
+                self._judge_severe((tenant, source), rule.agents_above, start, counts.get(source, 0))
+
+    def _agents_seen(self, tenant: str) -> list[str]:
+        """The sources whose agents the setup shows: the in-house center, and vendors where virtualized."""
+        config = self.config.tenant(tenant)
+        return [s for s in config.sources if s == config.in_house or config.setup not in HIDDEN_VENDOR_CALLS]
+
+    def _judge_severe(self, key: SourceKey, above: int, start: int, agents: int) -> None:
+        tenant, source = key
+        end = start + self._width
+        at = from_ms(end).strftime("%H:%M")
+        opened = self._open.get((tenant, "severe_adherence", source))
+        if opened is None and agents > above:
+            self._fire(key, "severe_adherence", start, end, agents, above, 1,
+                       f"{source}: {agents} agents severely out of adherence at {at} UTC (over {above})")  # fmt: skip
+        elif opened is not None and agents <= above:
+            self._resolve(key, "severe_adherence", opened, start, end, agents, above, opened.streak,
+                          f"{source}: {agents} agents severely out of adherence at {at} UTC (within {above})")  # fmt: skip
+        elif opened is not None:
+            opened.streak += 1
+
+    def _queue_seen(self, key: SourceKey) -> bool:
+        """The setup shows the source's queue: events of it come from the contact topic (not only reports)."""
+        tenant, source = key
+        setup = self.config.tenant(tenant).setup
+        hidden = source != self.config.tenant(tenant).in_house and setup in HIDDEN_VENDOR_CALLS
+        return not hidden and any(not u.startswith("vendor:") for u in self._carriers.get(key, ()))
+
+    def _judge_wait(
+        self, key: SourceKey, above_s: int, start: int, end: int, wait_s: float | None, waiting: int
+    ) -> None:
+        tenant, source = key
+        opened = self._open.get((tenant, "oldest_wait", source))
+        at = from_ms(end).strftime("%H:%M")
+        if opened is None and wait_s is not None and wait_s > above_s:
+            self._fire(key, "oldest_wait", start, end, wait_s, above_s, 1,
+                       f"{source}: a caller waiting {wait_s:.0f} s at {at} UTC (over {above_s} s; {waiting} waiting)")  # fmt: skip
+        elif opened is not None and (wait_s is None or wait_s <= above_s):
+            what = "nobody waiting" if wait_s is None else f"the oldest wait {wait_s:.0f} s"
+            self._resolve(key, "oldest_wait", opened, start, end, wait_s, above_s, opened.streak,
+                          f"{source}: {what} at {at} UTC (within {above_s} s)")  # fmt: skip
+        elif opened is not None:
+            opened.streak += 1
+
     def _judge_rate(
         self, key: SourceKey, rule: str, terms: RateRule, start: int, end: int, rate: float, what: str
     ) -> None:
@@ -442,7 +593,7 @@ class AlertEngine:
             opened.streak += 1
 
     def _fire(
-        self, key: SourceKey, rule: str, start: int, end: int, value: float, threshold: float, streak: int,
+        self, key: SourceKey, rule: str, start: int, end: int, value: float | None, threshold: float, streak: int,
         message: str,
     ) -> None:  # fmt: skip
         tenant, source = key
@@ -452,7 +603,7 @@ class AlertEngine:
         self._emit(tenant, alert_id, "fired", rule, source, start, end, value, threshold, streak, message)
 
     def _resolve(
-        self, key: SourceKey, rule: str, opened: _Open, start: int, end: int, value: float, threshold: float,
+        self, key: SourceKey, rule: str, opened: _Open, start: int, end: int, value: float | None, threshold: float,
         streak: int, message: str,
     ) -> None:  # fmt: skip
         tenant, source = key
@@ -464,7 +615,7 @@ class AlertEngine:
 
     def _emit(
         self, tenant: str, alert_id: str, transition: str, rule: str, source: str, start: int, end: int,
-        value: float, threshold: float, streak: int, message: str,
+        value: float | None, threshold: float, streak: int, message: str,
     ) -> None:  # fmt: skip
         self._out.append(
             AlertRow(
@@ -488,6 +639,10 @@ class AlertEngine:
             "version": self.version,
             "quality": [[*key, [[*part, *values] for part, values in parts.items()]] for key, parts in self._quality.items()],
             "overflow": [[*key, [[*part, *values] for part, values in parts.items()]] for key, parts in self._overflow.items()],
+            "queue": [[*key, [[u, *values] for u, values in parts.items()]] for key, parts in self._queue.items()],
+            "severe": [[t, start, {u: dict(by) for u, by in parts.items()}] for (t, start), parts in self._severe.items()],
+            "agent_carriers": {t: sorted(u) for t, u in self._agent_carriers.items()},
+            "severe_decided": self._severe_decided,
             "marks": self._marks,
             "carriers": [[*key, sorted(upstreams)] for key, upstreams in self._carriers.items()],
             "report_seen": [[*key, mark] for key, mark in self._report_seen.items()],
@@ -503,6 +658,14 @@ class AlertEngine:
         self.version = snapshot["version"]
         for tenant, source, start, parts in snapshot["quality"]:
             self._quality[(tenant, source, start)] = {tuple(p[:3]): p[3:] for p in parts}
+        self._severe = {
+            (t, start): {u: dict(by) for u, by in parts.items()}
+            for t, start, parts in snapshot.get("severe", [])
+        }
+        self._agent_carriers = {t: set(u) for t, u in snapshot.get("agent_carriers", {}).items()}
+        self._severe_decided = dict(snapshot.get("severe_decided", {}))
+        for tenant, source, start, parts in snapshot.get("queue", []):
+            self._queue[(tenant, source, start)] = {u: values for u, *values in parts}
         for tenant, source, start, parts in snapshot["overflow"]:
             self._overflow[(tenant, source, start)] = {tuple(p[:2]): p[2:] for p in parts}
         self._marks = {tenant: dict(marks) for tenant, marks in snapshot["marks"].items()}

@@ -86,6 +86,21 @@ class ChronicRule(_Rule):
     days: bool = True
 
 
+class OldestWaitRule(_Rule):
+    """Fires when, at an interval's end, a caller in a source's queue has waited over `above_s`; resolves at the
+    next interval end where none has. Judged where the setup shows the source's queue."""
+
+    above_s: Annotated[int, Field(ge=1, le=86_400)]
+
+
+class SevereAdherenceRule(_Rule):
+    """Fires when, at an interval's end, more than `agents_above` of a source's agents are severely out of
+    adherence (out for `adherence_severe_s` or longer, as the RTA board has them); resolves at the next
+    interval end with no more than that. Judged where the setup shows the source's agents."""
+
+    agents_above: Annotated[int, Field(ge=0)]
+
+
 class AlertRules(BaseModel):
     """A tenant's alert rules (`[alerts.*]` in its tenant file); a rule left out is not evaluated. Every rule is
     judged per source on intervals final in every partition, from the same counters the dashboards sum."""
@@ -98,10 +113,14 @@ class AlertRules(BaseModel):
     # over calls that arrived (a split, a targeted call type or a full engagement sends calls by design).
     overflow: RateRule | None = None
     chronic: ChronicRule | None = None
+    oldest_wait: OldestWaitRule | None = None
+    severe_adherence: SevereAdherenceRule | None = None
 
     @property
     def any(self) -> bool:
-        return any((self.service_level, self.abandonment, self.overflow, self.chronic))
+        rules = (self.service_level, self.abandonment, self.overflow, self.chronic, self.oldest_wait,
+                 self.severe_adherence)  # fmt: skip
+        return any(rules)
 
 
 class TenantConfig(BaseModel):

@@ -22,6 +22,7 @@ from streams.engine.adherence import AdherenceConfig
 from streams.engine.adherence import AdherenceEngine
 from streams.engine.alerts import AlertEngine
 from streams.engine.alerts import AlertInput
+from streams.engine.alerts import SevereSample
 from streams.engine.config import EngineConfig
 from streams.engine.dedup import FREEZE_AFTER_MS
 from streams.engine.dedup import Deduplicator
@@ -30,6 +31,8 @@ from streams.engine.intervals import Timeline
 from streams.engine.overflow import CallerContact
 from streams.engine.overflow import OverflowEngine
 from streams.engine.quality import QualityEngine
+from streams.engine.queue import QueueSample
+from streams.engine.queue import QueueTracker
 from streams.engine.repeats import RepeatEngine
 from streams.engine.timebase import EPOCH
 from streams.engine.timebase import MS
@@ -168,7 +171,8 @@ class _Partition(Generic[Item]):
         self.last_offset = snapshot["last_offset"]
         self.time.restore(snapshot["time"])
         for name, engine in self.engines.items():
-            engine.load(snapshot[name])
+            if name in snapshot:  # an engine added later starts empty from an older checkpoint
+                engine.load(snapshot[name])
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         raise NotImplementedError
@@ -227,6 +231,40 @@ class _EventPartition(_Partition[Event]):
         self.last_offset = last_offset
         return admitted, tenants
 
+    def segments(self, batch: list[tuple[int, Event]]) -> list[list[tuple[int, Event]]]:
+        """`batch` cut after each event that moves its tenant's watermark across an interval boundary, so an
+        interval's final rows (and the queue and the adherence board read at the crossing) hold exactly the
+        events up to that one, whatever the batching. Only where a tenant has alert rules (the alert stage
+        judges what is read there); a cut where nothing crosses is harmless.
+
+        Events may be refused or skipped by `_admit`; they are looked at here as if counted, which can only
+        cut more often."""
+        config = self.config
+        if not any(config.tenant(t).alerts.any for t in {event.tenant for _, event in batch}):
+            return [batch]
+        width, lateness = config.interval_ms, config.lateness_ms
+        latest = dict(self.time.latest)
+        marks = dict(self.time.marks)
+        cuts: list[list[tuple[int, Event]]] = []
+        start = 0
+        for i, (offset, event) in enumerate(batch):
+            if offset <= self.last_offset:
+                continue
+            tenant = event.tenant
+            ts_ms = (event.ts - EPOCH) // MS
+            if ts_ms <= latest.get(tenant, NEVER):
+                continue
+            latest[tenant] = ts_ms
+            mark = marks.get(tenant, NEVER)
+            watermark = max(mark, ts_ms - lateness)
+            marks[tenant] = watermark
+            if watermark // width != mark // width:
+                cuts.append(batch[start : i + 1])
+                start = i + 1
+        if start < len(batch):
+            cuts.append(batch[start:])
+        return cuts
+
     def _unchecked_reason(self, tenant: str) -> str:
         since = (EPOCH + self.unchecked_before[tenant] * MS).isoformat()
         return (
@@ -284,40 +322,34 @@ class ContactPartition(_EventPartition):
         self.quality = QualityEngine(partition, config, self.time)
         self.overflow = OverflowEngine(partition, config, self.time)
         self.volume = VolumeCounter(partition, config.interval_minutes, self.time, config.contact_state_ms)
-        self.engines = {"quality": self.quality, "overflow": self.overflow, "volume": self.volume}
+        # Legs that left are remembered for the lateness and two intervals: `at` a boundary the watermark crosses.
+        self.queue = QueueTracker(config.contact_state_ms, config.lateness_ms + 2 * config.interval_ms)
+        self.engines = {
+            "quality": self.quality,
+            "overflow": self.overflow,
+            "volume": self.volume,
+            "queue": self.queue,
+        }
+        self._queue_samples: list[QueueSample] = []
 
-    def segments(self, batch: list[tuple[int, Event]]) -> list[list[tuple[int, Event]]]:
-        """`batch` cut after each event that moves its tenant's watermark across an interval boundary, so an
-        interval's final rows hold exactly the events up to that one, whatever the batching. Only where a
-        tenant has alert rules (the alert stage judges those rows); a cut where nothing crosses is harmless.
+    def _moved(self, move: Move) -> None:
+        """At each interval boundary the tenant's watermark crosses, the queue as it was there, for the alert
+        stage's oldest-wait rule (the batch was cut at the crossing event, so this is the same however it was
+        batched); the last 8 boundaries of a jump at most."""
+        width = self.config.interval_ms
+        if not move.crossed(width):
+            return
+        self.queue.settle(self.time.lowest_watermark())
+        if self.config.tenant(move.tenant).alerts.oldest_wait is None:
+            return
+        last = move.watermark // width * width
+        first = max(last - 7 * width, (move.previous // width + 1) * width)
+        for boundary in range(first, last + 1, width):
+            self._queue_samples.extend(self.queue.at(move.tenant, boundary))
 
-        Events may be refused or skipped by `_admit`; they are looked at here as if counted, which can only
-        cut more often."""
-        config = self.config
-        if not any(config.tenant(t).alerts.any for t in {event.tenant for _, event in batch}):
-            return [batch]
-        width, lateness = config.interval_ms, config.lateness_ms
-        latest = dict(self.time.latest)
-        marks = dict(self.time.marks)
-        cuts: list[list[tuple[int, Event]]] = []
-        start = 0
-        for i, (offset, event) in enumerate(batch):
-            if offset <= self.last_offset:
-                continue
-            tenant = event.tenant
-            ts_ms = (event.ts - EPOCH) // MS
-            if ts_ms <= latest.get(tenant, NEVER):
-                continue
-            latest[tenant] = ts_ms
-            mark = marks.get(tenant, NEVER)
-            watermark = max(mark, ts_ms - lateness)
-            marks[tenant] = watermark
-            if watermark // width != mark // width:
-                cuts.append(batch[start : i + 1])
-                start = i + 1
-        if start < len(batch):
-            cuts.append(batch[start:])
-        return cuts
+    def drain_queue_samples(self) -> list[QueueSample]:
+        out, self._queue_samples = self._queue_samples, []
+        return out
 
     def drain_caller_contacts(self) -> list[CallerContact]:
         return self.overflow.drain_caller_contacts()
@@ -350,11 +382,28 @@ class AgentPartition(_EventPartition):
             self.time,
         )
         self.engines = {"adherence": self.adherence}
+        self._severe_samples: list[SevereSample] = []
 
     def _moved(self, move: Move) -> None:
         # Every agent's current state is accounted up to the watermark, so an agent who sends nothing (a
         # two-hour break) still fills its intervals.
         self.adherence.advance(move.watermark, move.tenant)
+        width = self.config.interval_ms
+        if move.crossed(width) and self.config.tenant(move.tenant).alerts.severe_adherence is not None:
+            # The board as of the watermark, where the batch was cut: agents severely out per source, for the
+            # interval that ends at the last boundary crossed.
+            severe: dict[str, int] = {}
+            for line in self.adherence.live(move.watermark):
+                if line.tenant == move.tenant and line.severe:
+                    severe[line.source] = severe.get(line.source, 0) + 1
+            start = move.watermark // width * width - width
+            self._severe_samples.extend(
+                SevereSample(move.tenant, source, start, n) for source, n in sorted(severe.items())
+            )
+
+    def drain_severe_samples(self) -> list[SevereSample]:
+        out, self._severe_samples = self._severe_samples, []
+        return out
 
     def drain(self) -> dict[str, list[tuple[Any, ...]]]:
         return {"adherence_interval": list(self.adherence.drain_rows())}

@@ -96,6 +96,18 @@ class DeliveryRow(NamedTuple):
     version: int
 
 
+class QueueLiveRow(NamedTuple):
+    """One partition's queue of a source now (`streams.engine.queue`); `version` is the time it was computed at."""
+
+    tenant: str
+    source: str
+    stream_partition: int
+    waiting: int
+    oldest_queued_at: datetime | None
+    as_of: datetime
+    version: int
+
+
 class CheckpointRow(NamedTuple):
     app_id: str
     topic: str
@@ -143,6 +155,7 @@ TABLES: dict[str, TableSpec] = {
     "acd_events": RAW_EVENTS,
     "adherence_interval": TableSpec("adherence_interval", AdherenceRow._fields, ADHERENCE_KEY),
     "adherence_live": TableSpec("adherence_live", LiveRow._fields, ("tenant", "agent_id")),
+    "queue_live": TableSpec("queue_live", QueueLiveRow._fields, ("tenant", "source", "stream_partition")),
     "contact_volume_interval": TableSpec("contact_volume_interval", VolumeRow._fields, VOLUME_KEY),
     "quality_interval": TableSpec("quality_interval", QualityRow._fields, QUALITY_KEY),
     "overflow_interval": TableSpec("overflow_interval", OverflowRow._fields, OVERFLOW_KEY),

@@ -5,9 +5,11 @@ move a decision; a restart in the middle gives the same transitions as none. Exp
 from __future__ import annotations
 
 import random
+import uuid
 import zlib
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -223,3 +225,85 @@ def test_alert_inputs_cross_the_wire_unchanged_and_bad_ones_are_refused() -> Non
                 b'[["contact:0", "t", 1, [], [["s", "c", 1, 1, true, 1]]]]'):  # fmt: skip
         with pytest.raises(ValueError, match="not an alert-input record"):
             decode_alert_inputs(bad)
+
+
+def test_the_queue_is_read_at_a_moment_as_it_was_then() -> None:
+    """Legs wait from queued until answered, abandoned, overflowed or redirected with an accepted hand-off; a
+    failed hand-off leaves the caller waiting. `at` a past moment counts legs that left after it."""
+    from streams.engine.queue import QueueSample
+    from streams.engine.queue import QueueTracker
+    from streams.events import ContactAnswered
+    from streams.events import ContactQueued
+    from streams.events import ContactRedirected
+
+    def ts(seconds: int) -> datetime:
+        return datetime(2026, 12, 2, 8, 0, tzinfo=UTC) + timedelta(seconds=seconds)
+
+    base = {"tenant": "t", "source": "in-house", "call_type": "billing"}
+    ids = iter(range(1, 100))
+
+    def meta() -> dict[str, object]:
+        return {**base, "event_id": uuid.UUID(int=next(ids))}
+
+    events = [
+        ContactQueued(
+            ts=ts(0),
+            contact_id="a",
+            initial_contact_id="a",
+            queue="q",
+            **meta(),
+        ),
+        ContactQueued(
+            ts=ts(10),
+            contact_id="b",
+            initial_contact_id="b",
+            queue="q",
+            **meta(),
+        ),
+        ContactRedirected(
+            ts=ts(20), contact_id="b", initial_contact_id="b", to_source="v", handoff="failed", **meta()
+        ),
+        ContactAnswered(
+            ts=ts(40), contact_id="a", initial_contact_id="a", agent_id="x", wait_ms=40_000, **meta()
+        ),
+        ContactRedirected(
+            ts=ts(50), contact_id="b", initial_contact_id="b", to_source="v", handoff="accepted", **meta()
+        ),
+    ]
+    tracker = QueueTracker(keep_ms=3_600_000, remember_ms=600_000)
+    tracker.apply(enumerate(events))  # type: ignore[arg-type]
+    assert tracker.now() == {}
+    at_30 = to_ms(ts(30))
+    assert tracker.at("t", at_30) == [QueueSample("t", "in-house", at_30, 2, to_ms(ts(0)))]
+    assert tracker.at("t", to_ms(ts(45))) == [QueueSample("t", "in-house", to_ms(ts(45)), 1, to_ms(ts(10)))]
+    assert tracker.at("t", to_ms(ts(50))) == []
+    tracker.settle(to_ms(ts(50)) + 600_001)
+    assert tracker.at("t", at_30) == []  # forgotten once no admissible input can ask
+
+
+def test_severe_adherence_sums_the_agent_partitions_and_resolves_when_none_are_left() -> None:
+    """Agents are spread over both agent partitions: an interval end is judged once both have passed it, on
+    the sum of their boards' severe agents; an interval end neither reports is one with none."""
+    from streams.engine.alerts import SeverePart
+    from streams.engine.config import SevereAdherenceRule
+
+    engine = AlertEngine(0, config(severe_adherence=SevereAdherenceRule(agents_above=2)))
+
+    def agents(partition: int, interval: int, *counts: tuple[str, int]) -> AlertInput:
+        parts = [SeverePart(source, T0 + interval * Q, n) for source, n in counts]
+        return AlertInput(f"agent:{partition}/2", "t", T0 + (interval + 1) * Q, [], [], [], parts)
+
+    # Interval 0 ends with 2 severe on partition 0 and 1 on partition 1: 3 > 2, fired once both have passed it.
+    assert feed(engine, agents(0, 0, ("in-house", 2))) == []
+    out = feed(engine, agents(1, 0, ("in-house", 1), ("vendor-a", 1)))
+    assert brief(out) == [("severe_adherence", "in-house", "fired", 0, 3, 1)]
+    # Interval 1: partition 0 still reports 2, partition 1 nothing: 2, within the limit, resolved.
+    out = feed(engine, agents(0, 1, ("in-house", 2)), agents(1, 1))
+    assert brief(out) == [("severe_adherence", "in-house", "resolved", 1, 2, 1)]
+    # Interval 2 and 3: partition 0 jumps ahead; nothing is judged until partition 1 passes them too.
+    assert feed(engine, agents(0, 3, ("in-house", 5))) == []
+    out = feed(engine, agents(1, 3, ("vendor-a", 3)))
+    assert brief(out) == [
+        ("severe_adherence", "in-house", "fired", 3, 5, 1),
+        ("severe_adherence", "vendor-a", "fired", 3, 3, 1),
+    ]

@@ -1,6 +1,7 @@
 """The Now view's dashboard (`live_now`) and the page's tenant list on hand-made rows in embedded ClickHouse
 (chDB): every agent count worked out by hand from the state events below, hidden agents NULL with a reason
-(never 0), the calls waiting and the oldest wait NULL with theirs. No servers."""
+(never 0), the calls waiting and the oldest wait from the live queue, NULL with a reason where not seen. No
+servers."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from streams.engine.config import TenantConfig
 from streams.warehouse.sink import clickhouse_writer
 from streams.warehouse.tables import TABLES
 from streams.warehouse.tables import LiveRow
+from streams.warehouse.tables import QueueLiveRow
 from streams.warehouse.terms import load_terms
 from tests.support.warehouse import quality_row
 
@@ -85,6 +87,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             # Another tenant's agent is not this tenant's.
             state(13, at, "ready", "x1", "in-house", tenant="e"),
         ])  # fmt: skip
+        # v's live queue: 2 legs on partition 0 (the oldest queued 95 s before its as_of), 1 on partition 1
+        # (as of 2 s later), partition 2 cleared; its vendor has nobody waiting, so no row at all.
+        write("queue_live", TABLES["queue_live"].columns, [
+            QueueLiveRow("v", "in-house", 0, 2, at - timedelta(seconds=95), at, 1),
+            QueueLiveRow("v", "in-house", 1, 1, at - timedelta(seconds=30), at + timedelta(seconds=2), 1),
+            QueueLiveRow("v", "in-house", 2, 0, None, at, 1),
+        ])  # fmt: skip
         write("adherence_live", TABLES["adherence_live"].columns, [
             LiveRow("v", "a5", "in-house", "t1", 1, at, 600_000, 1, "on_queue", "not_ready", "negative", at, 1),
             LiveRow("v", "a4", "in-house", "t1", 0, None, 0, 0, "", "", "", at, 2),  # cleared: not out
@@ -131,11 +140,27 @@ def test_hidden_agents_and_unobservable_figures_are_null_with_a_reason(warehouse
     assert vendor["out_of_adherence"] is None
     assert "vendor-a" in vendor["agents_hidden_reason"]
     assert now["in-house"]["agents_on_queue"] == 1  # e's own agent x1
-    for row in [*now.values(), *rows(warehouse, "v").values()]:
-        assert row["calls_waiting"] is None
-        assert row["calls_waiting_hidden_reason"].startswith("not exact from the interval counters")
-        assert row["oldest_wait_s"] is None
-        assert row["oldest_wait_hidden_reason"] == "not tracked yet"
+    # e: its vendor's queue is hidden by the setup; its own, because no worker has written a live queue.
+    assert vendor["calls_waiting"] is None
+    assert vendor["calls_waiting_hidden_reason"].startswith(
+        "enterprise_routed: the vendor's queue is not seen"
+    )
+    assert now["in-house"]["calls_waiting"] is None
+    assert now["in-house"]["oldest_wait_s"] is None
+    assert now["in-house"]["oldest_wait_hidden_reason"].startswith("no live queue from the worker yet")
+
+
+def test_calls_waiting_and_the_oldest_wait_from_the_live_queue(warehouse: Any) -> None:
+    """Summed over partitions: 2 + 1 + 0 legs; the oldest queued at 20:00 - 95 s, read as of the latest
+    partition's moment (2 s later): 97 s. The vendor's queue is seen and empty: 0 and 0, not n/o."""
+    now = rows(warehouse, "v")
+    assert (now["in-house"]["calls_waiting"], now["in-house"]["oldest_wait_s"]) == (3, 97.0)
+    assert (now["vendor-a"]["calls_waiting"], now["vendor-a"]["oldest_wait_s"]) == (0, 0)
+    assert now["in-house"]["calls_waiting_hidden_reason"] == ""
+    # A period that ends before the live queue's moment does not show it as its own.
+    earlier = rows(warehouse, "v", until=T0 + timedelta(minutes=19))["in-house"]
+    assert earlier["calls_waiting"] is None
+    assert "outside this period" in earlier["calls_waiting_hidden_reason"]
 
 
 def test_the_tenant_list_gives_each_tenants_span_and_its_interval_in_progress(warehouse: Any) -> None:
