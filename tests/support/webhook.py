@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import signal
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -134,3 +139,43 @@ def transition(
 
 def encoded(value: dict[str, Any]) -> bytes:
     return orjson.dumps(value)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Deliverer:
+    """The CLI as a subprocess, its log (stderr) in a file."""
+
+    def __init__(self, env: dict[str, str], url: str, log: Path) -> None:
+        self.env, self.url, self.log = env, url, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "acdscope.cli", "alerts-webhook", "--url", self.url],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> None:
+        assert self.process is not None
+        assert self.process.poll() is None, f"the deliverer exited {self.process.returncode}:\n{self.text()}"
+
+    def kill(self, how: signal.Signals) -> int:
+        assert self.process is not None
+        self.process.send_signal(how)
+        return self.process.wait(timeout=30)
+
+
+def wait_until(condition: Callable[[], bool], deliverer: Deliverer, what: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        deliverer.alive()
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}:\n{deliverer.text()[-4000:]}")
