@@ -538,57 +538,52 @@ class AlertEngine:
 
     def _agents_seen(self, tenant: str) -> list[str]:
         """The sources whose agents the setup shows: the in-house center, and vendors where virtualized."""
-        config = self.config.tenant(tenant)
-        return [s for s in config.sources if s == config.in_house or config.setup not in HIDDEN_VENDOR_CALLS]
+        return [s for s in self.config.tenant(tenant).sources if not self._vendor_hidden(tenant, s)]
 
-    def _judge_severe(self, key: SourceKey, above: int, start: int, agents: int) -> None:
-        tenant, source = key
-        end = start + self._width
-        at = from_ms(end).strftime("%H:%M")
-        opened = self._open.get((tenant, "severe_adherence", source))
-        if opened is None and agents > above:
-            self._fire(key, "severe_adherence", start, end, agents, above, 1,
-                       f"{source}: {agents} agents severely out of adherence at {at} UTC (over {above})")  # fmt: skip
-        elif opened is not None and agents <= above:
-            self._resolve(key, "severe_adherence", opened, start, end, agents, above, opened.streak,
-                          f"{source}: {agents} agents severely out of adherence at {at} UTC (within {above})")  # fmt: skip
-        elif opened is not None:
-            opened.streak += 1
+    def _vendor_hidden(self, tenant: str, source: str) -> bool:
+        """A vendor whose queue and agents the setup does not show (network-delivered, enterprise-routed)."""
+        config = self.config.tenant(tenant)
+        return source != config.in_house and config.setup in HIDDEN_VENDOR_CALLS
 
     def _queue_seen(self, key: SourceKey) -> bool:
         """The setup shows the source's queue: events of it come from the contact topic (not only reports)."""
-        tenant, source = key
-        setup = self.config.tenant(tenant).setup
-        hidden = source != self.config.tenant(tenant).in_house and setup in HIDDEN_VENDOR_CALLS
-        return not hidden and any(not u.startswith("vendor:") for u in self._carriers.get(key, ()))
+        return not self._vendor_hidden(*key) and any(
+            not u.startswith("vendor:") for u in self._carriers.get(key, ())
+        )
+
+    def _judge_severe(self, key: SourceKey, above: int, start: int, agents: int) -> None:
+        end = start + self._width
+        at = f"{agents} agents severely out of adherence at {from_ms(end):%H:%M} UTC"
+        self._judge_over(key, "severe_adherence", start, end, agents, above, agents > above,
+                         f"{key[1]}: {at} (over {above})", f"{key[1]}: {at} (within {above})")  # fmt: skip
 
     def _judge_wait(
         self, key: SourceKey, above_s: int, start: int, end: int, wait_s: float | None, waiting: int
     ) -> None:
-        tenant, source = key
-        opened = self._open.get((tenant, "oldest_wait", source))
-        at = from_ms(end).strftime("%H:%M")
-        if opened is None and wait_s is not None and wait_s > above_s:
-            self._fire(key, "oldest_wait", start, end, wait_s, above_s, 1,
-                       f"{source}: a caller waiting {wait_s:.0f} s at {at} UTC (over {above_s} s; {waiting} waiting)")  # fmt: skip
-        elif opened is not None and (wait_s is None or wait_s <= above_s):
-            what = "nobody waiting" if wait_s is None else f"the oldest wait {wait_s:.0f} s"
-            self._resolve(key, "oldest_wait", opened, start, end, wait_s, above_s, opened.streak,
-                          f"{source}: {what} at {at} UTC (within {above_s} s)")  # fmt: skip
-        elif opened is not None:
-            opened.streak += 1
+        at = f"{from_ms(end):%H:%M} UTC"
+        what = "nobody waiting" if wait_s is None else f"the oldest wait {wait_s:.0f} s"
+        self._judge_over(key, "oldest_wait", start, end, wait_s, above_s, wait_s is not None and wait_s > above_s,
+                         f"{key[1]}: a caller waiting {wait_s or 0:.0f} s at {at} (over {above_s} s; {waiting} waiting)",
+                         f"{key[1]}: {what} at {at} (within {above_s} s)")  # fmt: skip
 
     def _judge_rate(
         self, key: SourceKey, rule: str, terms: RateRule, start: int, end: int, rate: float, what: str
     ) -> None:
-        tenant, source = key
-        opened = self._open.get((tenant, rule, source))
-        if opened is None and rate > terms.above:
-            self._fire(key, rule, start, end, rate, terms.above, 1,
-                       f"{source}: {what} {rate:.1%} over the {terms.above:.0%} limit")  # fmt: skip
-        elif opened is not None and rate <= terms.above:
-            self._resolve(key, rule, opened, start, end, rate, terms.above, opened.streak,
-                          f"{source}: {what} {rate:.1%} back within the {terms.above:.0%} limit")  # fmt: skip
+        self._judge_over(key, rule, start, end, rate, terms.above, rate > terms.above,
+                         f"{key[1]}: {what} {rate:.1%} over the {terms.above:.0%} limit",
+                         f"{key[1]}: {what} {rate:.1%} back within the {terms.above:.0%} limit")  # fmt: skip
+
+    def _judge_over(
+        self, key: SourceKey, rule: str, start: int, end: int, value: float | None, limit: float, over: bool,
+        fired: str, resolved: str,
+    ) -> None:  # fmt: skip
+        """The rules judged one interval at a time: fired when over the limit and not open, resolved at the
+        first interval back within it; while it stays over, the open alert counts the intervals."""
+        opened = self._open.get((key[0], rule, key[1]))
+        if opened is None and over:
+            self._fire(key, rule, start, end, value, limit, 1, fired)
+        elif opened is not None and not over:
+            self._resolve(key, rule, opened, start, end, value, limit, opened.streak, resolved)
         elif opened is not None:
             opened.streak += 1
 
