@@ -75,10 +75,14 @@ def demo(
     rows = _print_comparison(outcome.comparison, "Customer calls, same demand, one day")
     _print_intraday(outcome.intraday, outcome.intraday_tenant)
     _print_breaches(outcome.intraday, outcome.intraday_tenant)
+    _print_settlement(outcome.settlement)
     from acdscope.report import render_html
 
     report.parent.mkdir(parents=True, exist_ok=True)
-    page = render_html(outcome.comparison, intraday=outcome.intraday, intraday_tenant=outcome.intraday_tenant)
+    page = render_html(
+        outcome.comparison, intraday=outcome.intraday, intraday_tenant=outcome.intraday_tenant,
+        settlement=outcome.settlement,
+    )  # fmt: skip
     report.write_text(page, encoding="utf-8")
     console.print(f"HTML report with charts: {report}")
     got = {row["scenario"]: row["in_house_offered"] or 0 for row in rows}
@@ -139,6 +143,29 @@ def _print_comparison(comparison: DashboardResult, title: str) -> list[dict[str,
     console.print(calls)
     console.print(vendor)
     return rows
+
+
+def _print_settlement(result: DashboardResult) -> None:
+    """Each vendor's contract settled for the billing month to date: the figure a vendor manager signs off."""
+    from acdscope.report import settlement_cell
+    from acdscope.report import settlement_rows
+
+    table = Table(
+        title="Contract settlement, billing month to date (dashboard settlement: every KPI, tier, cap and the "
+        "reconciliation in `acdscope query settlement`)"
+    )
+    shown = (("tenant", "tenant"), ("source", "source"), ("kpis_missed", "KPIs missed"),
+             ("billed", "billed"), ("penalty", "penalty"), ("bonus", "bonus"), ("invoice", "invoice"),
+             ("cost_per_contact", "per contact"), ("verdict", "verdict"))  # fmt: skip
+    for column, label in shown:
+        left = column in ("tenant", "source", "kpis_missed", "verdict")
+        table.add_column(label, justify="left" if left else "right", no_wrap=column != "kpis_missed")
+    for row in settlement_rows(result):
+        table.add_row(*(
+            "[dim]n/o[/dim]" if text == "n/o" else text
+            for text in (settlement_cell(row, column, False) for column, _ in shown)
+        ))  # fmt: skip
+    console.print(table)
 
 
 def _print_intraday(result: DashboardResult, tenant: str) -> None:

@@ -71,6 +71,8 @@ class DemoOutcome:
     # interval and source against its target, with the staffing behind it (dashboard staffing_interval).
     intraday_tenant: str
     intraday: DashboardResult
+    # Every tenant's contracts settled for the billing month to date (dashboard settlement).
+    settlement: DashboardResult
     # Customer calls entering the in-house queue per scenario (not the tier-2 legs of transfers), from the
     # simulator's own truth (a cross-check).
     truth_in_house_offered: dict[str, int]
@@ -198,6 +200,12 @@ def load_scenarios(
         "staffing_interval",
         {"tenant": intraday_tenant, "from": start_day, "until": start_day + timedelta(days=base.days)},
     )
-    return DemoOutcome(
-        scenarios, events, pipeline.sink.rows_written, comparison, intraday_tenant, intraday, truth_offered
+    settlement = run(
+        client,
+        "settlement",
+        {"tenant": "", "from": start_day.replace(day=1), "until": start_day + timedelta(days=base.days)},
     )
+    return DemoOutcome(
+        scenarios, events, pipeline.sink.rows_written, comparison, intraday_tenant, intraday, settlement,
+        truth_offered,
+    )  # fmt: skip

@@ -164,11 +164,85 @@ def _intraday_charts(intraday: DashboardResult, tenant: str) -> list[go.Figure]:
     return [level, staffing, volume]
 
 
+# The settlement table's columns: (dashboard column, heading, shown as a percentage).
+SETTLEMENT_COLUMNS = (
+    ("tenant", "tenant", False), ("source", "source", False), ("period_start", "month", False),
+    ("answered", "contacts", False), ("service_level", "SL", True), ("abandon_rate", "abandoned", True),
+    ("aht_s", "AHT s", False), ("qa_score", "QA", False), ("adherence", "adherence", True),
+    ("kpis_missed", "KPIs missed", False), ("billed", "billed", False), ("penalty", "penalty", False),
+    ("bonus", "bonus", False), ("earn_back", "earn-back", False), ("invoice", "invoice", False),
+    ("cost_per_contact", "per contact", False), ("verdict", "verdict", False),
+    ("contacts_gap", "reported - seen", False),
+)  # fmt: skip
+
+
+def settlement_rows(settlement: DashboardResult) -> list[dict[str, Any]]:
+    """Every source's rows, the in-house center's too: its loaded cost per contact beside the vendors' invoices
+    (it has no contract KPI, so no verdict: shown as a dash, not as n/o)."""
+    return rows_of(settlement)
+
+
+MONEY = frozenset({"billed", "interval_credits", "kpi_penalties", "penalty", "bonus", "earn_back", "invoice",
+                   "credits_owed", "cost_per_contact"})  # fmt: skip
+
+
+def settlement_cell(row: dict[str, Any], column: str, percent: bool) -> str:
+    """A dash where there is nothing to have (no contract for the in-house center, no contact to divide by),
+    which is not "not observable"."""
+    value = row[column]
+    if value is None and row["kind"] == "in_house" and column in ("verdict", "contacts_gap"):
+        return "-"
+    if value is None and column == "cost_per_contact" and row["answered"] == 0:
+        return "-"
+    if percent and isinstance(value, float):
+        return f"{value:.1%}"
+    if column in MONEY and isinstance(value, float):
+        return f"{value:,.2f}"
+    return cell(column, value)
+
+
+def _settlement_table(settlement: DashboardResult) -> str:
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in SETTLEMENT_COLUMNS)
+    body = (
+        "".join(
+            "<tr>"
+            + "".join(
+                f'<td class="{"no" if row[column] is None else ""}"'
+                f' title="{html.escape(_settlement_reason(row, column))}">'
+                f"{html.escape(settlement_cell(row, column, percent))}</td>"
+                for column, _, percent in SETTLEMENT_COLUMNS
+            )
+            + "</tr>"
+            for row in settlement_rows(settlement)
+        )
+        or f'<tr><td colspan="{len(SETTLEMENT_COLUMNS)}">no vendor with a contract in the period</td></tr>'
+    )
+    return (
+        "<h2>Contract settlement, billing month to date (dashboard settlement)</h2>"
+        "<p>Each KPI over the month from its counters against the tenant file's contract; penalties and bonuses by"
+        " tier, capped; <em>n/o</em>: the setup does not show it (the reason is the cell's tooltip).</p>"
+        f'<table id="settlement"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def _settlement_reason(row: dict[str, Any], column: str) -> str:
+    if row[column] is not None:
+        return ""
+    if column in ("adherence", "qa_score", "service_level", "abandon_rate", "aht_s"):
+        return str(row["unassessed"])
+    if column == "verdict":
+        return str(row["verdict_hidden_reason"])
+    if column == "contacts_gap":
+        return str(row["reconciliation_hidden_reason"])
+    return str(row["cost_hidden_reason"])
+
+
 def render_html(
     comparison: DashboardResult,
     title: str = "acdscope: outsourcing setups compared",
     intraday: DashboardResult | None = None,
     intraday_tenant: str = "",
+    settlement: DashboardResult | None = None,
 ) -> str:
     rows = rows_of(comparison)
     figures = [
@@ -225,6 +299,7 @@ setup (NULL in the warehouse, never 0). Generated {stamp} from the <code>setup_c
 <table id="comparison"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {"".join(f'<section class="chart">{chart}</section>' for chart in charts)}
 {breaches}
+{"" if settlement is None else _settlement_table(settlement)}
 </body>
 </html>
 """

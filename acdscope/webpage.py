@@ -1,10 +1,11 @@
 """`acdscope dashboard`: the live page a supervisor keeps open, running the dashboard SQL through
 `clickhouse-connect` and refreshing itself.
 
-Four views, one scrolling page with a nav: Now (per source: agents on queue, available, not ready; service
+Five views, one scrolling page with a nav: Now (per source: agents on queue, available, not ready; service
 level and abandonment so far; the alerts, open first; the RTA board), Today (service level, calls against the forecast and staffing
-against the requirement per interval, the interval in progress marked), Vendors (scorecard, SLA streaks, cost)
-and Setups (the comparison). A tenant picker (`/api/tenants`: the tenants with data) and a period picker
+against the requirement per interval, the interval in progress marked), Vendors (scorecard, SLA streaks, cost),
+Settlement (each contract settled for the billing month to date: KPIs, penalties, bonuses, the invoice, the
+verdict and what the enterprise can check of the bill) and Setups (the comparison). A tenant picker (`/api/tenants`: the tenants with data) and a period picker
 (today, yesterday, last 7 days, custom; "today" is the tenant's latest day of data, today itself when live)
 apply to every view. Serving only (stdlib HTTP, loopback by default): every number is a cell of a
 `sql/dashboards` answer, shown as it came; the charts come from Plotly's own plotly.js, served from the
@@ -68,7 +69,7 @@ PAGE = """<!doctype html>
 </head>
 <body>
 <nav>
-  <a href="#now">Now</a> <a href="#today">Today</a> <a href="#vendors">Vendors</a> <a href="#setups">Setups</a>
+  <a href="#now">Now</a> <a href="#today">Today</a> <a href="#vendors">Vendors</a> <a href="#settlement-view">Settlement</a> <a href="#setups">Setups</a>
   <label>tenant <select id="tenant"></select></label>
   <label>period <select id="range">
     <option value="today">today</option><option value="yesterday">yesterday</option>
@@ -109,6 +110,12 @@ PAGE = """<!doctype html>
 <p class="status" id="cost-status"></p>
 <div id="cost-chart" style="height: 360px"></div>
 </section>
+<section id="settlement-view">
+<h2>Contract settlement, billing month to date</h2>
+<p class="status" id="settlement-status"></p>
+<table id="settlement"></table>
+<ul class="notes" id="settlement-notes"></ul>
+</section>
 <section id="setups">
 <h2>Outsourcing setups compared</h2>
 <p class="status" id="status"></p>
@@ -123,7 +130,11 @@ const REASONS = {agents_on_queue: "agents_hidden_reason", agents_available: "age
   agents_busy: "agents_hidden_reason", agents_not_ready: "agents_hidden_reason",
   out_of_adherence: "agents_hidden_reason", severe_out: "agents_hidden_reason",
   calls_waiting: "calls_waiting_hidden_reason", oldest_wait_s: "oldest_wait_hidden_reason",
-  e2e_sl_20s: "e2e_hidden_reason"};
+  e2e_sl_20s: "e2e_hidden_reason", verdict: "verdict_hidden_reason", billed: "cost_hidden_reason",
+  invoice: "cost_hidden_reason", cost_per_contact: "cost_hidden_reason", reported_contacts: "reconciliation_hidden_reason",
+  observed_contacts: "reconciliation_hidden_reason", contacts_gap: "reconciliation_hidden_reason",
+  reported_hours: "reconciliation_hidden_reason", observed_hours: "reconciliation_hidden_reason",
+  adherence: "unassessed", qa_score: "unassessed"};
 let tenants = [];
 function show(column, value) {
   if (value === null) return ["n/o", "no"];
@@ -308,6 +319,21 @@ async function vendors(tenant, window) {
   Plotly.react("cost-chart", traces, {title: {text: "Net cost per interval (gross - SLA credit; gaps are n/o)"}, margin: {t: 50}});
   document.getElementById("cost-status").textContent = cost.rows.length + " source-intervals (dashboard source_cost)";
 }
+async function settlement(tenant, window) {
+  // The billing month the period starts in, to the period's end: a contract settles by month, not by day.
+  const from = window.from.slice(0, 8) + "01T00:00:00";
+  const data = await api("settlement", {tenant, from, until: window.until});
+  document.getElementById("settlement").innerHTML = "";
+  notesInto("settlement-notes", []);
+  if (emptyInto("settlement-status", data)) return;
+  const verdict = data.columns.indexOf("verdict");
+  notesInto("settlement-notes", render("settlement", data, ["source", "verdict", "kpis_missed", "period_start", "answered",
+    "service_level", "abandon_rate", "aht_s", "qa_score", "adherence", "billed", "penalty", "bonus", "earn_back",
+    "invoice", "cost_per_contact", "reported_contacts", "contacts_gap"],
+    row => row[verdict] === "chronic" ? "severe" : ""));
+  document.getElementById("settlement-status").textContent = data.rows.length + " source-periods from " +
+    from.slice(0, 10) + " (dashboard settlement: the tenant file's contracts; a period still open is settled to date)";
+}
 async function setups(window) {
   const data = await api("setup_comparison", window);
   document.getElementById("comparison").innerHTML = "";
@@ -336,6 +362,7 @@ async function refresh() {
     await guarded("rta-status", () => rta(tenant));
     await guarded("intraday-status", () => intraday(tenant, window));
     await guarded("scorecard-status", () => vendors(tenant, window));
+    await guarded("settlement-status", () => settlement(tenant, window));
     await guarded("status", () => setups(window));
     document.getElementById("refreshed").textContent = "refreshed " + new Date().toLocaleTimeString() + " (every REFRESH_S s)";
   } catch (error) {

@@ -103,12 +103,24 @@ create or replace function acd_variance as (actual, forecast) -> actual / nullIf
 create or replace function acd_sent_more_than_forecast as (offered, forecast_calls, tolerance) -> offered > forecast_calls * (1 + tolerance);
 create or replace function acd_breach_cause as (breached, offered, forecast_calls, staffed_agents, required_for_forecast, tolerance) -> if(breached = 1 and offered is not null and forecast_calls is not null and staffed_agents is not null and required_for_forecast is not null, multiIf(acd_sent_more_than_forecast(offered, forecast_calls, tolerance) and staffed_agents < required_for_forecast, 'under-staffed and sent more than forecast', staffed_agents < required_for_forecast, 'under-staffed', acd_sent_more_than_forecast(offered, forecast_calls, tolerance), 'sent more than forecast', 'neither: staffed for the forecast it got'), null);
 
--- Cost: the contract's model applied to the quantities it bills (hourly models: scheduled agent time, NULL
--- where the setup does not show it), the SLA credit of a breached interval, and cost per contact. A contact is a
--- customer call answered: the second leg of an internal transfer is the same contact, billed and divided once.
-create or replace function acd_gross_cost as (cost_model, rate, answered, handle_ms, scheduled_ms) -> multiIf(cost_model = 'per_contact', rate * answered, cost_model = 'per_handled_minute', rate * handle_ms / 60000, cost_model in ('loaded_hourly', 'per_agent_hour') and scheduled_ms is not null, rate * scheduled_ms / 3600000, null);
+-- Cost: the contract's model applied to the quantities it bills in an interval (hourly models: rostered agent
+-- time, time on queue, or the contracted seats over the time the source was open; NULL where the setup does
+-- not show it, and for models priced per billing period: fixed fees and anchored bands), the SLA credit of a
+-- breached interval, and cost per contact. A contact is a customer call answered: the second leg of an internal
+-- transfer is the same contact, billed and divided once.
+create or replace function acd_gross_cost as (cost_model, rate, answered, handle_ms, scheduled_ms, on_queue_ms, open_ms, seats) -> multiIf(cost_model = 'per_contact', rate * answered, cost_model = 'per_handled_minute', rate * handle_ms / 60000, cost_model in ('loaded_hourly', 'per_agent_hour'), rate * scheduled_ms / 3600000, cost_model = 'per_productive_hour', rate * on_queue_ms / 3600000, cost_model = 'per_seat_hour', rate * seats * open_ms / 3600000, null);
 create or replace function acd_sla_credit as (gross_cost, breached, sla_credit) -> if(breached, gross_cost * sla_credit, 0);
 create or replace function acd_cost_per_contact as (net_cost, answered) -> net_cost / nullIf(answered, 0);
+-- Settlement per billing period. Anchored pricing: the base fee buys the baseline within +/- band; contacts above
+-- the band are charged the marginal rate, those below it credited theirs. A KPI is worse than a bound when under
+-- it (over it where less is better: abandonment, AHT); a tier's share applies when the KPI is worse than its
+-- bound (a penalty) or not worse (a bonus), the deepest tier reached alone. A KPI not observed gives NULL, never
+-- a tier. A cap is a share of the billed amount (none: uncapped).
+create or replace function acd_anchored_amount as (contacts, baseline, band, base_fee, above_rate, below_rate) -> base_fee + greatest(0, contacts - baseline * (1 + band)) * above_rate - greatest(0, baseline * (1 - band) - contacts) * below_rate;
+create or replace function acd_kpi_worse as (value, bound, lower_is_better) -> if(lower_is_better = 1, value > bound, value < bound);
+create or replace function acd_kpi_met as (value, target, lower_is_better) -> if(value is null, null, toUInt8(not acd_kpi_worse(value, target, lower_is_better)));
+create or replace function acd_tier_share as (value, bounds, shares, lower_is_better, penalty) -> if(value is null, null, arrayFold((acc, bound, share) -> greatest(acc, if(acd_kpi_worse(value, bound, lower_is_better) = penalty, share, 0)), bounds, shares, toFloat64(0)));
+create or replace function acd_capped as (amount, cap, billed) -> if(cap is null, amount, least(amount, cap * billed));
 -- Value for money: service level x FCR proxy per unit of cost per contact.
 create or replace function acd_value as (service_level, fcr_proxy, cost_per_contact) -> service_level * fcr_proxy / nullIf(cost_per_contact, 0);
 -- A part's share of a whole: calls sent to a vendor by a split out of those that arrived, a source's value.

@@ -125,24 +125,36 @@ with
         )
     ),
     priced as (
+        -- Every interval the source had calls or agents on it: hourly models bill the quiet ones too. (The join
+        -- keys are taken from either side, not nullable: the grouping sets below give '' and 1970-01-01 to the
+        -- keys a grain has not, as every other part of the view does.)
         select
-            quality.tenant as tenant,
-            quality.kind as kind,
-            quality.source as source,
-            quality.interval_start as interval_start,
-            acd_sla_breached(quality.answered_in_sla, quality.offered, quality.sla_target) as sla_breached,
-            acd_gross_cost(quality.cost_model, quality.rate, quality.answered, quality.handle_ms, hours.scheduled_ms)
-                as gross_cost,
-            acd_sla_credit(gross_cost, sla_breached, quality.sla_credit) as sla_credit_amount,
-            if(gross_cost is null and quality.kind != '',
-               concat(quality.setup, ': agent hours of ', quality.source, ' are not observable'), '')
+            assumeNotNull(coalesce(q.tenant, h.tenant)) as tenant,
+            assumeNotNull(coalesce(q.kind, h.kind)) as kind,
+            assumeNotNull(coalesce(q.source, h.source)) as source,
+            assumeNotNull(coalesce(q.interval_start, h.interval_start)) as interval_start,
+            acd_sla_breached(q.answered_in_sla, q.offered, t.sla_target) as sla_breached,
+            -- Agents on queue from their states where seen, else a vendor's reported staffed time.
+            if(h.scheduled_ms is not null, h.worked_on_queue_ms, q.reported_staffed_ms) as on_queue_ms,
+            if(q.offered is not null or ifNull(h.scheduled_ms + h.worked_on_queue_ms, 0) > 0,
+               max(q.interval_minutes) over (partition by tenant) * 60000, 0) as open_ms,
+            -- An interval with the agents seen and no calls had none: where the agents are seen, the calls are.
+            -- The in-house center's agents are always seen: none scheduled is no rostered hour, not a hidden one.
+            acd_gross_cost(t.cost_model, t.rate, coalesce(q.answered, if(h.scheduled_ms is null, null, 0)),
+                           coalesce(q.handle_ms, if(h.scheduled_ms is null, null, 0)),
+                           if(kind = 'in_house', ifNull(h.scheduled_ms, 0), h.scheduled_ms), on_queue_ms,
+                           open_ms, t.contracted_seats) as gross_cost,
+            acd_sla_credit(gross_cost, sla_breached, t.sla_credit) as sla_credit_amount,
+            ifNull(multiIf(gross_cost is not null or kind = '', '',
+                           t.cost_model in ('fixed', 'anchored'),
+                           concat(source, ' is priced per billing period (', t.cost_model, '): see the settlement'),
+                           concat(t.setup, ': agent hours of ', source, ' are not observable')), '')
                 as cost_hidden_reason
-        from quality
-        left join (select * from staffing where grain = 'interval') as hours
-            on hours.tenant = quality.tenant
-           and hours.source = quality.source
-           and hours.interval_start = quality.interval_start
-        where quality.grain = 'interval'
+        from (select * from quality where grain = 'interval') as q
+        full join (select * from staffing where grain = 'interval') as h
+            on h.tenant = q.tenant and h.kind = q.kind and h.source = q.source
+           and h.interval_start = q.interval_start
+        left join terms as t on t.tenant = tenant and t.source = source
     ),
     costs as (
         select

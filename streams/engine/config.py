@@ -25,23 +25,110 @@ HIDDEN_ROUTING = "network-delivered: the split and overflow happen at the carrie
 HIDDEN_VENDOR_OUTCOME = "enterprise-routed: a redirected call's outcome at the vendor is not seen"
 
 
+Kpi = Literal["service_level", "abandonment", "aht", "qa", "adherence"]
+# The KPIs where less is better (abandon rate, AHT in seconds); the others are better higher.
+LOWER_IS_BETTER: frozenset[str] = frozenset({"abandonment", "aht"})
+CostModel = Literal[
+    "loaded_hourly", "per_agent_hour", "per_productive_hour", "per_seat_hour", "per_handled_minute",
+    "per_contact", "fixed", "anchored",
+]  # fmt: skip
+# Models priced per billing period, not per interval: their interval cost is NULL (the settlement prices them).
+PERIOD_PRICED: frozenset[str] = frozenset({"fixed", "anchored"})
+
+
+class Tier(BaseModel):
+    """One step of a KPI's schedule: `share` of the period's billed amount, owed to the enterprise (a penalty)
+    when the KPI over the period is worse than `bound`, or to the vendor (a bonus) when it is as good as `bound`
+    or better. Tiers do not add up: the deepest one reached applies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bound: Annotated[float, Field(ge=0)]
+    share: Annotated[float, Field(ge=0, le=1)]
+
+
+class KpiTerms(BaseModel):
+    """A KPI the contract holds a vendor to over each billing period, computed from the period's counters (not
+    an average of interval figures): service level (answered within the SLA threshold over offered, abandons
+    against), abandonment (abandoned over offered), AHT (s), QA score and adherence (1 - exception over
+    scheduled time). Missing `target` is a missed KPI (it counts towards chronic under-performance); the
+    money moves only where a tier says so."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: Annotated[float, Field(ge=0)]
+    penalties: tuple[Tier, ...] = ()
+    bonuses: tuple[Tier, ...] = ()
+
+
+class AnchoredPricing(BaseModel):
+    """Anchored (baseline) pricing, per billing period: `base_fee` buys `baseline` contacts (answered) within
+    +/- `band` of it; each contact above the band is charged `above_rate` (an additional resource charge), each
+    one below it credited `below_rate` (a reduced resource credit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    baseline: Annotated[float, Field(gt=0)]
+    band: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    base_fee: Annotated[float, Field(ge=0)]
+    above_rate: Annotated[float, Field(ge=0)]
+    below_rate: Annotated[float, Field(ge=0)]
+
+
+class LoadedCost(BaseModel):
+    """An in-house center's loaded cost per rostered hour, from what the enterprise pays per agent a year:
+    salary plus benefits (a share of it), plus overhead (facilities, IT, supervision: a share of pay and
+    benefits), over the paid hours less the paid time off (holidays, vacation, sickness), since agents on leave
+    are paid but not rostered. 45,500 a year, 28 % benefits, 20 % overhead, 2,080 paid hours, 240 off: 37.98."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    annual_salary: Annotated[float, Field(gt=0)]
+    benefits: Annotated[float, Field(ge=0, le=5)] = 0.0
+    overhead: Annotated[float, Field(ge=0, le=5)] = 0.0
+    paid_hours: Annotated[float, Field(gt=0, le=8784)] = 2080.0
+    time_off_hours: Annotated[float, Field(ge=0)] = 0.0
+
+    @property
+    def hourly(self) -> float:
+        return (
+            self.annual_salary
+            * (1 + self.benefits)
+            * (1 + self.overhead)
+            / (self.paid_hours - self.time_off_hours)
+        )
+
+    @model_validator(mode="after")
+    def _rostered_hours_left(self) -> LoadedCost:
+        if self.time_off_hours >= self.paid_hours:
+            raise ValueError("time_off_hours must be fewer than paid_hours: no rostered hour would be left")
+        return self
+
+
 class SourceTerms(BaseModel):
     """What a source costs and what is expected of it (the contract with a vendor, or the in-house budget).
 
-    Cost models: `loaded_hourly` (in-house: salaries, benefits, time off, per paid = rostered hour),
-    `per_agent_hour` (vendor seats, billed per rostered agent hour), `per_handled_minute`, `per_contact`
-    (per handled contact). The SLA: at least `sla_target` of offered contacts answered within
-    `sla_threshold_s` (abandons counted against) per interval; a breached interval earns the enterprise a
-    credit of `sla_credit` of that interval's cost; `chronic_after` consecutive breached intervals flag
-    chronic under-performance.
+    Cost models: `loaded_hourly` (in-house: salaries, benefits, time off and overhead per rostered hour, given
+    as `rate` or worked out from `loaded_cost`), `per_agent_hour` (per rostered agent hour), `per_productive_hour`
+    (per agent hour on queue: available, on a contact or in wrap-up; a vendor's reported staffed time where its
+    agents are hidden), `per_seat_hour` (the contracted seats, per hour the source was open), `per_handled_minute`,
+    `per_contact` (per contact answered), `fixed` (`rate` per billing period) and `anchored` (`anchored`).
+    The SLA: at least `sla_target` of offered contacts answered within `sla_threshold_s` (abandons counted
+    against) per interval; a breached interval earns the enterprise a credit of `sla_credit` of that interval's
+    cost; `chronic_after` consecutive breached intervals flag chronic under-performance.
+
+    Settlement per `billing_period`: each of `kpis` over the period against its target and tiers; penalties and
+    interval credits together at most `penalty_cap` of the billed amount, bonuses at most `bonus_cap` (and only
+    in a period that met every KPI); a period's penalty is earned back when the `earn_back_after` periods after
+    it all meet every KPI; `chronic_after_periods` periods in a row missing a KPI make the verdict chronic.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cost_model: Literal["loaded_hourly", "per_agent_hour", "per_handled_minute", "per_contact"] = (
-        "loaded_hourly"
-    )
+    cost_model: CostModel = "loaded_hourly"
     rate: Annotated[float, Field(ge=0)] = 0.0
+    loaded_cost: LoadedCost | None = None
+    anchored: AnchoredPricing | None = None
     sla_threshold_s: Annotated[int, Field(ge=1, le=3600)] = 20
     sla_target: Annotated[float, Field(ge=0, le=1)] = 0.8
     sla_credit: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -57,6 +144,51 @@ class SourceTerms(BaseModel):
     # The band over the forecast within which the source must cope: a breached interval whose calls exceed the
     # forecast by more than it is put down (also) to the volume sent, within it to the staffing.
     forecast_tolerance: Annotated[float, Field(ge=0, le=10)] = 0.1
+    billing_period: Literal["month", "week"] = "month"
+    kpis: dict[Kpi, KpiTerms] = Field(default_factory=dict)
+    penalty_cap: Annotated[float, Field(ge=0, le=1)] | None = None
+    bonus_cap: Annotated[float, Field(ge=0, le=1)] | None = None
+    earn_back_after: Annotated[int, Field(ge=1, le=24)] | None = None
+    chronic_after_periods: Annotated[int, Field(ge=1, le=24)] = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loaded_rate(cls, data: Any) -> Any:
+        """The loaded hourly rate is worked out from `loaded_cost` where the file gives the pay; a file giving both
+        is refused (which one would the dashboards price by?)."""
+        if isinstance(data, dict) and data.get("loaded_cost") is not None:
+            cost = data["loaded_cost"]
+            cost = cost if isinstance(cost, LoadedCost) else LoadedCost.model_validate(cost)
+            # (A dump of these terms carries the rate worked out: the same rate again is not a second one.)
+            if data.get("rate") is not None and abs(data["rate"] - cost.hourly) > 1e-9:
+                raise ValueError("give either rate or loaded_cost: the rate is worked out from loaded_cost")
+            return {**data, "loaded_cost": cost, "rate": cost.hourly}
+        return data
+
+    @model_validator(mode="after")
+    def _terms_fit_the_model(self) -> SourceTerms:
+        """Terms that could not be priced or judged as written are refused, saying which."""
+        if self.loaded_cost is not None and self.cost_model != "loaded_hourly":
+            raise ValueError(f"loaded_cost prices the loaded_hourly model, not {self.cost_model}")
+        if (self.cost_model == "anchored") != (self.anchored is not None):
+            raise ValueError("the anchored cost model needs [anchored] terms, and only it takes them")
+        if self.cost_model == "per_seat_hour" and self.contracted_seats is None:
+            raise ValueError("per_seat_hour prices the contracted seats: set contracted_seats")
+        for kpi, terms in self.kpis.items():
+            lower = kpi in LOWER_IS_BETTER
+            for tier in terms.penalties:
+                if (tier.bound < terms.target) if lower else (tier.bound > terms.target):
+                    raise ValueError(
+                        f"kpis.{kpi}: a penalty tier's bound {tier.bound} is better than the target"
+                    )
+            for tier in terms.bonuses:
+                if (tier.bound > terms.target) if lower else (tier.bound < terms.target):
+                    raise ValueError(
+                        f"kpis.{kpi}: a bonus tier's bound {tier.bound} is worse than the target"
+                    )
+            if kpi in ("service_level", "abandonment", "adherence") and terms.target > 1:
+                raise ValueError(f"kpis.{kpi}: the target is a share (0 to 1), not {terms.target}")
+        return self
 
 
 class _Rule(BaseModel):

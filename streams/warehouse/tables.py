@@ -135,7 +135,13 @@ SOURCE_TERMS = TableSpec(
     "source_terms",
     ("tenant", "source", "kind", "setup", "engagement", "cost_model", "rate", "sla_threshold_s", "sla_target",
      "sla_credit", "chronic_after", "chronic_after_days", "contracted_share", "contracted_seats", "forecast_tolerance",
-     "version"),
+     "billing_period", "penalty_cap", "bonus_cap", "earn_back_after", "chronic_after_periods", "anchored_baseline",
+     "anchored_band", "anchored_base_fee", "anchored_above_rate", "anchored_below_rate", "version"),
+)  # fmt: skip
+CONTRACT_KPIS = TableSpec(
+    "contract_kpis",
+    ("tenant", "source", "kpi", "target", "lower_is_better", "penalty_bounds", "penalty_shares", "bonus_bounds",
+     "bonus_shares", "version"),
 )  # fmt: skip
 # Loaded from a CSV by `acdscope forecast`, or derived from a scenario (`producers.simulator.forecast`);
 # loaded_at is the column's default (the newest load of a key wins).

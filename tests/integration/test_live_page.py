@@ -42,7 +42,7 @@ from tests.support.scenarios import small
 
 pytestmark = pytest.mark.integration
 
-VIEWS = ("now", "today", "vendors", "setups")
+VIEWS = ("now", "today", "vendors", "settlement-view", "setups")
 # The page's own formatting (`show` in its script): fractions as percentages with one decimal.
 PERCENT = re.compile(
     r"^(service_level|sla_target|abandon_rate|abandon_rate_excl_short|sl_\w+|overflow_rate|\w+_sl_20s|"
@@ -147,7 +147,7 @@ def test_every_view_shows_its_dashboards_numbers(clickhouse_db) -> None:
                 answers[urlparse(url).path.removeprefix("/api/")] = _get(url)
             compared = {table: _same_cells(page, table, answers[name]) for table, name in (
                 ("now-table", "live_now"), ("alerts", "alerts"), ("scorecard", "vendor_scorecard"),
-                ("streaks", "sla_streaks_daily"), ("comparison", "setup_comparison"))}  # fmt: skip
+                ("streaks", "sla_streaks_daily"), ("settlement", "settlement"), ("comparison", "setup_comparison"))}  # fmt: skip
             intraday = page.evaluate("document.getElementById('intraday-volume').data")
             in_progress = page.locator("#intraday-status").get_attribute("data-in-progress")
             notes = page.locator("#now-notes").inner_text()
@@ -172,10 +172,10 @@ def test_every_view_shows_its_dashboards_numbers(clickhouse_db) -> None:
     finally:
         server.shutdown()
     assert errors == []
-    # The page asks the dashboards of its four views, and nothing else.
+    # The page asks the dashboards of its five views, and nothing else.
     assert set(answers) == {
         "tenants", "live_now", "alerts", "rta_board", "staffing_interval", "vendor_scorecard", "sla_streaks_daily",
-        "source_cost", "setup_comparison",
+        "source_cost", "settlement", "setup_comparison",
     }  # fmt: skip
     assert len(routed_requests) == len(yesterday_requests) == len(initial)
     assert all("enterprise-routed-shared" in url for url in routed_requests if "tenant=" in url)

@@ -113,6 +113,11 @@ def test_the_readme_streaming_block_runs_as_written(tmp_path: Path) -> None:
         comparison = next(out for command, out in outputs.items() if "setup_comparison" in command)
         assert "bank" in comparison
         assert "virtualized" in comparison
+        # The month to date settled on the tenant file's contracts: the vendor billed per contact, judged.
+        settlement = next(out for command, out in outputs.items() if "settlement" in command)
+        assert re.search(r"│ source\s+│ vendor-a", settlement), settlement
+        assert re.search(r"│ billed\s+│ \d+\.\d+", settlement), settlement
+        assert re.search(r"│ verdict\s+│ (on track|at risk|chronic)", settlement), settlement
         _screenshot(url)
     finally:
         ran = subprocess.run(

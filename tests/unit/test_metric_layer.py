@@ -48,7 +48,7 @@ def test_dashboards_define_no_figure() -> None:
         assert "nullIf(" not in code, name
         assert not re.search(r"countIf\(\s*\w+(\.\w+)? is null", code), name
         assert re.search(
-            r"\bfrom (source_metrics|call_metrics|volume_interval|adherence_live|alerts)\b", code
+            r"\bfrom (source_metrics|call_metrics|volume_interval|adherence_live|alerts|settlement)\b", code
         ), name
 
 

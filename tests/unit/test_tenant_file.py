@@ -57,7 +57,9 @@ def test_the_live_tenant_file_simulates_the_calibrated_bank_and_prices_what_the_
     config = load_engine_config(None, [str(BANK)])
     terms = config.tenant("bank")
     assert (terms.setup, terms.engagement, terms.in_house) == ("virtualized", "shared (overflow)", "in-house")
-    assert (terms.sources["in-house"].cost_model, terms.sources["in-house"].rate) == ("loaded_hourly", 38.0)
+    # 45,600 x 1.25 x 1.28 / (2,080 - 160 hours off) = 38.00 per rostered hour.
+    assert terms.sources["in-house"].cost_model == "loaded_hourly"
+    assert terms.sources["in-house"].rate == pytest.approx(38.0)
     vendor = terms.sources["vendor-a"]
     assert (vendor.cost_model, vendor.rate, vendor.sla_credit, vendor.contracted_seats) == (
         "per_contact",
