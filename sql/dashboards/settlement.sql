@@ -3,7 +3,7 @@
 -- Parameters: {tenant:String}, {from:DateTime64(3, 'UTC')}, {until:DateTime64(3, 'UTC')} (on interval_start).
 -- Grain: one row per (source, billing period: month or week, as its terms say) with traffic or agents, from the
 -- `settlement` view of the metric layer (every amount's definition is there). Periods partly outside the window
--- are settled to date (period_complete = 0); earn-back looks back no further than {from}. NULL = not observable.
+-- are settled to date (period_complete = 0); earn-back looks back no further than the window's start. NULL = not observable.
 with
 
 final as (

@@ -243,12 +243,17 @@ def test_the_page_moves_when_new_events_arrive(clickhouse_db) -> None:
             offered = after_run.columns.index("offered")
             source = after_run.columns.index("source")
             wanted = {row[source]: str(row[offered]) for row in after_run.rows}
+            # The sink writes its tables one after another: a refresh between two writes can show the new calls
+            # with the old agent states, so the page is waited on for both (the in-house agents' states move).
+            states_before = next(row["agents_as_of"] for row in before if row["source"] == "in-house")
             page.wait_for_function(
-                """wanted => { const rows = [...document.querySelectorAll('#now-table tbody tr')];
+                """([wanted, statesBefore]) => {
+                     const rows = [...document.querySelectorAll('#now-table tbody tr')];
                      return rows.length > 0 && rows.every(tr => {
                        const cell = c => [...tr.cells].find(td => td.dataset.col === c).textContent;
-                       return wanted[cell('source')] === cell('offered'); }); }""",
-                arg=wanted,
+                       return wanted[cell('source')] === cell('offered') &&
+                         (cell('source') !== 'in-house' || cell('agents_as_of') !== statesBefore); }); }""",
+                arg=[wanted, states_before],
                 timeout=60_000,
             )
             after = _cells(page, "now-table")

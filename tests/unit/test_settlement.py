@@ -80,10 +80,10 @@ def _calls(tenant: str, source: str, start: datetime, offered: int, answered: in
     )  # fmt: skip
 
 
-def _agent(start: datetime, agent: str) -> AdherenceRow:
-    """An in-house agent scheduled and on queue the whole quarter hour, in adherence."""
+def _agent(start: datetime, agent: str, tenant: str = "vr", source: str = "in-house") -> AdherenceRow:
+    """An agent scheduled and on queue the whole quarter hour, in adherence."""
     return AdherenceRow(
-        start, "vr", "in-house", "team", agent, 0, QUARTER_MS, 0, QUARTER_MS, 0, 0, 0, QUARTER_MS, QUARTER_MS,
+        start, tenant, source, "team", agent, 0, QUARTER_MS, 0, QUARTER_MS, 0, 0, 0, QUARTER_MS, QUARTER_MS,
         300_000, 1,
     )  # fmt: skip
 
@@ -125,7 +125,22 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 ),
             }
         )
-        assert load_terms(client, config) == 5
+        weekly = EngineConfig(
+            tenants={
+                "wk": TenantConfig(
+                    sources={
+                        "in-house": SourceTerms(rate=30.0),
+                        "vendor-s": SourceTerms(
+                            cost_model="per_seat_hour", rate=20.0, contracted_seats=2, billing_period="week"
+                        ),
+                        "vendor-p": SourceTerms(
+                            cost_model="per_productive_hour", rate=30.0, billing_period="week"
+                        ),
+                    }
+                )
+            }
+        )
+        assert load_terms(client, config) + load_terms(client, weekly) == 8
         write = clickhouse_writer(client)
         quality = [_calls("vr", "vendor-a", datetime(2026, m, 10, 9, tzinfo=UTC), o, a, w)
                    for m, (o, a, w, _) in MONTHS.items()]  # fmt: skip
@@ -142,12 +157,23 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         quality.append(_calls("vr", "in-house", datetime(2026, 1, 10, 9, tzinfo=UTC), 10, 10, 9))
         # Enterprise-routed: the vendor reports 50 offered, 45 answered, 40 within 20 s; the ACD sent it 52.
         quality.append(_report("er", "vendor-r", datetime(2026, 1, 10, 9, tzinfo=UTC), 50, 45, 40))
+        # The weekly tenant's calls (the engine's interval width comes with its rows): in-house only.
+        quality.append(_calls("wk", "in-house", datetime(2026, 1, 5, 9, tzinfo=UTC), 10, 10, 9))
         write("quality_interval", TABLES["quality_interval"].columns, quality)
         agents = [
             _agent(datetime(2026, 1, 10, 9, tzinfo=UTC), "a1"),
             _agent(datetime(2026, 1, 10, 9, tzinfo=UTC), "a2"),
             _agent(datetime(2026, 1, 10, 9, 15, tzinfo=UTC), "a1"),
         ]
+        # Weekly contracts: vendor-s open (one agent on queue) at 09:00 on Monday 5 January and Sunday 11 January,
+        # and on Monday 12 January; vendor-p's agent on queue a quarter hour on 5 January and two on 13 January.
+        agents += [
+            _agent(datetime(2026, 1, day, 9, tzinfo=UTC), "s1", "wk", "vendor-s") for day in (5, 11, 12)
+        ] + [
+            _agent(datetime(2026, 1, 5, 9, tzinfo=UTC), "p1", "wk", "vendor-p"),
+            _agent(datetime(2026, 1, 13, 9, tzinfo=UTC), "p1", "wk", "vendor-p"),
+            _agent(datetime(2026, 1, 13, 9, 15, tzinfo=UTC), "p1", "wk", "vendor-p"),
+        ]  # fmt: skip
         write("adherence_interval", TABLES["adherence_interval"].columns, agents)
         sent = [
             OverflowTargetRow("er", "in-house", "vendor-r", datetime(2026, 1, 10, 9, tzinfo=UTC), 15, 0, "timeout",
@@ -275,3 +301,21 @@ def test_the_dashboard_shows_the_layers_settlement_rounded(warehouse: Any) -> No
         (1, "vendor-a"),
         (1, "vendor-b"),
     ]
+
+
+def test_weekly_periods_bill_seat_and_productive_hours_of_quiet_intervals(warehouse: Any) -> None:
+    """No calls at all: the hours alone are billed, each in its Monday-to-Sunday week."""
+    rows = _settlement(warehouse, "wk")
+    week_1, week_2 = date(2026, 1, 5), date(2026, 1, 12)
+    # Seats: 2 contracted x 0.25 h open x 20.00, twice in the first week (Monday and Sunday), once in the second.
+    assert rows[("vendor-s", week_1)]["billed_amount"] == 20.0
+    assert rows[("vendor-s", week_2)]["billed_amount"] == 10.0
+    assert rows[("vendor-s", week_1)]["period_end"] == date(2026, 1, 12)
+    # Productive hours: 0.25 h on queue x 30.00, then 0.5 h.
+    assert (rows[("vendor-p", week_1)]["billed_amount"], rows[("vendor-p", week_2)]["billed_amount"]) == (
+        7.5,
+        15.0,
+    )
+    # No contact to divide by: no cost per contact (NULL), and no KPI to judge.
+    assert rows[("vendor-p", week_1)]["cost_per_contact"] is None
+    assert rows[("vendor-p", week_1)]["verdict_hidden_reason"] == "the terms of vendor-p hold it to no KPI"
