@@ -24,8 +24,9 @@
 --   could be assessed (`verdict_hidden_reason`).
 -- - Reconciliation: what the vendor's own interval reports claim (contacts answered and hours on queue: what it
 --   bills on, where it reports) against what the enterprise saw itself: contacts answered and hours on queue
---   in its ACD where the vendor's agents log in (virtualized), the calls it sent the vendor (enterprise-routed,
---   against the contacts the vendor says it was offered), nothing where the carrier routes (network-delivered):
+--   in its ACD where the vendor's agents log in (virtualized), the redirects the vendor accepted (enterprise-routed,
+--   against the contacts the vendor says it was offered: a failed hand-off never reached it; attributable where
+--   it was the day's only vendor sent calls), nothing where the carrier routes (network-delivered):
 --   `reconciliation_hidden_reason` says what cannot be checked.
 -- - period_complete: 1 when the whole period lies in [{from}, {until}); a period to date otherwise.
 create or replace view settlement as
@@ -41,13 +42,29 @@ with
         where d.grain = 'day'
     ),
     sent as (
-        -- The calls the enterprise ACD sent each vendor (overflow, split or call type), by local day.
-        select tenant, to_source as source, toDate(interval_start, {tz:String}) as day, sum(overflowed) as sent
+        -- The calls the enterprise ACD sent each vendor (overflow, split or call type), by local day, and how
+        -- many vendors it sent calls to that day.
+        select
+            tenant,
+            to_source as source,
+            toDate(interval_start, {tz:String}) as day,
+            sum(overflowed) as sent,
+            uniqExact(to_source) over (partition by tenant, day) as vendors_sent
         from overflow_target_interval final
         where ({tenant:String} = '' or tenant = {tenant:String})
           and interval_start >= {from:DateTime64(3, 'UTC')}
           and interval_start < {until:DateTime64(3, 'UTC')}
         group by tenant, source, day
+    ),
+    handed as (
+        -- Of those, the redirects the vendor accepted (enterprise-routed: a failed or returned hand-off puts the
+        -- caller back in the enterprise queue, so the vendor never had the call), counted per tenant and day.
+        select tenant, toDate(interval_start, {tz:String}) as day, acd_observed_sum(redirect_accepted) as accepted
+        from overflow_interval final
+        where ({tenant:String} = '' or tenant = {tenant:String})
+          and interval_start >= {from:DateTime64(3, 'UTC')}
+          and interval_start < {until:DateTime64(3, 'UTC')}
+        group by tenant, day
     ),
     periods as (
         select
@@ -74,11 +91,15 @@ with
             sum(d.sla_credit_amount) as interval_credits,
             sum(d.intervals_breached) as intervals_breached,
             sum(ifNull(s.sent, 0)) as sent_to_vendor,
+            -- Accepted hand-offs are counted per tenant: they are the vendor's on days it was the only one sent
+            -- calls, and not attributable (NULL) over a period with a day that shared them among vendors.
+            acd_observed_sum(if(s.sent is null, 0, if(s.vendors_sent = 1, h.accepted, null))) as accepted_by_vendor,
             anyIf(d.hidden_reason, d.hidden_reason != '') as hidden_reason,
             anyIf(d.schedule_hidden_reason, d.schedule_hidden_reason != '') as schedule_hidden_reason,
             anyIf(d.cost_hidden_reason, d.cost_hidden_reason != '') as interval_cost_hidden_reason
         from days as d
         left join sent as s on s.tenant = d.tenant and s.source = d.source and s.day = d.day
+        left join handed as h on h.tenant = d.tenant and h.day = d.day
         group by tenant, source, period_start
     ),
     figures as (
@@ -216,15 +237,17 @@ select
     if(kind = 'vendor' and reported_days > 0, offered, null) as reported_offered,
     if(kind = 'vendor' and reported_days > 0, on_queue_ms / 3600000, null) as reported_hours,
     multiIf(kind != 'vendor', null, setup = 'virtualized', answered,
-            setup = 'enterprise_routed', sent_to_vendor, null) as observed_contacts,
+            setup = 'enterprise_routed', accepted_by_vendor, null) as observed_contacts,
     if(kind = 'vendor' and setup = 'virtualized', on_queue_ms / 3600000, null) as observed_hours,
     multiIf(setup = 'enterprise_routed', reported_offered, reported_contacts) - observed_contacts as contacts_gap,
     reported_hours - observed_hours as hours_gap,
     multiIf(kind != 'vendor', '',
             setup = 'network_delivered',
             'network-delivered: the carrier routes the vendor''s calls; the enterprise sees none of its calls or agents, so the bill can only be taken from the vendor''s own reports',
+            setup = 'enterprise_routed' and observed_contacts is null,
+            'enterprise-routed with calls sent to several vendors on one day: the accepted hand-offs are counted per tenant, not per vendor; its agents'' hours are not seen',
             setup = 'enterprise_routed',
-            'enterprise-routed: the calls sent are checked against the calls the vendor reports offered; its agents'' hours are not seen',
+            'enterprise-routed: the hand-offs the vendor accepted are checked against the calls it reports offered; its agents'' hours are not seen',
             'virtualized: the vendor''s agents work on the enterprise ACD, which is the record: there is no vendor report to check, its invoice is checked against the hours and contacts observed')
         as reconciliation_hidden_reason
 from sequenced

@@ -44,3 +44,22 @@ def test_embedded_demo_compares_the_nine_scenarios_with_their_visibility(tmp_pat
     assert 0 < v["vendor_adherence"] <= 1
     # Same demand everywhere: the calls that reach the ACD agree across enterprise-routed and virtualized.
     assert er["arrived_at_acd"] == v["arrived_at_acd"]
+    # Settlement, billing month to date: where the ACD redirects (enterprise-routed), the hand-offs the vendor
+    # accepted equal the calls its own reports say it was offered (the simulator writes those reports from its
+    # own queue, the engine counts the redirects from the enterprise's events: two independent counts).
+    settled = [dict(zip(outcome.settlement.columns, row, strict=True)) for row in outcome.settlement.rows]
+    vendors = {row["tenant"]: row for row in settled if row["source"] == "vendor-a"}
+    assert len(vendors) == 9
+    for tenant, row in vendors.items():
+        assert row["billed"] is not None, tenant
+        assert row["invoice"] is not None, tenant
+        if tenant.startswith("enterprise-routed"):
+            assert row["reported_contacts"] <= row["observed_contacts"], tenant
+            assert row["contacts_gap"] == 0, tenant
+        else:
+            assert row["contacts_gap"] is None, tenant
+            assert row["reconciliation_hidden_reason"], tenant
+        # Network-delivered and enterprise-routed vendors' adherence is not seen: named, moving no money.
+        if not tenant.startswith("virtualized"):
+            assert row["adherence"] is None, tenant
+            assert "adherence: " in row["unassessed"], tenant

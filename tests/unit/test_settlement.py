@@ -23,6 +23,7 @@ from streams.engine.config import HIDDEN_VENDOR_CALLS
 from streams.engine.config import EngineConfig
 from streams.engine.config import SourceTerms
 from streams.engine.config import TenantConfig
+from streams.engine.overflow import OverflowRow
 from streams.engine.overflow import OverflowTargetRow
 from streams.engine.quality import QualityRow
 from streams.warehouse.sink import clickhouse_writer
@@ -175,11 +176,16 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             _agent(datetime(2026, 1, 13, 9, 15, tzinfo=UTC), "p1", "wk", "vendor-p"),
         ]  # fmt: skip
         write("adherence_interval", TABLES["adherence_interval"].columns, agents)
-        sent = [
-            OverflowTargetRow("er", "in-house", "vendor-r", datetime(2026, 1, 10, 9, tzinfo=UTC), 15, 0, "timeout",
-                              52, 1, 1)
-        ]  # fmt: skip
+        # The ACD sent vendor-r 52 calls at 09:00; one hand-off failed (the caller went back to the in-house
+        # queue): 51 accepted, against the 50 the vendor reports offered.
+        at = datetime(2026, 1, 10, 9, tzinfo=UTC)
+        sent = [OverflowTargetRow("er", "in-house", "vendor-r", at, 15, 0, "timeout", 52, 1, 1)]
         write("overflow_target_interval", TABLES["overflow_target_interval"].columns, sent)
+        arrivals = [
+            OverflowRow("er", "in-house", "billing", at, 15, 0, 60, 52, 52, 0, 0, 52 * 30_000, 51, 1, 0,
+                        [10, 20, 30, 60], 0, [0, 0, 0, 0], 0, 0, 51, "", 1, 1)
+        ]  # fmt: skip
+        write("overflow_interval", TABLES["overflow_interval"].columns, arrivals)
         yield client
 
 
@@ -258,9 +264,13 @@ def test_virtualized_vendor_is_checked_against_the_enterprise_acd(warehouse: Any
 
 def test_enterprise_routed_vendor_reports_against_calls_sent_and_unseen_adherence(warehouse: Any) -> None:
     row = _settlement(warehouse, "er")[("vendor-r", date(2026, 1, 1))]
-    # Its reports: 50 offered, 45 answered, 4 h on queue; the ACD sent 52: 2 calls it does not account for.
+    # Its reports: 50 offered, 45 answered, 4 h on queue; it accepted 51 hand-offs (52 sent, 1 failed): one call
+    # it took and does not report.
     assert (row["reported_offered"], row["reported_contacts"], row["reported_hours"]) == (50, 45, 4.0)
-    assert (row["observed_contacts"], row["contacts_gap"], row["observed_hours"]) == (52, -2, None)
+    assert (row["observed_contacts"], row["contacts_gap"], row["observed_hours"]) == (51, -1, None)
+    assert row["reconciliation_hidden_reason"].startswith(
+        "enterprise-routed: the hand-offs the vendor accepted"
+    )
     # Service level 40 / 50 = 0.80 meets its target; adherence cannot be assessed: its agents are not seen.
     assert (row["service_level"], row["kpis_assessed"], row["kpis_missed"], row["verdict"]) == (
         0.8,
