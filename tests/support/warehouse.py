@@ -26,6 +26,22 @@ def quality_row(tenant: str, source: str, start: datetime, **figures: Any) -> Qu
     })  # fmt: skip
 
 
+# What a vendor's interval report does not carry: NULL on its rows (`streams.engine.quality`'s `_report_row`).
+UNREPORTED = ("short_abandoned", "wait_answered_ms", "wait_abandoned_ms", "talk_ms", "hold_ms", "acw_ms",
+              "transferred", "transferred_in", "overflowed_out", "qa_sum", "qa_count", "csat_sum", "csat_count")  # fmt: skip
+
+
+def report_row(tenant: str, source: str, start: datetime, hidden_reason: str, **figures: Any) -> QualityRow:
+    """A row as the engine writes a vendor's interval report: what it does not carry NULL, the service level only
+    at the 20 s it reports (`answered_within_20s`), the reason the setup hides the rest, then `figures`."""
+    within = figures.pop("answered_within_20s")
+    return quality_row(
+        tenant, source, start, observed_via="vendor_report", answered_within=[None, within, None, None],
+        abandoned_within=[None] * len(THRESHOLDS), hidden_reason=hidden_reason, **dict.fromkeys(UNREPORTED),
+        **figures,
+    )  # fmt: skip
+
+
 _QUALITY = ("offered", "answered", "abandoned", "answered_within", "wait_answered_ms", "talk_ms", "hold_ms",
             "acw_ms", "handled", "transferred", "transferred_in", "overflowed_out", "qa_count", "qa_sum",
             "csat_count", "csat_sum", "handle_ms", "staffed_ms")  # fmt: skip

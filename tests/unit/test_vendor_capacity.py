@@ -35,6 +35,7 @@ from streams.warehouse.tables import TABLES
 from streams.warehouse.terms import load_terms
 from tests.support.expected import on_queue_by_interval
 from tests.support.warehouse import quality_row
+from tests.support.warehouse import report_row
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 QUARTER_MS = 900_000
@@ -47,27 +48,10 @@ def _report(
 ) -> QualityRow:
     """A row as the engine writes a vendor report: its calls, handle and staffed time, no waits."""
     offered, answered, within = calls
-    unreported = (
-        "short_abandoned",
-        "wait_answered_ms",
-        "wait_abandoned_ms",
-        "talk_ms",
-        "hold_ms",
-        "acw_ms",
-        "transferred",
-        "transferred_in",
-        "overflowed_out",
-        "qa_sum",
-        "qa_count",
-        "csat_sum",
-        "csat_count",
-    )
-    return quality_row(
-        "nd", source, T0 + timedelta(minutes=15 * slot), call_type=call_type, observed_via="vendor_report",
-        offered=offered, answered=answered, abandoned=offered - answered,
-        answered_within=[None, within, None, None], abandoned_within=[None] * 4, handled=answered,
-        handle_ms=handle_ms, staffed_ms=staffed_ms, hidden_reason=HIDDEN_VENDOR_CALLS["network_delivered"],
-        **dict.fromkeys(unreported),
+    return report_row(
+        "nd", source, T0 + timedelta(minutes=15 * slot), HIDDEN_VENDOR_CALLS["network_delivered"],
+        call_type=call_type, offered=offered, answered=answered, abandoned=offered - answered,
+        answered_within_20s=within, handled=answered, handle_ms=handle_ms, staffed_ms=staffed_ms,
     )  # fmt: skip
 
 
