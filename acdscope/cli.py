@@ -630,6 +630,149 @@ def what_if(
     )
 
 
+@app.command(name="recommend")
+def recommend_command(
+    scenario: Annotated[
+        Path, typer.Option(help="demand, capacities and behaviour (a scenario or tenant file, TOML or YAML)")
+    ] = Path("scenarios/bank.toml"),
+    tenant: Annotated[
+        Path | None, typer.Option(help="the contracts that price every plan (default: tenants/bank.toml)")
+    ] = None,
+    service_level: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="end-to-end service level target")
+    ] = 0.8,
+    threshold: Annotated[
+        int | None, typer.Option(min=1, help="seconds of the service level (default: the scenario's)")
+    ] = None,
+    max_abandon: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="most customers who may hang up")
+    ] = 0.05,
+    min_in_house_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="least share of answered customers kept in-house")
+    ] = 0.0,
+    seeds: Annotated[int, typer.Option(min=2, help="replicates (seeds) per simulated plan")] = 5,
+    seed: Annotated[int | None, typer.Option(help="first replicate's seed (default: the scenario's)")] = None,
+    days: Annotated[int, typer.Option(min=1, help="days per replicate")] = 1,
+    block_hours: Annotated[int, typer.Option(min=1, max=24, help="hours per staffing block")] = 2,
+    confirm: Annotated[int, typer.Option(min=1, help="cheapest estimated plans to simulate")] = 8,
+    engagement: Annotated[
+        list[str] | None,
+        typer.Option(help="only these: in-house only, targeted, shared (split), shared (overflow), full"),
+    ] = None,
+    setup: Annotated[list[str] | None, typer.Option(help="only these setups")] = None,
+    rows: Annotated[int, typer.Option(min=1, help="rows of the ranked table to print")] = 8,
+    report: Annotated[Path, typer.Option(help="HTML page: ranked table and frontier chart")] = Path(
+        ".local/recommend.html"
+    ),
+    data_dir: Annotated[Path, typer.Option(help="embedded chDB directory (recreated)")] = Path(
+        ".local/recommend-chdb"
+    ),
+) -> None:
+    """The setup, engagement model, threshold or split and seats per block that meet the targets at the lowest
+    cost per contact: Erlang A prunes, simulation on several seeds confirms (95 % intervals)."""
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeElapsedColumn
+
+    from acdscope.demo import DEMO_TENANT
+    from acdscope.recommend import RecommendError
+    from acdscope.recommend import Targets
+    from acdscope.recommend import recommend
+    from acdscope.report import render_recommendation
+    from producers.simulator.scenario import SETUPS
+    from producers.simulator.scenario import ScenarioError
+    from producers.simulator.scenario import load_scenario
+    from streams.tenant import TenantFileError
+    from streams.tenant import load_tenant_file
+
+    unknown = sorted(set(setup or ()) - set(SETUPS))
+    if unknown:
+        raise _refuse(f"--setup: {unknown} are not setups ({', '.join(SETUPS)})")
+    try:
+        base = load_scenario(scenario)
+        contracts = load_tenant_file(tenant or DEMO_TENANT)
+    except (ScenarioError, TenantFileError, OSError) as exc:
+        raise _refuse(str(exc)) from None
+    targets = Targets(service_level, threshold or base.service_threshold_s, max_abandon, min_in_house_share)
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def step(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        try:
+            outcome = recommend(
+                base, contracts, targets, data_dir, seeds=seeds, seed=seed, days=days,
+                block_hours=block_hours, confirm=confirm,
+                setups=tuple(setup) if setup else SETUPS,  # type: ignore[arg-type]
+                engagements=tuple(engagement) if engagement else None, progress=step,
+            )  # fmt: skip
+        except RecommendError as exc:
+            raise _refuse(str(exc)) from None
+    elapsed = time.perf_counter() - started
+    _print_recommendation(outcome, rows)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_recommendation(outcome), encoding="utf-8")
+    simulated = sum(1 for e in outcome.ranked if e.simulated is not None)
+    console.print(
+        f"{outcome.considered} plans estimated, {outcome.pruned} ruled out by Erlang A, {simulated} simulated x "
+        f"{len(outcome.seeds)} seeds in {elapsed:.0f} s. Frontier chart: {report}"
+    )
+    if outcome.best is None:
+        raise typer.Exit(1)
+
+
+def _print_recommendation(outcome: Any, rows: int) -> None:
+    from acdscope.recommend import OBSERVES
+
+    simulated = [e for e in outcome.ranked if e.simulated is not None]
+    _plans_table(outcome, outcome.leaders, "The best plan of each engagement model")
+    _plans_table(outcome, simulated[:rows], f"Plans ranked, the first {min(rows, len(simulated))} simulated")
+    console.print("What the enterprise's own systems see of a plan: " + "; ".join(
+        f"{'in-house only' if setup is None else setup.replace('_', '-')}: {text}"
+        for setup, text in OBSERVES.items()))  # fmt: skip
+    console.print(outcome.reason)
+
+
+def _plans_table(outcome: Any, plans: list[Any], title: str) -> None:
+    from rich import box
+
+    from acdscope.recommend import describe
+    from acdscope.recommend import figure_text
+    from acdscope.recommend import seats_text
+
+    blocks = "/".join(block.label for block in outcome.blocks)
+    table = Table(title=f"{title} ({outcome.targets.describe()})", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column(f"plan: setup, engagement, parameters\nseats per block {blocks}", ratio=1)
+    for name in (
+        "cost per\ncontact",
+        "service\nlevel",
+        "abandoned",
+        "in-house\nshare",
+        "occu-\npancy",
+        "meets",
+    ):
+        table.add_column(name, justify="right", no_wrap=True)
+    ranks = {id(e): rank for rank, e in enumerate(outcome.ranked, 1)}
+    for e in plans:
+        f = e.simulated
+        table.add_row(
+            str(ranks[id(e)]), f"{describe(e.candidate)}\n[dim]{seats_text(e.candidate)}[/dim]",
+            figure_text(f["cost_per_contact"], False), figure_text(f["service_level"], True),
+            figure_text(f["abandon_rate"], True), _show(f["in_house_share"].mean, True),
+            _show(f["occupancy"].mean, True), "yes" if e.meets else "no: " + e.short_misses,
+            style="bold green" if e is outcome.best else None,
+        )  # fmt: skip
+    console.print(table)
+
+
 @app.command()
 def migrate() -> None:
     """Apply the numbered SQL migrations to the configured ClickHouse (safe to re-run)."""

@@ -12,11 +12,16 @@ import html
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 import plotly.graph_objects as go
 
 from acdscope.dashboards import DashboardResult
+
+if TYPE_CHECKING:
+    from acdscope.recommend import Evaluated
+    from acdscope.recommend import Recommendation
 
 NOT_OBSERVABLE = "n/o"
 
@@ -237,6 +242,18 @@ def _settlement_reason(row: dict[str, Any], column: str) -> str:
     return str(row["cost_hidden_reason"])
 
 
+_STYLE = """<style>
+  body { font-family: system-ui, sans-serif; margin: 2rem; color: #1f2933; }
+  table { border-collapse: collapse; font-size: 0.9rem; margin-bottom: 2rem; }
+  th, td { border: 1px solid #d9e2ec; padding: 0.35rem 0.6rem; text-align: right; }
+  th { background: #f0f4f8; }
+  td:nth-child(-n+3) { text-align: left; }
+  td.no { color: #9aa5b1; font-style: italic; }
+  td.text { text-align: left; }
+  tr.best td { background: #e3f9e5; font-weight: 600; }
+</style>"""
+
+
 def render_html(
     comparison: DashboardResult,
     title: str = "acdscope: outsourcing setups compared",
@@ -282,15 +299,7 @@ def render_html(
 <head>
 <meta charset="utf-8">
 <title>{html.escape(title)}</title>
-<style>
-  body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2933; }}
-  table {{ border-collapse: collapse; font-size: 0.9rem; margin-bottom: 2rem; }}
-  th, td {{ border: 1px solid #d9e2ec; padding: 0.35rem 0.6rem; text-align: right; }}
-  th {{ background: #f0f4f8; }}
-  td:nth-child(-n+3) {{ text-align: left; }}
-  td.no {{ color: #9aa5b1; font-style: italic; }}
-  td.text {{ text-align: left; }}
-</style>
+{_STYLE}
 </head>
 <body>
 <h1>{html.escape(title)}</h1>
@@ -303,3 +312,142 @@ setup (NULL in the warehouse, never 0). Generated {stamp} from the <code>setup_c
 </body>
 </html>
 """
+
+
+def render_recommendation(recommendation: Recommendation) -> str:
+    """`acdscope recommend`'s page: the ranked table of the simulated plans (95 % intervals) and the cost-service
+    frontier: every plan's Erlang A estimate, the simulated ones with their intervals, the target, and the
+    frontier (the cheapest simulated plan at each service level or better)."""
+    from acdscope.recommend import describe
+
+    simulated = [e for e in recommendation.ranked if e.simulated is not None]
+    targets = recommendation.targets
+    figure = go.Figure()
+    estimated = [e for e in recommendation.ranked if e.estimate["cost_per_contact"] is not None]
+    figure.add_trace(
+        go.Scatter(
+            x=[e.estimate["cost_per_contact"] for e in estimated],
+            y=[e.estimate["service_level"] for e in estimated],
+            mode="markers",
+            name="estimated (Erlang A)",
+            marker={"color": "#bcccdc", "size": 5},
+            text=[describe(e.candidate) for e in estimated],
+            hoverinfo="text+x+y",
+        )
+    )
+    for meets, colour, name in (
+        (True, "#2f8132", "simulated: meets the targets"),
+        (False, "#cf1124", "simulated: misses"),
+    ):
+        chosen = [
+            (e, e.simulated)
+            for e in simulated
+            if e.meets is meets
+            and e.simulated is not None
+            and e.simulated["cost_per_contact"].mean is not None
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=[f["cost_per_contact"].mean for _, f in chosen],
+                y=[f["service_level"].mean for _, f in chosen],
+                error_x={"array": [f["cost_per_contact"].half_width or 0 for _, f in chosen]},
+                error_y={"array": [f["service_level"].half_width or 0 for _, f in chosen]},
+                mode="markers",
+                name=name,
+                marker={"color": colour, "size": 9},
+                text=[describe(e.candidate) for e, _ in chosen],
+                hoverinfo="text+x+y",
+            )
+        )
+    frontier = _frontier(simulated)
+    figure.add_trace(
+        go.Scatter(
+            x=[x for x, _ in frontier], y=[y for _, y in frontier], mode="lines", name="frontier (simulated)",
+            line={"color": "#1f2933", "dash": "dot", "shape": "hv"},
+        )
+    )  # fmt: skip
+    figure.add_hline(y=targets.service_level, line_dash="dash", annotation_text="target")
+    figure.update_layout(
+        title="Cost per contact against end-to-end service level",
+        xaxis_title="cost per contact (gross of credits)",
+        yaxis_title=f"service level within {targets.threshold_s} s",
+        yaxis_tickformat=".0%",
+        height=520,
+    )
+    ranks = {id(e): rank for rank, e in enumerate(recommendation.ranked, 1)}
+    leaders = _plans_table("leaders", recommendation.leaders, ranks, recommendation.best)
+    ranked = _plans_table("ranked", simulated, ranks, recommendation.best)
+    blocks = ", ".join(block.label for block in recommendation.blocks)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>acdscope recommend</title>
+{_STYLE}
+</head>
+<body>
+<h1>Recommendation: setup, engagement and staffing</h1>
+<p id="reason">{html.escape(recommendation.reason)}</p>
+<p>Targets: {html.escape(targets.describe())}. {recommendation.considered} plans sized and estimated with
+Erlang A, {recommendation.pruned} ruled out by the estimate, {len(simulated)} simulated on seeds
+{", ".join(str(s) for s in recommendation.seeds)} ({recommendation.days} day each); figures are means with
+95 % confidence intervals over the seeds. Seats per block ({html.escape(blocks)}) are agents rostered on it.
+Generated {stamp}.</p>
+<h2>The best plan of each engagement model</h2>
+{leaders}
+<section class="chart">{figure.to_html(full_html=False, include_plotlyjs=True, div_id="frontier")}</section>
+<h2>Every simulated plan, ranked</h2>
+{ranked}
+</body>
+</html>
+"""
+
+
+def _plans_table(
+    table_id: str, plans: Sequence[Evaluated], ranks: dict[int, int], best: Evaluated | None
+) -> str:
+    """Simulated plans as rows: rank (in the whole search), plan, seats, the figures with their 95 % intervals,
+    whether it meets the targets (or which it misses, by how much) and what the setup lets the enterprise see."""
+    from acdscope.recommend import describe
+    from acdscope.recommend import figure_text
+    from acdscope.recommend import seats_text
+
+    head = "".join(
+        f"<th>{html.escape(label)}</th>"
+        for label in ("rank", "setup, engagement, parameters", "seats per block", "cost per contact",
+                      "service level", "abandoned", "in-house share", "occupancy", "meets", "the enterprise observes")
+    )  # fmt: skip
+    body = []
+    for e in plans:
+        assert e.simulated is not None
+        figures = e.simulated
+        cells = [
+            str(ranks[id(e)]), describe(e.candidate), seats_text(e.candidate),
+            figure_text(figures["cost_per_contact"], False), figure_text(figures["service_level"], True),
+            figure_text(figures["abandon_rate"], True), figure_text(figures["in_house_share"], True),
+            figure_text(figures["occupancy"], True),
+            "yes" if e.meets else "no: " + "; ".join(e.misses), e.candidate.observes,
+        ]  # fmt: skip
+        css = ' class="best"' if e is best else ""
+        body.append(
+            f"<tr{css}>" + "".join(f'<td class="text">{html.escape(c)}</td>' for c in cells) + "</tr>"
+        )
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _frontier(simulated: Sequence[Evaluated]) -> list[tuple[float, float]]:
+    """The cost-service frontier of the simulated plans: by cost, each plan that serves better than every
+    cheaper one (means)."""
+    points = sorted(
+        (e.simulated["cost_per_contact"].mean, e.simulated["service_level"].mean)
+        for e in simulated
+        if e.simulated is not None
+        and e.simulated["cost_per_contact"].mean is not None
+        and e.simulated["service_level"].mean is not None
+    )
+    frontier: list[tuple[float, float]] = []
+    for cost, level in points:
+        if not frontier or level > frontier[-1][1]:
+            frontier.append((cost, level))
+    return frontier

@@ -150,6 +150,11 @@ class Source(_Model):
     # Callers it takes waiting beyond its free agents: an overflow is returned (enterprise-routed) or not made
     # (virtualized look-ahead) when the queue is full; 0 = only when an agent is free. None = no limit.
     queue_limit: Annotated[int, Field(ge=0)] | None = None
+    # How agents take the shifts: `rotating` (each agent a different pattern from day to day, the patterns'
+    # shares holding on average) or `fixed` (each agent the same pattern every day, the shares held exactly:
+    # agents x share on each, the remainders to the largest). A staffing plan that names seats per block
+    # (`acdscope recommend`) needs `fixed`, so that every block has the seats it was sized for.
+    roster: Literal["rotating", "fixed"] = "rotating"
 
     @model_validator(mode="after")
     def _shift_shares(self) -> Source:

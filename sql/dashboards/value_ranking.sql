@@ -4,7 +4,8 @@
 -- (abandons against, the source's SLA threshold) x FCR proxy / cost per contact (`acd_value`). An input the
 -- setup cannot observe stays NULL (never 1: that would rank the least visible source best), and so do the value
 -- and the rank; `missing_inputs` names what a source's value lacks. Sources are ranked on value alone; how much
--- traffic each could take at its service level is a capacity question this ranking does not answer.
+-- traffic each could take at its service level is a capacity question this ranking does not answer: `acdscope
+-- recommend` answers it (the split, threshold and seats that meet the targets at the lowest cost per contact).
 with
 
 valued as (

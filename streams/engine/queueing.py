@@ -296,3 +296,35 @@ def erlang_a(arrival_rate: float, aht_s: float, agents: int, mean_patience_s: fl
         asa_answered=asa_answered,
         occupancy=a * answered_probability / c,
     )
+
+
+def agents_for_target(
+    arrival_rate: float,
+    aht_s: float,
+    mean_patience_s: float,
+    threshold_s: float,
+    service_level: float,
+    max_abandon: float = 1.0,
+) -> int:
+    """The fewest agents on queue whose Erlang A meets both goals: P(answered within threshold_s) ≥
+    service_level (abandons against) and P(abandon) ≤ max_abandon; 0 when no call arrives.
+
+    Both measures improve with every agent added, so the first c that meets them is the optimum. The search
+    starts at a bound no answer can beat: agents are busy at most all the time, so c ≥ carried load =
+    a·(1 − P(abandon)) ≥ a·(1 − max_abandon).
+    """
+    if not 0 < service_level < 1:
+        raise ValueError(f"service_level must be in (0, 1), got {service_level!r}")
+    if not 0 <= max_abandon <= 1:
+        raise ValueError(f"max_abandon must be in [0, 1], got {max_abandon!r}")
+    if arrival_rate == 0:
+        return 0
+    load = arrival_rate * aht_s
+    agents = max(1, math.floor(load * (1.0 - max_abandon)))
+    if math.isinf(mean_patience_s):
+        agents = max(agents, math.floor(load) + 1)
+    while True:
+        queue = erlang_a(arrival_rate, aht_s, agents, mean_patience_s)
+        if queue.abandon_probability <= max_abandon and queue.service_level(threshold_s) >= service_level:
+            return agents
+        agents += 1

@@ -151,6 +151,13 @@ FORECAST = TableSpec(
     key=("tenant", "source", "call_type", "interval_start"),
 )
 # Written by `acdscope alerts-webhook`, one row per delivered or refused alert transition.
+# Written by `acdscope recommend`: the counters of every staffing plan it weighs, priced by `recommend_figures`.
+RECOMMEND_RUNS = TableSpec(
+    "recommend_runs",
+    ("run", "candidate", "replicate", "source", "kind", "cost_model", "rate", "contracted_seats", "answered",
+     "handle_ms", "scheduled_ms", "on_queue_ms", "open_ms", "customers", "customers_answered", "customers_within",
+     "customers_abandoned"),
+)  # fmt: skip
 ALERT_DELIVERIES = TableSpec("alert_deliveries", DeliveryRow._fields, key=("idempotency_key",))
 CALL_TYPES = TableSpec("call_type_dim", ("tenant", "call_type", "label", "version"))
 # Which migrations were applied (written by `streams.warehouse.migrations`, which also creates it).

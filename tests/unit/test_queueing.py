@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from producers.simulator.calibration import erlang_c_agents
 from streams.engine.queueing import ErlangA
+from streams.engine.queueing import agents_for_target
 from streams.engine.queueing import erlang_a
 from streams.engine.queueing import erlang_b
 from streams.engine.queueing import erlang_c_asa
@@ -227,3 +229,28 @@ def test_first_queue_positions_by_hand() -> None:
     k1 = pi[2] * (2 / 3) * (1 / 2) * (1 - 3 * math.exp(-2 * t) + 2 * math.exp(-3 * t))
     sl = r.service_level(t)
     assert pi[0] + k0 + k1 < sl < pi[0] + k0 + k1 + math.fsum(pi[3:])
+
+
+@pytest.mark.parametrize(
+    ("calls_per_hour", "aht_s", "target"),
+    [(200, 180.0, 0.8), (430, 300.0, 0.8), (60, 240.0, 0.9), (5, 300.0, 0.8)],
+)
+def test_agents_for_target_without_abandonment_is_the_erlang_c_staffing(
+    calls_per_hour: int, aht_s: float, target: float
+) -> None:
+    """With infinite patience Erlang A is Erlang C: the fewest agents equal the calibration's own Erlang C walk
+    (`erlang_c_agents`, from `erlang_c_service_level`), e.g. 14 for the textbook 100 calls per 30 min at 180 s."""
+    expected = erlang_c_agents(calls_per_hour, aht_s, 20, target)
+    assert agents_for_target(calls_per_hour / 3600, aht_s, math.inf, 20, target) == expected
+    if (calls_per_hour, aht_s, target) == (200, 180.0, 0.8):
+        assert expected == 14
+
+
+def test_agents_for_target_with_patience_is_the_first_erlang_a_that_meets_both_goals() -> None:
+    """200 calls an hour at 180 s, patience 180 s: 12 agents answer 80.2 % within 20 s but 5.3 % abandon, so a
+    5 % abandonment cap needs 13 (3.2 %); 80 % alone needs 12; and no calls need no agents."""
+    assert agents_for_target(200 / 3600, 180.0, 180.0, 20, 0.8) == 12
+    assert agents_for_target(200 / 3600, 180.0, 180.0, 20, 0.8, max_abandon=0.05) == 13
+    assert agents_for_target(0.0, 180.0, 180.0, 20, 0.8) == 0
+    assert erlang_a(200 / 3600, 180.0, 12, 180.0).abandon_probability > 0.05
+    assert erlang_a(200 / 3600, 180.0, 13, 180.0).abandon_probability <= 0.05
