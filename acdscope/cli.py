@@ -103,9 +103,20 @@ def _show(value: object, percent: bool = False) -> str:
     return str(value)
 
 
-def _print_comparison(comparison: DashboardResult, title: str) -> list[dict[str, Any]]:
-    """The setup_comparison dashboard as two tables: customer calls end to end, and the vendors as seen."""
+def _print_comparison(
+    comparison: DashboardResult, title: str, intervals: dict[tuple[str, str], Any] | None = None
+) -> list[dict[str, Any]]:
+    """The setup_comparison dashboard as two tables: customer calls end to end, and the vendors as seen; with
+    `intervals` ((scenario, column) -> `acdscope.confidence.Interval`), a row's figures are means over the
+    seeds with their 95 % intervals."""
     rows = [dict(zip(comparison.columns, row, strict=True)) for row in comparison.rows]
+
+    def _cell(row: dict[str, Any], column: str, percent: bool = False, digits: int = 1) -> str:
+        found = (intervals or {}).get((row["scenario"], column))
+        if found is None:
+            return _show(row[column], percent)
+        return "[dim]n/o[/dim]" if found.mean is None else found.text(percent, digits)
+
     calls = Table(title=f"{title} (dashboard setup_comparison)")
     for column in (
         "setup",
@@ -126,19 +137,19 @@ def _print_comparison(comparison: DashboardResult, title: str) -> list[dict[str,
         )
         calls.add_row(
             *label,
-            _show(row["arrived_at_acd"]),
-            _show(row["overflow_rate"], True),
-            _show(row["e2e_sl_20s"], True),
-            _show(row["in_house_sl_20s"], True),
+            _cell(row, "arrived_at_acd", digits=0),
+            _cell(row, "overflow_rate", True),
+            _cell(row, "e2e_sl_20s", True),
+            _cell(row, "in_house_sl_20s", True),
         )
         vendor.add_row(
             *label,
-            _show(row["vendor_offered"]),
-            _show(row["vendor_sl_20s"], True),
-            _show(row["vendor_abandon_rate"], True),
-            _show(row["vendor_asa_s"]),
-            _show(row["vendor_aht_s"]),
-            _show(row["vendor_adherence"], True),
+            _cell(row, "vendor_offered", digits=0),
+            _cell(row, "vendor_sl_20s", True),
+            _cell(row, "vendor_abandon_rate", True),
+            _cell(row, "vendor_asa_s"),
+            _cell(row, "vendor_aht_s"),
+            _cell(row, "vendor_adherence", True),
         )
     console.print(calls)
     console.print(vendor)
@@ -585,6 +596,12 @@ def what_if(
     ] = Path("scenarios/bank-1999.toml"),
     days: Annotated[int | None, typer.Option(min=1, help="only the log's first N days")] = None,
     seed: Annotated[int, typer.Option(help="seed of the draws the log cannot supply")] = 1999,
+    seeds: Annotated[
+        int, typer.Option(min=1, help="replicates on seeds seed, seed+1, ...: means with 95 % intervals")
+    ] = 1,
+    weekday_staffing: Annotated[
+        bool, typer.Option(help="staff each weekday as the log did (agents seen answering, by weekday)")
+    ] = False,
     mapping: Annotated[Path | None, typer.Option(help="column mapping (TOML) for --format csv")] = None,
     data_dir: Annotated[Path, typer.Option(help="embedded chDB directory (recreated)")] = Path(
         ".local/what-if-chdb"
@@ -612,15 +629,25 @@ def what_if(
     events = list(read_events(file, fmt, caller_key_from_env(), rejects, "default", mapping))  # type: ignore[arg-type]
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("log -> simulator x 9 -> engine -> embedded ClickHouse", total=9)
+        task = progress.add_task("log -> simulator x 9 -> engine -> embedded ClickHouse", total=9 * seeds)
         outcome = run_what_if(
-            events, base, data_dir, seed=seed, days=days, on_scenario=lambda _: progress.advance(task)
-        )
+            events, base, data_dir, seed=seed, days=days, on_scenario=lambda _: progress.advance(task),
+            seeds=seeds, weekday_staffing=weekday_staffing,
+        )  # fmt: skip
     t = outcome.trace
     first, last = outcome.scenario.start_date, outcome.scenario.days
+    pattern = outcome.scenario.in_house.weekday_share
+    if pattern:
+        days_text = ", ".join(f"{day} {share:.0%}" for day, share in pattern.items())
+        console.print(
+            f"Staffing by weekday, as the log's (agents seen answering): {outcome.scenario.in_house.agents} "
+            f"in-house agents, on shift {days_text}, other days all"
+        )
+    over = "" if seeds == 1 else f"; means over seeds {seed}-{seed + seeds - 1}, ± the 95 % interval"
     _print_comparison(
-        outcome.comparison, f"{file.name}: its {t.calls:,} queued calls, {last} days from {first}"
-    )
+        outcome.comparison, f"{file.name}: its {t.calls:,} queued calls, {last} days from {first}{over}",
+        outcome.intervals,
+    )  # fmt: skip
     console.print(
         f"The log's own calls in every row: {t.answered:,} served (their service times as recorded), "
         f"{t.abandoned:,} hung up (patience = their recorded wait), {t.left_before_queue:,} left in the IVR "

@@ -34,7 +34,6 @@ Costs are gross: what the contracts bill before SLA credits, penalties and bonus
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -45,6 +44,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from acdscope.confidence import Interval
+from acdscope.confidence import interval
 from producers.simulator.core import FIXED_STAGGERS_MIN
 from producers.simulator.core import shift_activities
 from producers.simulator.run import simulate_in_memory
@@ -77,11 +78,6 @@ OVERFLOW_BLOCKING = 0.2  # an overflow vendor's seats: at most this share of the
 PRUNE_MARGIN = 0.05  # the estimate may miss the SL target by this much and still be simulated
 ABANDON_MARGIN = 0.02
 FIGURES = ("cost_per_contact", "service_level", "abandon_rate", "in_house_share", "occupancy")
-# t(0.975, df) for df = 1..30 (any table of Student's t); beyond 30 the normal 1.96 is within 4 %.
-_T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
 # What the enterprise's own systems see in each setup: the figures below are the simulation's truth, which a
 # manager can check afterwards only as far as this.
 OBSERVES: dict[Setup | None, str] = {
@@ -168,23 +164,6 @@ class Candidate:
         return (self.setup, self.engagement_label, f"{self.route} {grid}")
 
 
-@dataclass(frozen=True)
-class Interval:
-    """A figure's mean over the replicates and the half width of its 95 % confidence interval (None: one
-    replicate, or a figure with no value)."""
-
-    mean: float | None
-    half_width: float | None
-
-    @property
-    def low(self) -> float | None:
-        return None if self.mean is None else self.mean - (self.half_width or 0.0)
-
-    @property
-    def high(self) -> float | None:
-        return None if self.mean is None else self.mean + (self.half_width or 0.0)
-
-
 @dataclass
 class Evaluated:
     candidate: Candidate
@@ -225,21 +204,6 @@ class Recommendation:
             if e.simulated is not None:
                 seen.setdefault(e.candidate.engagement_label, e)
         return sorted(seen.values(), key=lambda e: ENGAGEMENT_ORDER.index(e.candidate.engagement_label))
-
-
-def t975(replicates: int) -> float:
-    df = replicates - 1
-    return _T975[df - 1] if df <= len(_T975) else 1.96
-
-
-def interval(values: list[float | None]) -> Interval:
-    known = [v for v in values if v is not None]
-    if len(known) < len(values) or not known:
-        return Interval(None, None)
-    mean = statistics.fmean(known)
-    if len(known) < 2:
-        return Interval(mean, None)
-    return Interval(mean, t975(len(known)) * statistics.stdev(known) / math.sqrt(len(known)))
 
 
 def open_blocks(scenario: Scenario, block_hours: int) -> tuple[Block, ...]:
@@ -1070,10 +1034,5 @@ def seats_text(candidate: Candidate) -> str:
 
 
 def figure_text(value: Interval, percent: bool) -> str:
-    """`mean ± half width` (95 %), `n/o` for a figure with no value."""
-    if value.mean is None:
-        return "n/o"
-    if percent:
-        spread = "" if value.half_width is None else f"±{100 * value.half_width:.1f}"
-        return f"{100 * value.mean:.1f}{spread}%"
-    return f"{value.mean:.2f}" + ("" if value.half_width is None else f"±{value.half_width:.2f}")
+    """`mean±half width` (95 %), `n/o` for a figure with no value."""
+    return value.text(percent)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from producers.simulator.demand import day_start_ms
 from producers.simulator.demand import repeat_call
 from producers.simulator.emit import EventSink
 from producers.simulator.gcpause import paused_gc
+from producers.simulator.scenario import WEEKDAYS
 from producers.simulator.scenario import Scenario
 from producers.simulator.scenario import Source
 from producers.simulator.truth import AgentSpan
@@ -200,6 +202,8 @@ class Simulation:
                     )
                 )
         self._fixed_positions = _fixed_positions(self.sources)
+        # Each agent's place among its source's agents (its id's number): who works on a short-staffed weekday.
+        self._source_position = [int(agent.id.rsplit("-", 1)[1]) for agent in self.agents]
         self.vendor_share = scenario.vendor_shares()
         self._overflow_ms = int(scenario.engagement.overflow_after_s * 1000)
         self._mean_handle_ms = (
@@ -329,10 +333,13 @@ class Simulation:
                 for interval in range(first, day_start + DAY_MS, self._report_ms):
                     self._report_bucket(source, interval)
         rng = self.behaviour_rng
+        weekday = WEEKDAYS[(self.s.start_date + timedelta(days=day)).weekday()]
         for agent_no, agent in enumerate(self.agents):
             spec = self.sources[agent.source].spec
             if not spec.shifts:
                 continue
+            if spec.weekday_share and self._source_position[agent_no] >= spec.agents_on(weekday):
+                continue  # off today: the weekday's staffing has fewer agents than the source employs
             pattern = spec.shifts[0]
             fixed = self._fixed_positions.get(agent.id)
             if fixed is not None:

@@ -31,6 +31,8 @@ from streams.tenant import read_table
 SETUPS: tuple[Setup, ...] = ("network_delivered", "enterprise_routed", "virtualized")
 ENGAGEMENTS: tuple[EngagementModel, ...] = ("targeted", "shared", "full")
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 Positive = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -155,6 +157,14 @@ class Source(_Model):
     # agents x share on each, the remainders to the largest). A staffing plan that names seats per block
     # (`acdscope recommend`) needs `fixed`, so that every block has the seats it was sized for.
     roster: Literal["rotating", "fixed"] = "rotating"
+    # The share of the agents on shift on a weekday (`mon` .. `sun`, of the simulated day's date) where it is not
+    # all of them: round(agents x share) work, the first by number, the others are off that day (a real
+    # center's Friday is not its Monday). A share, so that moving positions (`variant`) keeps the pattern.
+    weekday_share: dict[Weekday, Share] = Field(default_factory=dict)
+
+    def agents_on(self, weekday: Weekday) -> int:
+        """The agents on shift on `weekday`."""
+        return round(self.agents * self.weekday_share.get(weekday, 1.0))
 
     @model_validator(mode="after")
     def _shift_shares(self) -> Source:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import time
 from typing import Any
@@ -32,7 +33,10 @@ from producers.simulator.demand import Call
 from producers.simulator.demand import Demand
 from producers.simulator.demand import TraceCall
 from producers.simulator.demand import day_start_ms
+from producers.simulator.scenario import WEEKDAYS
 from producers.simulator.scenario import Scenario
+from producers.simulator.scenario import Source
+from producers.simulator.scenario import Weekday
 from producers.simulator.scenario import scenario_from_dict
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
@@ -266,3 +270,45 @@ def trace_demand(calls: Sequence[TraceCall], scenario: Scenario, seed: int = 199
         return out
 
     return demand
+
+
+@dataclass(frozen=True)
+class WeekdayPattern:
+    """How a log's staffing varied by weekday (`weekday_staffing`): each weekday's share of the best-staffed
+    weekday's agents, and the mean share over the log's dates (each date counted once)."""
+
+    shares: dict[Weekday, float]
+    mean_share: float
+
+
+def weekday_staffing(events: Iterable[Event]) -> WeekdayPattern:
+    """How a log's staffing varied by weekday: per weekday, the distinct agents who answered a call on each of
+    its dates (UTC), averaged over those dates, as a share of the best-staffed weekday's; a weekday the log
+    does not hold is left out. Agents seen answering are a lower bound on agents staffed, the same way every
+    day, so the shares are the pattern (the Anonymous Bank's January 1999: Fridays about half a Sunday's
+    agents, Saturdays a third)."""
+    agents: dict[date, set[str]] = {}
+    for event in events:
+        if isinstance(event, ContactAnswered):
+            agents.setdefault(event.ts.astimezone(UTC).date(), set()).add(event.agent_id)
+    per_weekday: dict[Weekday, list[int]] = {}
+    for day, seen in agents.items():
+        per_weekday.setdefault(WEEKDAYS[day.weekday()], []).append(len(seen))
+    means = {weekday: sum(counts) / len(counts) for weekday, counts in per_weekday.items()}
+    top = max(means.values(), default=0.0)
+    if not top:
+        return WeekdayPattern({}, 1.0)
+    shares = {weekday: mean / top for weekday, mean in means.items()}
+    dates = sum(len(counts) for counts in per_weekday.values())
+    mean_share = sum(shares[weekday] * len(counts) for weekday, counts in per_weekday.items()) / dates
+    return WeekdayPattern(shares, mean_share)
+
+
+def weekday_roster(source: Source, pattern: WeekdayPattern) -> Source:
+    """`source` on the log's weekday pattern, with as many agents on an average day of the log as it had every
+    day: round(agents / mean share) employed, each weekday's share of them on shift (`Source.weekday_share`).
+    The Anonymous Bank's 16 (calibrated on its month) become 21: 21 on Sundays, 10 on Fridays, 6 on
+    Saturdays, as the log's own agents (20, 10, 6)."""
+    employed = round(source.agents / pattern.mean_share) if source.agents else 0
+    shares = {day: share for day, share in pattern.shares.items() if share < 1.0}
+    return source.model_copy(update={"agents": employed, "weekday_share": shares})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections import defaultdict
+from datetime import UTC
+from datetime import datetime
 from functools import cache
 
 import pytest
@@ -240,3 +242,31 @@ def test_an_overflow_contract_hands_a_caller_over_only_when_a_vendor_agent_is_fr
     assert any((leg.wait_ms or 0) > 30_000 for leg in timed_out)  # kept in-house past the overflow time
     if setup == "enterprise_routed":
         assert any(leg.handoff == "returned" for leg in truth.legs)
+
+
+def test_weekday_share_staffs_the_weekday_with_that_share_of_the_agents() -> None:
+    """Friday 9 January 2026 with all 10 in-house agents, Saturday with 40 % of them (the first 4), Sunday none:
+    counted from the schedules the simulator published, day by day."""
+    scenario = scenario_from_dict(
+        {
+            "start_date": "2026-01-09",
+            "days": 3,
+            "customers": 500,
+            "call_types": [{"name": "general", "daily_volume": 200}],
+            "in_house": {
+                "id": "in-house",
+                "agents": 10,
+                "teams": 2,
+                "weekday_share": {"sat": 0.4, "sun": 0.0},
+            },
+        }
+    )
+    assert scenario.in_house.agents_on("fri") == 10
+    _, truth = simulate_in_memory(scenario)
+    agents: dict[str, set[str]] = {}
+    for activity in truth.schedules:
+        if activity.source == "in-house":
+            day = datetime.fromtimestamp(activity.start_ms / 1000, tz=UTC).strftime("%a")
+            agents.setdefault(day, set()).add(activity.agent_id)
+    assert {day: len(ids) for day, ids in agents.items()} == {"Fri": 10, "Sat": 4}
+    assert agents["Sat"] == {f"in-house-{n:04d}" for n in range(4)}

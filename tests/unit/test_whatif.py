@@ -4,8 +4,10 @@ staffings whose outcome follows from the callers' patience alone."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +23,8 @@ from producers.simulator.trace import KaplanMeier
 from producers.simulator.trace import trace_demand
 from producers.simulator.trace import trace_from_events
 from producers.simulator.trace import trace_scenario
+from producers.simulator.trace import weekday_roster
+from producers.simulator.trace import weekday_staffing
 from streams.events import CallerHasher
 from streams.events import Event
 
@@ -166,3 +170,95 @@ def test_what_if_command_and_the_daily_summary_on_local_days(tmp_path: Path, mon
     ]
     row = next(line for line in result.output.splitlines() if "1999-01-01" in line)
     assert f" {len(day)} " in row.replace("│", " ")
+
+
+def test_several_seeds_give_each_figure_its_mean_and_95_percent_interval(tmp_path: Path) -> None:
+    """Two seeds: every simulated figure is the mean of the two single-seed runs, its interval
+    t(0.975, 1) x |a - b| / 2 (the standard error of two values is |a - b| / 2); the log as recorded depends on
+    no seed and has no interval."""
+    _, events = january()
+    base = _base(4, 2)
+    both = run_what_if(events, base, tmp_path / "both", seed=1999, days=2, seeds=2)
+    # The first replicate is seed 1999's own what-if (its rows are the outcome's comparison); the second, 2000's.
+    second = run_what_if(events, base, tmp_path / "s2000", seed=2000, days=2)
+    assert both.seeds == (1999, 2000)
+    columns = both.comparison.columns
+    runs = [
+        {row[0]: dict(zip(columns, row, strict=True)) for row in one.rows}
+        for one in (both.comparison, second.comparison)
+    ]
+    differ = 0
+    for name in runs[0]:
+        if name == both.recorded_tenant:
+            assert (name, "e2e_sl_20s") not in both.intervals
+            continue
+        for column in ("e2e_sl_20s", "in_house_sl_20s", "overflow_rate", "vendor_asa_s"):
+            a, b = runs[0][name][column], runs[1][name][column]
+            found = both.intervals[(name, column)]
+            if a is None:
+                assert b is None
+                assert found.mean is None
+                continue
+            assert found.mean == pytest.approx((a + b) / 2)
+            assert found.half_width == pytest.approx(12.706 * abs(a - b) / 2)
+            differ += a != b
+    assert differ > 0  # the seeds draw differently
+
+
+def test_weekday_staffing_follows_the_log() -> None:
+    """The log's weekday pattern, from the raw file: distinct servers who answered on each date (the UTC date
+    of the answer, as the simulator's days are UTC: the bank kept Israel's time, UTC+2), averaged per weekday,
+    over the best-staffed weekday's (January 1999: Sundays 20 on average, Fridays 10, Saturdays 6)."""
+    calls, events = january()
+    servers: dict[object, set[str]] = {}
+    for call in calls:
+        if call.outcome == "AGENT":
+            # Served with no service times: answered as it left the queue (as the adapter counts it).
+            at = call.ser_start or call.q_exit
+            assert at is not None
+            local = at if at.tzinfo else at.replace(tzinfo=ZoneInfo("Asia/Jerusalem"))
+            servers.setdefault(local.astimezone(UTC).date(), set()).add(call.server)
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    per: dict[str, list[int]] = {}
+    for day, seen in servers.items():
+        per.setdefault(names[day.weekday()], []).append(len(seen))  # type: ignore[attr-defined]
+    means = {name: sum(v) / len(v) for name, v in per.items()}
+    expected = {name: mean / max(means.values()) for name, mean in means.items()}
+    pattern = weekday_staffing(events)
+    assert pattern.shares == pytest.approx(expected)
+    assert pattern.shares["sun"] == 1.0
+    assert pattern.shares["fri"] == pytest.approx(0.5, abs=0.02)
+    assert pattern.shares["sat"] == pytest.approx(0.3, abs=0.01)
+    dates = {day: names[day.weekday()] for day in servers}  # type: ignore[attr-defined]
+    assert pattern.mean_share == pytest.approx(sum(expected[name] for name in dates.values()) / len(dates))
+    # The scenario's 16 agents a day on average, on the log's pattern: 21 on Sundays, 10 on Fridays, 6 on
+    # Saturdays, as the log's own (20, 10, 6).
+    roster = weekday_roster(_base(16, 4).in_house, pattern)
+    assert (roster.agents_on("sun"), roster.agents_on("fri"), roster.agents_on("sat")) == (21, 10, 6)
+    on_days = [roster.agents_on(name) for name in dates.values()]
+    assert sum(on_days) / len(on_days) == pytest.approx(16, abs=0.5)
+
+
+def test_what_if_command_with_seeds_and_weekday_staffing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from acdscope.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "what-if",
+            str(DATA),
+            "--days",
+            "2",
+            "--seeds",
+            "2",
+            "--weekday-staffing",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "means over seeds 1999-2000, ± the 95 % interval" in result.output
+    assert "21 in-house agents, on shift fri 49%, sat 30%" in result.output
+    assert "±" in result.output
