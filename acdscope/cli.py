@@ -687,6 +687,12 @@ def recommend_command(
         typer.Option(help="only these: in-house only, targeted, shared (split), shared (overflow), full"),
     ] = None,
     setup: Annotated[list[str] | None, typer.Option(help="only these setups")] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(help="a real log as the demand (through the what-if trace), e.g. the bank's"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="the log's replay format")] = "anonymous-bank",
+    log_days: Annotated[int | None, typer.Option(min=1, help="only the log's first N days")] = None,
     rows: Annotated[int, typer.Option(min=1, help="rows of the ranked table to print")] = 8,
     report: Annotated[Path, typer.Option(help="HTML page: ranked table and frontier chart")] = Path(
         ".local/recommend.html"
@@ -723,6 +729,17 @@ def recommend_command(
     except (ScenarioError, TenantFileError, OSError) as exc:
         raise _refuse(str(exc)) from None
     targets = Targets(service_level, threshold or base.service_threshold_s, max_abandon, min_in_house_share)
+    log_events = None
+    if log is not None:
+        from producers.replay import FORMATS
+        from producers.replay import read_events
+        from producers.simulator.run import caller_key_from_env
+
+        if fmt not in FORMATS:
+            raise _refuse(f"--format: unknown {fmt!r}; valid: {', '.join(FORMATS)}")
+        rejects: list[str] = []
+        log_events = list(read_events(log, fmt, caller_key_from_env(), rejects, "default", None))  # type: ignore[arg-type]
+        console.print(f"{log.name}: {len(log_events):,} events, {len(rejects)} rejected lines")
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -739,6 +756,7 @@ def recommend_command(
                 block_hours=block_hours, confirm=confirm,
                 setups=tuple(setup) if setup else SETUPS,  # type: ignore[arg-type]
                 engagements=tuple(engagement) if engagement else None, progress=step,
+                log_events=log_events, log_days=log_days,
             )  # fmt: skip
         except RecommendError as exc:
             raise _refuse(str(exc)) from None

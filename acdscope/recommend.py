@@ -28,6 +28,9 @@ targets at the lowest cost per contact, for a scenario's demand and the tenant's
    cheaper would give. The recommendation is the cheapest plan that meets the targets; at equal cost, the
    leanest.
 
+The demand is the scenario's, or a real log's through the what-if trace (`log_events`): then each weekday is a
+kind of day (`trace_days`) and one seat plan serves the week, each weekday with its share of the seats.
+
 Costs are gross: what the contracts bill before SLA credits, penalties and bonuses, which depend on the month.
 """
 
@@ -37,9 +40,13 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from datetime import time
+from datetime import timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -48,12 +55,20 @@ from acdscope.confidence import Interval
 from acdscope.confidence import interval
 from producers.simulator.core import FIXED_STAGGERS_MIN
 from producers.simulator.core import shift_activities
+from producers.simulator.demand import TraceCall
+from producers.simulator.demand import daily_calls
 from producers.simulator.run import simulate_in_memory
 from producers.simulator.scenario import SETUPS
+from producers.simulator.scenario import WEEKDAYS
 from producers.simulator.scenario import CallType
 from producers.simulator.scenario import Scenario
 from producers.simulator.scenario import ShiftPattern
 from producers.simulator.scenario import Source
+from producers.simulator.scenario import Weekday
+from producers.simulator.trace import call_type_name
+from producers.simulator.trace import trace_demand
+from producers.simulator.trace import trace_from_events
+from producers.simulator.trace import trace_scenario
 from producers.simulator.truth import TruthRecorder
 from streams.engine.config import Setup
 from streams.engine.config import SourceTerms
@@ -61,6 +76,7 @@ from streams.engine.queueing import ErlangA
 from streams.engine.queueing import agents_for_target
 from streams.engine.queueing import erlang_a
 from streams.engine.queueing import erlang_b
+from streams.events import Event
 from streams.tenant import Engagement
 from streams.tenant import TenantFile
 from streams.warehouse.recommend import run_figures
@@ -259,28 +275,101 @@ def load_factor(base: Scenario, call_type: CallType) -> float:
     return 1.0 + call_type.transfer_prob + base.in_house.repeat_prob * same_day
 
 
+@dataclass(frozen=True)
+class DayType:
+    """A kind of day of the demand: its weekday (None: every day alike), its share of the days, its calls per
+    second per call type and hour, and the share of the busiest day's seats on shift on it."""
+
+    weekday: Weekday | None
+    weight: float
+    rates: dict[str, list[float]]
+    share: float
+
+
+def trace_days(calls: Sequence[TraceCall], scenario: Scenario, targets: Targets) -> list[DayType]:
+    """A log's weekdays as kinds of day: each weekday's calls per second per call type and hour, averaged over
+    its dates in the trace (its own repeats and transfers are in it: no load factor); its share of the days;
+    and its staffing share, the agents Erlang A needs at its peak hour (all calls, the in-house handle times)
+    over those the busiest weekday needs: staffing follows the weekday pattern of the demand."""
+    origin = datetime.combine(scenario.start_date, scenario.start_time, tzinfo=UTC)
+    counts: dict[Weekday, dict[str, list[int]]] = {}
+    dates: dict[Weekday, set[int]] = {}
+    for call in calls:
+        day = (call.arrival_ms - int(origin.timestamp() * 1000)) // (24 * HOUR_MS)
+        weekday = WEEKDAYS[(scenario.start_date + timedelta(days=day)).weekday()]
+        per = counts.setdefault(weekday, {ct.name: [0] * 24 for ct in scenario.call_types})
+        per[call_type_name(call.call_type)][(call.arrival_ms // HOUR_MS) % 24] += 1
+        dates.setdefault(weekday, set()).add(day)
+    # Every date the trace spans counts, a quiet one too.
+    for day in range(scenario.days):
+        dates.setdefault(WEEKDAYS[(scenario.start_date + timedelta(days=day)).weekday()], set()).add(day)
+    total = sum(len(found) for found in dates.values())
+    handle = {ct.name: ct.handle.mean_handle_s for ct in scenario.call_types}
+    peaks: dict[Weekday, int] = {}
+    rates: dict[Weekday, dict[str, list[float]]] = {}
+    for weekday, found in dates.items():
+        per = counts.get(weekday, {ct.name: [0] * 24 for ct in scenario.call_types})
+        rates[weekday] = {name: [n / len(found) / 3600.0 for n in hours] for name, hours in per.items()}
+        need = 0
+        for hour in range(24):
+            rate = sum(r[hour] for r in rates[weekday].values())
+            if rate:
+                aht = sum(r[hour] * handle[name] for name, r in rates[weekday].items()) / rate
+                need = max(need, agents_for_target(rate, aht, _patience_s(scenario), targets.threshold_s,
+                                                   targets.service_level, targets.max_abandon))  # fmt: skip
+        peaks[weekday] = need
+    top = max(peaks.values(), default=0) or 1
+    return [
+        DayType(weekday, len(dates[weekday]) / total, rates[weekday], peaks[weekday] / top)
+        for weekday in WEEKDAYS
+        if weekday in dates
+    ]
+
+
+def _patience_s(scenario: Scenario) -> float:
+    return math.inf if scenario.patience.distribution == "none" else scenario.patience.mean_s
+
+
 class _Planner:
     """The demand and queueing model of one scenario: expected calls per hour and call type, handle times per
     source, patience, and Erlang A sizing (cached: many plans ask for the same hour's load)."""
 
-    def __init__(self, base: Scenario, targets: Targets, block_hours: int) -> None:
+    def __init__(
+        self,
+        base: Scenario,
+        targets: Targets,
+        block_hours: int,
+        days: list[DayType] | None = None,
+    ) -> None:
         self.base = base
         self.targets = targets
         self.blocks = open_blocks(base, block_hours)
         total = sum(base.intraday_profile)
-        self.rates = {
-            ct.name: [
-                ct.daily_volume * load_factor(base, ct) * w / total / 3600.0 for w in base.intraday_profile
-            ]
-            for ct in base.call_types
-        }
+        # Calls per second per call type and hour of the day: the scenario's, one kind of day; or a log's
+        # (`trace_days`), one per weekday. Seats are sized on the busiest (share 1), and on each other weekday
+        # its share of them is on shift; `use` switches the day the estimate works on.
+        self.day_types = days or [
+            DayType(None, 1.0, {
+                ct.name: [ct.daily_volume * load_factor(base, ct) * w / total / 3600.0 for w in base.intraday_profile]
+                for ct in base.call_types
+            }, 1.0)
+        ]  # fmt: skip
+        self.busiest = max(self.day_types, key=lambda day: day.share)
+        self.use(self.busiest)
         self.handle = {ct.name: ct.handle.mean_handle_s for ct in base.call_types}
-        patience = base.patience
-        self.patience_s = math.inf if patience.distribution == "none" else patience.mean_s
+        self.patience_s = _patience_s(base)
         self.breaks = any(pattern.breaks for pattern in base.in_house.shifts) or not base.in_house.shifts
         self._need: dict[tuple[float, float], int] = {}
         self._queues: dict[tuple[float, float, int], ErlangA] = {}
         self.estimates: dict[tuple[Any, ...], dict[str, dict[str, float]]] = {}
+
+    def use(self, day: DayType) -> None:
+        self.rates, self.share, self.weight = day.rates, day.share, day.weight
+
+    @property
+    def weekday_share(self) -> dict[Weekday, float]:
+        """The share of every source's seats on shift on each weekday but the busiest (`Source.weekday_share`)."""
+        return {day.weekday: day.share for day in self.day_types if day.weekday is not None and day.share < 1}
 
     def aht(self, source: Source, call_type: str) -> float:
         return self.handle[call_type] * source.aht_multiplier
@@ -314,27 +403,37 @@ class _Planner:
     def seats(
         self, source: Source, shares: dict[str, float], level: float = 1.0, cap: int | None = None
     ) -> tuple[int, ...]:
-        """Seats per block: enough that every quarter hour of it has the agents on queue its hour needs (x level),
-        capped."""
+        """Seats per block: enough that every quarter hour of it, on every kind of day (with its share of the
+        seats on shift), has the agents on queue its hour needs (x level), capped."""
         seats = []
         for block in self.blocks:
             available = availability(source, block.hours, self.breaks)
-            n = max(
-                math.ceil(self.need(*self.load(source, shares, slot // SLOTS)) * level / share - 1e-9)
-                for slot, share in zip(self.slots(block), available, strict=True)
-            )
+            n = 0
+            for day in self.day_types:
+                # On every kind of day the block's share of the seats on shift covers what that day needs.
+                self.use(day)
+                n = max(n, *(
+                    math.ceil(self.need(*self.load(source, shares, slot // SLOTS)) * level / (share * day.share) - 1e-9)
+                    for slot, share in zip(self.slots(block), available, strict=True)
+                ))  # fmt: skip
+            self.use(self.busiest)
             seats.append(n if cap is None else min(n, cap))
         return tuple(seats)
 
     def on_queue(self, source: Source, seats: tuple[int, ...]) -> list[float]:
-        """The expected agents on queue in each quarter hour of the day from the seats per block."""
+        """The expected agents on queue in each quarter hour of the day in use, from the seats per block (the
+        day's share of them on shift)."""
         agents = [0.0] * (24 * SLOTS)
         for block, n in zip(self.blocks, seats, strict=True):
             for slot, share in zip(
                 self.slots(block), availability(source, block.hours, self.breaks), strict=True
             ):
-                agents[slot] = n * share
+                agents[slot] = round(n * self.share) * share
         return agents
+
+    def rostered_hours(self, seats: tuple[int, ...]) -> float:
+        """Seat-hours rostered on the day in use."""
+        return sum(round(n * self.share) * block.hours for block, n in zip(self.blocks, seats, strict=True))
 
     def overflow_seats(self, vendor: Source, overflow_rates: list[float], aht: float) -> tuple[int, ...]:
         """Seats per block of an overflow vendor: its Erlang B loss system blocking at most OVERFLOW_BLOCKING
@@ -367,7 +466,7 @@ def _pool(planner: _Planner, rate: float, aht: float, agents: float, into: _Expe
     """A quarter hour of an Erlang A pool with `agents` on queue (fractional agents: the lower whole number)."""
     if rate == 0:
         return
-    calls = rate * SLOT_MS / 1000
+    calls = rate * SLOT_MS / 1000 * planner.weight
     into.customers += calls
     c = math.floor(agents + 1e-9)
     if c == 0:
@@ -399,22 +498,26 @@ def _routing(base: Scenario, candidate: Candidate) -> dict[str, dict[str, float]
 
 
 def estimate(planner: _Planner, candidate: Candidate) -> dict[str, _Expected]:
-    """Expected counters per source over one day (see the module's approximations)."""
+    """Expected counters per source over an average day (of each kind of day, its weight; see the module's
+    approximations)."""
     base = planner.base
     routing = _routing(base, candidate)
     expected = {source: _Expected() for source in candidate.seats}
     vendor_id = candidate.overflow_vendor
-    for source_id, seats in candidate.seats.items():
-        if source_id == vendor_id:
-            continue
-        source = base.source(source_id)
-        agents = planner.on_queue(source, seats)
-        for slot in range(24 * SLOTS):
-            rate, aht = planner.load(source, routing[source_id], slot // SLOTS)
-            if vendor_id is None:
-                _pool(planner, rate, aht, agents[slot], expected[source_id])
-            else:
-                _overflow_slot(planner, candidate, slot, rate, aht, agents[slot], expected)
+    for day in planner.day_types:
+        planner.use(day)
+        for source_id, seats in candidate.seats.items():
+            if source_id == vendor_id:
+                continue
+            source = base.source(source_id)
+            agents = planner.on_queue(source, seats)
+            for slot in range(24 * SLOTS):
+                rate, aht = planner.load(source, routing[source_id], slot // SLOTS)
+                if vendor_id is None:
+                    _pool(planner, rate, aht, agents[slot], expected[source_id])
+                else:
+                    _overflow_slot(planner, candidate, slot, rate, aht, agents[slot], expected)
+    planner.use(planner.busiest)
     return expected
 
 
@@ -435,7 +538,7 @@ def _overflow_slot(
     assert candidate.overflow_vendor is not None
     vendor = base.source(candidate.overflow_vendor)
     after = candidate.engagement.overflow_after_s
-    calls = rate * SLOT_MS / 1000
+    calls = rate * SLOT_MS / 1000 * planner.weight
     c = math.floor(agents + 1e-9)
     if c == 0:
         patient = math.exp(-after / planner.patience_s) if math.isfinite(planner.patience_s) else 1.0
@@ -619,6 +722,7 @@ def _rostered(planner: _Planner, source: Source, seats: tuple[int, ...], overflo
     ]
     return {
         **source.model_dump(),
+        "weekday_share": planner.weekday_share,
         "agents": total,
         "teams": max(1, round(total / 10)),
         "shifts": [shift.model_dump() for shift in shifts],
@@ -701,8 +805,12 @@ def _expected_counters(planner: _Planner, candidate: Candidate) -> dict[str, dic
     for source_id, e in estimate(planner, candidate).items():
         source = planner.base.source(source_id)
         seats = candidate.seats[source_id]
-        rostered = sum(block.hours * n for block, n in zip(planner.blocks, seats, strict=True))
-        on_queue = sum(planner.on_queue(source, seats)) / SLOTS
+        rostered = on_queue = 0.0
+        for day in planner.day_types:
+            planner.use(day)
+            rostered += day.weight * planner.rostered_hours(seats)
+            on_queue += day.weight * sum(planner.on_queue(source, seats)) / SLOTS
+        planner.use(planner.busiest)
         out[source_id] = {
             "answered": e.answered, "handle_ms": e.handle_s * 1000, "scheduled_ms": rostered * HOUR_MS,
             "on_queue_ms": on_queue * HOUR_MS, "customers": e.customers, "customers_answered": e.answered,
@@ -724,6 +832,8 @@ class _Search:
     days: int
     progress: Progress
     evaluated: dict[int, Evaluated] = field(default_factory=dict)
+    # A real log's calls per replicate seed (the draws it cannot supply differ by seed); empty: the scenario's.
+    traces: dict[int, list[TraceCall]] = field(default_factory=dict)
 
     def rows(
         self, candidate: Candidate, replicate: int, counters: dict[str, dict[str, float]], days: int
@@ -765,7 +875,8 @@ class _Search:
         for candidate in todo:
             for replicate, seed in enumerate(self.seeds, 1):
                 scenario = plan_scenario(self.planner, candidate, seed, self.days)
-                memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-recommend")
+                demand = trace_demand(self.traces[seed], scenario, seed) if self.traces else daily_calls
+                memory, truth = simulate_in_memory(scenario, caller_key=b"acdscope-recommend", demand=demand)
                 memory.close()
                 counters = truth_counters(scenario, truth, self.planner.targets.threshold_s)
                 rows.extend(self.rows(candidate, replicate, counters, self.days))
@@ -862,6 +973,8 @@ def recommend(
     setups: tuple[Setup, ...] = SETUPS,
     engagements: tuple[str, ...] | None = None,
     progress: Progress | None = None,
+    log_events: Sequence[Event] | None = None,
+    log_days: int | None = None,
 ) -> Recommendation:
     """The search of the module docstring over `base`'s demand, priced on `contracts` (a vendor they do not name
     takes their first vendor's terms, as in the demo). Replicate i simulates seed `seed + i` (base.seed by
@@ -875,7 +988,17 @@ def recommend(
         raise RecommendError("vendors: the scenario names no vendor to weigh against the in-house center")
     first = base.seed if seed is None else seed
     replicate_seeds = tuple(first + i for i in range(seeds))
-    planner = _Planner(base, targets, block_hours)
+    traces: dict[int, list[TraceCall]] = {}
+    day_types = None
+    if log_events is not None:
+        # A real log as the demand (the what-if trace): its arrivals, call types, handle times and patience;
+        # each replicate draws what the log cannot supply with its own seed, over all the log's days.
+        for replicate_seed in replicate_seeds:
+            traces[replicate_seed] = trace_from_events(log_events, replicate_seed, log_days)[0]
+        base = trace_scenario(base, traces[first])
+        days = base.days
+        day_types = trace_days(traces[first], base, targets)
+    planner = _Planner(base, targets, block_hours, day_types)
     terms = dict(demo_config([base], contracts).tenants[base.name].sources)
     candidates = enumerate_candidates(planner, setups)
     if engagements is not None:
@@ -887,7 +1010,7 @@ def recommend(
             raise RecommendError(f"engagements: none of {list(engagements)} is a plan the search makes")
     report = progress or (lambda stage, done, total: None)
     with embedded_warehouse(data_dir) as client:
-        search = _Search(planner, terms, client, base.name, replicate_seeds, days, report)
+        search = _Search(planner, terms, client, base.name, replicate_seeds, days, report, traces=traces)
         search.estimate_all(candidates)
         kept = _kept(search, candidates, targets, confirm)
         search.simulate(kept)

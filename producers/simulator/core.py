@@ -338,12 +338,18 @@ class Simulation:
             spec = self.sources[agent.source].spec
             if not spec.shifts:
                 continue
-            if spec.weekday_share and self._source_position[agent_no] >= spec.agents_on(weekday):
-                continue  # off today: the weekday's staffing has fewer agents than the source employs
-            pattern = spec.shifts[0]
             fixed = self._fixed_positions.get(agent.id)
+            if spec.weekday_share:
+                # Off today: the weekday has that share of the agents on shift. A fixed roster keeps the share
+                # in every shift pattern (its blocks stay in proportion); a rotating one, of the source.
+                share = spec.weekday_share.get(weekday, 1.0)
+                if fixed is not None and fixed[2] >= round(fixed[3] * share):
+                    continue
+                if fixed is None and self._source_position[agent_no] >= spec.agents_on(weekday):
+                    continue
+            pattern = spec.shifts[0]
             if fixed is not None:
-                position, stagger = fixed
+                position, stagger = fixed[0], fixed[1]
             else:
                 stagger = ROTATING_STAGGERS_MIN[agent_no % len(ROTATING_STAGGERS_MIN)]
                 position = ((agent_no * 0.618034) + day * 0.1) % 1.0 if len(spec.shifts) > 1 else 0.0
@@ -934,12 +940,12 @@ class Simulation:
                 self._push(at, ARRIVAL, repeat_call(self.s, call, self.next_repeat_n, at))
 
 
-def _fixed_positions(sources: list[SourceState]) -> dict[str, tuple[float, int]]:
-    """Per agent of a `fixed` roster, a point inside its pattern's share of [0, 1), the same every day, and its
-    break stagger: agents are dealt to the patterns in order, as many to each as its share of the agents
-    (`_divide`), so every pattern has exactly the agents it was planned with, its pauses spread over
-    `FIXED_STAGGERS_MIN`."""
-    positions: dict[str, tuple[float, int]] = {}
+def _fixed_positions(sources: list[SourceState]) -> dict[str, tuple[float, int, int, int]]:
+    """Per agent of a `fixed` roster, a point inside its pattern's share of [0, 1), the same every day, its
+    break stagger, its place in the pattern and the pattern's agents: agents are dealt to the patterns in order,
+    as many to each as its share of the agents (`_divide`), so every pattern has exactly the agents it was
+    planned with, its pauses spread over `FIXED_STAGGERS_MIN`."""
+    positions: dict[str, tuple[float, int, int, int]] = {}
     for state in sources:
         spec = state.spec
         if spec.roster != "fixed" or not spec.shifts:
@@ -949,7 +955,7 @@ def _fixed_positions(sources: list[SourceState]) -> dict[str, tuple[float, int]]
         for pattern, count in zip(spec.shifts, counts, strict=True):
             for k in range(count):
                 stagger = FIXED_STAGGERS_MIN[k % len(FIXED_STAGGERS_MIN)]
-                positions[f"{spec.id}-{agent_no:04d}"] = (cumulative + pattern.share / 2, stagger)
+                positions[f"{spec.id}-{agent_no:04d}"] = (cumulative + pattern.share / 2, stagger, k, count)
                 agent_no += 1
             cumulative += pattern.share
     return positions

@@ -204,7 +204,7 @@ def trace_from_events(
     return calls, report
 
 
-def _type_name(call_type: str) -> str:
+def call_type_name(call_type: str) -> str:
     name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in call_type.lower())
     return name[:64] or "default"
 
@@ -222,8 +222,8 @@ def trace_scenario(base: Scenario, calls: Sequence[TraceCall]) -> Scenario:
     acw: dict[str, list[int]] = {}
     for call in calls:
         hours[(call.arrival_ms // 3_600_000) % 24] += 1
-        talk.setdefault(_type_name(call.call_type), []).append(call.talk_ms)
-        acw.setdefault(_type_name(call.call_type), []).append(call.acw_ms)
+        talk.setdefault(call_type_name(call.call_type), []).append(call.talk_ms)
+        acw.setdefault(call_type_name(call.call_type), []).append(call.acw_ms)
     data: dict[str, Any] = base.model_dump()
     call_types = [
         {"name": name, "daily_volume": 0.0, "transfer_prob": 0.0,
@@ -257,7 +257,7 @@ def trace_demand(calls: Sequence[TraceCall], scenario: Scenario, seed: int = 199
             customer = customers.setdefault(call.customer, len(customers))
             out.append(
                 Call(
-                    n=first_n + i, arrival_ms=call.arrival_ms, call_type=index[_type_name(call.call_type)],
+                    n=first_n + i, arrival_ms=call.arrival_ms, call_type=index[call_type_name(call.call_type)],
                     customer=customer, patience_draw=0.0, talk_z=0.0, talk2_z=0.0, acw_z=0.0,
                     hold_u=1.0, hold_e=0.0,  # no hold beyond the log's own talk time
                     route_u=route_u, redirect_u=redirect_u,

@@ -17,6 +17,7 @@ from acdscope.demo import demo_tenant
 from acdscope.recommend import Recommendation
 from acdscope.recommend import Targets
 from acdscope.recommend import recommend
+from acdscope.recommend import trace_days
 from producers.simulator.scenario import Scenario
 from producers.simulator.scenario import scenario_from_dict
 from streams.engine.queueing import erlang_a
@@ -174,3 +175,42 @@ def test_the_same_seed_gives_the_same_table(tmp_path: Path) -> None:
 def test_two_seeds_at_least() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         recommend(single_pool(), demo_tenant(), TARGETS, Path("unused"), seeds=1)
+
+
+def test_a_real_log_as_the_demand(tmp_path: Path) -> None:
+    """The Anonymous Bank's first days of January 1999 through the what-if trace, on UTC days (the bank kept
+    Israel's time: its first calls, just after midnight on Friday 1 January, fall on Thursday 31 December):
+    each weekday is a kind of day with the log's own calls per hour, the quieter ones staffed with their share
+    of the busiest one's seats, and the plans replay the log's calls in every replicate."""
+    from producers.feeds.anonymous_bank import BankCall
+    from producers.feeds.anonymous_bank import parse
+    from producers.feeds.anonymous_bank import to_events
+    from producers.simulator.scenario import load_scenario
+    from producers.simulator.trace import trace_from_events
+    from producers.simulator.trace import trace_scenario
+    from streams.events import CallerHasher
+
+    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "anonymous_bank" / "january.txt"
+    with data.open(encoding="latin-1") as lines:
+        calls = [item for item in parse(lines) if isinstance(item, BankCall)]
+    hasher = CallerHasher(b"recommend")
+    events = sorted((e for call in calls for e in to_events(call, hasher)), key=lambda e: e.ts)
+    base = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "bank-1999.toml")
+    trace, _ = trace_from_events(events, base.seed, 3)
+    scenario = trace_scenario(base, trace)
+    days = trace_days(trace, scenario, TARGETS)
+    assert [day.weekday for day in days] == ["thu", "fri", "sat"]
+    assert [day.weight for day in days] == pytest.approx([1 / 3] * 3)
+    per_day = [round(sum(sum(rates) for rates in day.rates.values()) * 3600) for day in days]
+    assert sum(per_day) == len(trace)
+    assert per_day[1] > per_day[2] > per_day[0]  # Friday the busiest: the others have a share of its seats
+    assert days[1].share == 1.0
+    assert 0 < days[0].share < days[2].share < 1
+    outcome = recommend(
+        base, demo_tenant(), Targets(), tmp_path / "chdb", seeds=2, setups=("virtualized",), confirm=2,
+        engagements=("in-house only", "shared (overflow)"), log_events=events, log_days=3,
+    )  # fmt: skip
+    assert outcome.days == 3
+    assert outcome.best is not None
+    assert outcome.best.simulated is not None
+    assert outcome.best.simulated["service_level"].low >= 0.8

@@ -270,3 +270,29 @@ def test_weekday_share_staffs_the_weekday_with_that_share_of_the_agents() -> Non
             agents.setdefault(day, set()).add(activity.agent_id)
     assert {day: len(ids) for day, ids in agents.items()} == {"Fri": 10, "Sat": 4}
     assert agents["Sat"] == {f"in-house-{n:04d}" for n in range(4)}
+
+
+def test_a_fixed_roster_keeps_its_weekday_share_in_every_shift_pattern() -> None:
+    """A fixed roster of 4 on 08:00 and 4 on 14:00: on a Saturday at 50 %, 2 of each work (its blocks stay in
+    proportion), where a rotating one would keep the first 4 by number."""
+    shifts = [
+        {"start": "08:00:00", "hours": 4, "share": 0.5, "breaks": False},
+        {"start": "14:00:00", "hours": 4, "share": 0.5, "breaks": False},
+    ]
+    scenario = scenario_from_dict(
+        {
+            "start_date": "2026-01-10",  # a Saturday
+            "customers": 500,
+            "call_types": [{"name": "general", "daily_volume": 100}],
+            "in_house": {"id": "in-house", "agents": 8, "teams": 1, "shifts": shifts, "roster": "fixed",
+                         "weekday_share": {"sat": 0.5}},
+        }
+    )  # fmt: skip
+    _, truth = simulate_in_memory(scenario)
+    starts: Counter[int] = Counter()
+    seen: set[str] = set()
+    for activity in truth.schedules:
+        if activity.source == "in-house" and activity.agent_id not in seen:
+            seen.add(activity.agent_id)
+            starts[datetime.fromtimestamp(activity.start_ms / 1000, tz=UTC).hour] += 1
+    assert starts == {8: 2, 14: 2}
