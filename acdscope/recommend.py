@@ -889,7 +889,7 @@ class _Search:
             evaluated = self.evaluated[candidate.number]
             per = [figures[(candidate.number, r)] for r in range(1, len(self.seeds) + 1)]
             evaluated.simulated = {name: interval([row[name] for row in per]) for name in FIGURES}
-            evaluated.misses = misses(evaluated.simulated, targets)
+            evaluated.misses = misses(evaluated.simulated, targets, evaluated.cost_hidden_reason)
 
     def leaders(self) -> list[Evaluated]:
         """Per engagement model, its cheapest simulated plan that meets the targets; where none does yet, the
@@ -916,8 +916,9 @@ def _order(e: Evaluated) -> tuple[float, int, int]:
     return (math.inf if cost is None else round(cost, 2), e.candidate.seat_hours, e.candidate.number)
 
 
-def misses(figures: dict[str, Interval], targets: Targets) -> list[str]:
-    """The targets a simulated plan does not meet with 95 % confidence, each with the bound that fails."""
+def misses(figures: dict[str, Interval], targets: Targets, cost_hidden_reason: str = "") -> list[str]:
+    """The targets a simulated plan does not meet with 95 % confidence, each with the bound that fails; an
+    unpriced plan says why (`recommend_figures`' cost_hidden_reason)."""
     out = []
     sl, abandon, share = figures["service_level"], figures["abandon_rate"], figures["in_house_share"]
     if sl.low is None or sl.low < targets.service_level:
@@ -927,7 +928,7 @@ def misses(figures: dict[str, Interval], targets: Targets) -> list[str]:
     if targets.min_in_house_share and (share.mean is None or share.mean < targets.min_in_house_share):
         out.append(f"in-house share {_pct(share.mean)} < {targets.min_in_house_share:.0%}")
     if figures["cost_per_contact"].mean is None:
-        out.append("cost not priced")
+        out.append(f"cost not priced: {cost_hidden_reason or 'no cost'}")
     return out
 
 

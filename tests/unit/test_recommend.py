@@ -214,3 +214,15 @@ def test_a_real_log_as_the_demand(tmp_path: Path) -> None:
     assert outcome.best is not None
     assert outcome.best.simulated is not None
     assert outcome.best.simulated["service_level"].low >= 0.8
+
+
+def test_an_unpriced_plan_says_why() -> None:
+    """A contract billed per period (fixed or anchored) cannot price a day: the plan misses on cost, with the
+    metric layer's reason, never a cost of 0."""
+    from acdscope.confidence import Interval
+    from acdscope.recommend import misses
+
+    met = {name: Interval(0.9, 0.01) for name in ("service_level", "in_house_share", "occupancy")}
+    figures = {**met, "abandon_rate": Interval(0.01, 0.001), "cost_per_contact": Interval(None, None)}
+    reason = "vendor-a is priced per billing period (fixed)"
+    assert misses(figures, TARGETS, reason) == [f"cost not priced: {reason}"]
