@@ -22,3 +22,4 @@ class Reject:
     line: int  # 1-based line (or record) number in the input; 0 when the input has no lines
     reason: str
     text: str = ""
+    source: str = ""  # the file it came from, when the input is a folder of files (pages of an API response)
