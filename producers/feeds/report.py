@@ -12,6 +12,8 @@ point: nothing leaves a feed unreported.
 - *rejected*: malformed units, each kept with its number, reason and raw text (`--rejects FILE` writes them);
 - *corrections*: repairs made to accepted units (a clock overlap clamped, a separator re-split), by kind; a
   correction never changes a count above, it says what was altered on the way.
+- *observed*: facts an accepted unit holds that no canonical event carries (an agent who rang and did not
+  answer before another answered), by kind, so they are reported rather than lost.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class FeedReport:
     accepted: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     corrections: Counter[str] = field(default_factory=Counter)
+    observed: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)  # canonical events produced, by type
     rejects: list[Reject] = field(default_factory=list)
     files: int = 0  # input files read (a folder of pages holds several)
