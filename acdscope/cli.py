@@ -23,6 +23,7 @@ from acdscope.settings import get_settings
 
 if TYPE_CHECKING:
     from acdscope.dashboards import DashboardResult
+    from producers.feeds.report import FeedReport
     from producers.simulator.scenario import Scenario
 
 app = typer.Typer(
@@ -510,19 +511,23 @@ def dashboard(
         server.shutdown()
 
 
+_REPLAY_FORMATS = (
+    "jsonl | parquet | anonymous-bank | asterisk | connect-ctr | connect-agents | csv | taskrouter | genesys | "
+    "genesys-users"
+)
+
+
 @app.command(name="replay")
 def replay_command(
-    file: Path,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="jsonl | parquet | anonymous-bank | asterisk | connect-ctr | connect-agents | csv | "
-            "taskrouter | genesys | genesys-users",
-        ),
-    ] = "jsonl",
+    file: Annotated[
+        Path, typer.Argument(help="the file, or a folder of pages (API responses saved one per file)")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help=_REPLAY_FORMATS)] = "jsonl",
     tenant: Annotated[str, typer.Option(help="tenant of a real feed's events")] = "default",
-    mapping: Annotated[Path | None, typer.Option(help="column mapping (TOML) for --format csv")] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="mapping file (TOML) for --format csv (columns) or ucce-tcd (peripherals)"),
+    ] = None,
     to: Annotated[
         str, typer.Option(help="kafka (the configured broker and topics) or a .jsonl path")
     ] = "kafka",
@@ -532,12 +537,24 @@ def replay_command(
     date_from: Annotated[datetime | None, typer.Option("--from", formats=_FORMATS)] = None,
     date_until: Annotated[datetime | None, typer.Option("--until", formats=_FORMATS)] = None,
     resume_file: Annotated[Path | None, typer.Option(help="remember progress here; rerun to resume")] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="write every rejected line here (JSON lines: file, line, reason, text)"),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="exit 1 if any line was rejected (the run still completes)")
+    ] = False,
 ) -> None:
-    """Replay recorded events (or a real log through its adapter) into Kafka or a JSON-lines file."""
+    """Replay recorded events (or a real feed through its adapter) into Kafka or a JSON-lines file, then account
+    for every input line: read, blank, sent as events, skipped as not a call event, rejected by reason.
+
+    Exits 1 when the input holds no data or every line holding data was rejected (or, with --strict, when any
+    was), and 2 on an unknown format or a missing file; the summary is printed either way."""
     from datetime import UTC
 
     from rich.progress import Progress
 
+    from producers.feeds.report import FeedReport
     from producers.replay import FORMATS
     from producers.replay import JsonLinesOutput
     from producers.replay import KafkaOutput
@@ -549,8 +566,9 @@ def replay_command(
     from streams.events import TOPIC_VENDOR_REPORTS
 
     if fmt not in FORMATS:
-        console.print(f"[red]unknown format {fmt!r}; valid: {', '.join(FORMATS)}[/red]")
-        raise typer.Exit(2)
+        raise _refuse(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    if not file.exists():
+        raise _refuse(f"{file}: no such file or folder")
     settings = get_settings()
     output: JsonLinesOutput | KafkaOutput
     if to == "kafka":
@@ -562,27 +580,70 @@ def replay_command(
         output = KafkaOutput(settings.kafka_bootstrap, topics, settings.kafka_security())
     else:
         output = JsonLinesOutput(Path(to), append=resume_file is not None and resume_file.exists())
-    rejects: list[str] = []
+    feed = FeedReport(fmt)
     start = date_from.replace(tzinfo=UTC) if date_from and not date_from.tzinfo else date_from
     until = date_until.replace(tzinfo=UTC) if date_until and not date_until.tzinfo else date_until
-    with Progress(console=console) as progress:
+    with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"replay {file.name}", total=None)
-        stats = replay(
-            read_events(file, fmt, caller_key_from_env(), rejects, tenant, mapping),  # type: ignore[arg-type]
-            output,
-            speed=speed,
-            start=start,
-            until=until,
-            resume_file=resume_file,
-            on_event=lambda: progress.advance(task),
-        )
-    output.close()
-    for line in rejects[:20]:
-        console.print(f"[yellow]rejected {line}[/yellow]")
+        try:
+            stats = replay(
+                read_events(file, fmt, caller_key_from_env(), feed, tenant, mapping), output, speed=speed,
+                start=start, until=until, resume_file=resume_file, on_event=lambda: progress.advance(task),
+            )  # fmt: skip
+        finally:
+            output.close()
+    if rejects is not None:
+        rejects.parent.mkdir(parents=True, exist_ok=True)
+        with rejects.open("w", encoding="utf-8") as out:
+            feed.write_rejects(out, file)
+    _print_feed_report(file, feed, rejects)
     console.print(
-        f"read {stats.read}, sent {stats.sent}, outside the window {stats.outside_window}, "
-        f"already sent before {stats.skipped_resumed}, rejected {len(rejects)}"
+        f"events: {stats.read:,} read from the feed, {stats.sent:,} sent to {to}, "
+        f"{stats.outside_window:,} outside the window, {stats.skipped_resumed:,} already sent before (resumed)"
     )
+    data_lines = feed.read - feed.blank
+    if data_lines == 0:
+        console.print(f"[red]{file} holds no {feed.unit} to replay[/red]")
+        raise typer.Exit(1)
+    if feed.rejected and (strict or feed.rejected == data_lines):
+        why = "every line holding data was rejected" if feed.rejected == data_lines else "--strict"
+        console.print(f"[red]{feed.rejected:,} rejected lines ({why})[/red]")
+        raise typer.Exit(1)
+
+
+def _print_feed_report(file: Path, feed: FeedReport, rejects: Path | None) -> None:
+    """The accounting of one replayed input, one table: each line of the file is in exactly one row."""
+    unit = f"{feed.unit}s"
+    pages = f" in {feed.files} files" if feed.files > 1 else ""
+    table = Table(title=f"{file.name} ({feed.fmt}): {feed.read:,} {unit} read{pages}", title_justify="left")
+    table.add_column(unit)
+    table.add_column("count", justify="right")
+    table.add_column("first line", justify="right")
+    table.add_row("blank or header", f"{feed.blank:,}", "")
+    sent = ", ".join(f"{kind} {count:,}" for kind, count in sorted(feed.events.items()))
+    table.add_row(
+        f"accepted -> {sum(feed.events.values()):,} events ({sent or 'none'})", f"{feed.accepted:,}", ""
+    )
+    for kind, count in feed.skipped.most_common():
+        table.add_row(f"skipped: {kind}", f"{count:,}", "")
+    reasons = feed.reasons()
+    if not reasons:
+        table.add_row("rejected", "0", "")
+    for reason in reasons[:10]:
+        table.add_row(f"rejected: {reason.example}", f"{reason.count:,}", f"{reason.first_line:,}")
+    if len(reasons) > 10:
+        rest = sum(reason.count for reason in reasons[10:])
+        table.add_row(f"rejected: {len(reasons) - 10} other reasons", f"{rest:,}", "")
+    if feed.unaccounted:
+        table.add_row("[red]not accounted (an adapter bug)[/red]", f"{feed.unaccounted:,}", "")
+    console.print(table)
+    for label, counts in (("corrected", feed.corrections), ("observed", feed.observed)):
+        for kind, count in counts.most_common():
+            console.print(f"  {label}: {kind}: {count:,}")
+    if rejects is not None:
+        console.print(f"  {feed.rejected:,} rejected lines written to {rejects}")
+    elif feed.rejected:
+        console.print("  --rejects FILE writes every rejected line with its number and reason")
 
 
 @app.command(name="what-if")
@@ -611,6 +672,7 @@ def what_if(
     from rich.progress import Progress
 
     from acdscope.whatif import run_what_if
+    from producers.feeds.report import FeedReport
     from producers.replay import FORMATS
     from producers.replay import read_events
     from producers.simulator.run import caller_key_from_env
@@ -625,8 +687,8 @@ def what_if(
     except (ScenarioError, OSError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    rejects: list[str] = []
-    events = list(read_events(file, fmt, caller_key_from_env(), rejects, "default", mapping))  # type: ignore[arg-type]
+    feed = FeedReport(fmt)
+    events = list(read_events(file, fmt, caller_key_from_env(), feed, "default", mapping))
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("log -> simulator x 9 -> engine -> embedded ClickHouse", total=9 * seeds)
@@ -651,7 +713,7 @@ def what_if(
     console.print(
         f"The log's own calls in every row: {t.answered:,} served (their service times as recorded), "
         f"{t.abandoned:,} hung up (patience = their recorded wait), {t.left_before_queue:,} left in the IVR "
-        f"(not queue demand), {len(rejects)} rejected lines. Served callers' patience: Kaplan-Meier draws "
+        f"(not queue demand), {feed.rejected} rejected lines. Served callers' patience: Kaplan-Meier draws "
         f"beyond their wait ({t.unbounded_patience:,} beyond the longest recorded abandon: no limit). "
         f"{outcome.events:,} events in {time.perf_counter() - started:.1f} s. n/o = not observable."
     )
@@ -731,15 +793,16 @@ def recommend_command(
     targets = Targets(service_level, threshold or base.service_threshold_s, max_abandon, min_in_house_share)
     log_events = None
     if log is not None:
+        from producers.feeds.report import FeedReport
         from producers.replay import FORMATS
         from producers.replay import read_events
         from producers.simulator.run import caller_key_from_env
 
         if fmt not in FORMATS:
             raise _refuse(f"--format: unknown {fmt!r}; valid: {', '.join(FORMATS)}")
-        rejects: list[str] = []
-        log_events = list(read_events(log, fmt, caller_key_from_env(), rejects, "default", None))  # type: ignore[arg-type]
-        console.print(f"{log.name}: {len(log_events):,} events, {len(rejects)} rejected lines")
+        feed = FeedReport(fmt)
+        log_events = list(read_events(log, fmt, caller_key_from_env(), feed))
+        console.print(f"{log.name}: {len(log_events):,} events, {feed.rejected} rejected lines")
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

@@ -130,7 +130,7 @@ def replay_rate(bootstrap: str, path: Path, fmt: str, expected: int) -> float:
     def publish(topics: dict[str, str]) -> None:
         output = KafkaOutput(bootstrap, topics)
         try:
-            replay(read_events(path, fmt, CALLER_KEY), output)  # type: ignore[arg-type]
+            replay(read_events(path, fmt, CALLER_KEY), output)
         finally:
             output.close()
 

@@ -7,6 +7,7 @@ and remembers how far it got in a small resume file; it computes nothing.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -16,16 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from typing import Literal
 from typing import Protocol
 
-from producers.feeds.anonymous_bank import BankCall
-from producers.feeds.anonymous_bank import parse
-from producers.feeds.anonymous_bank import to_events
-from producers.feeds.rejects import Reject
+from producers.feeds.report import FeedOptions
+from producers.feeds.report import FeedReport
+from producers.feeds.report import text_lines
 from producers.simulator.gcpause import paused_gc
 from producers.simulator.output import read_parquet_events
-from streams.events import CallerHasher
 from streams.events import Event
 from streams.events import EventDecodeError
 from streams.events import decode_event
@@ -33,17 +31,21 @@ from streams.events import encode_event
 from streams.events import event_key
 from streams.events import event_topic
 
-Format = Literal[
-    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
-    "genesys", "genesys-users",
-]  # fmt: skip
-FORMATS: tuple[str, ...] = (
-    "jsonl", "parquet", "anonymous-bank", "asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter",
-    "genesys", "genesys-users",
-)  # fmt: skip
-_ADAPTED = frozenset(
-    {"asterisk", "connect-ctr", "connect-agents", "csv", "taskrouter", "genesys", "genesys-users"}
-)
+# Each real feed's adapter module exports `read(path, options, report)`: its events in event-time order, every
+# line (or record) of the input accounted in the report. Imported when used, so a replay of one format loads
+# only its adapter.
+ADAPTERS: dict[str, str] = {
+    "anonymous-bank": "producers.feeds.anonymous_bank",
+    "asterisk": "producers.feeds.asterisk",
+    "connect-ctr": "producers.feeds.amazon_connect",
+    "connect-agents": "producers.feeds.connect_agents",
+    "csv": "producers.feeds.csv_mapping",
+    "taskrouter": "producers.feeds.twilio",
+    "genesys": "producers.feeds.genesys",
+    "genesys-users": "producers.feeds.genesys_users",
+}
+FORMATS: tuple[str, ...] = ("jsonl", "parquet", *ADAPTERS)
+Reader = Callable[[Path, FeedOptions, FeedReport], Iterator[Event]]
 
 
 class Output(Protocol):
@@ -63,32 +65,53 @@ class ReplayStats:
 
 def read_events(
     path: Path,
-    fmt: Format,
+    fmt: str,
     caller_key: bytes,
-    rejects: list[str] | None = None,
+    report: FeedReport | None = None,
     tenant: str = "default",
     mapping: Path | None = None,
 ) -> Iterator[Event]:
-    """Events of a file in file order (a real log: in event-time order); undecodable lines are listed, not lost."""
-    if fmt in _ADAPTED:
-        yield from _adapted(path, fmt, caller_key, rejects if rejects is not None else [], tenant, mapping)
-    elif fmt == "parquet":
-        yield from read_parquet_events(path)
-    elif fmt == "jsonl":
-        with path.open("rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield decode_event(line.rstrip(b"\n"))
-                except EventDecodeError as exc:
-                    if rejects is not None:
-                        rejects.append(f"{path}:{number}: {exc.reason}")
-    else:
-        hasher = CallerHasher(caller_key)
-        with path.open(encoding="latin-1") as lines:
-            calls = [item for item in parse(lines) if isinstance(item, BankCall)]
-        yield from sorted((event for call in calls for event in to_events(call, hasher)), key=lambda e: e.ts)
+    """Events of a file (or a folder of pages) in event-time order; every input line is accounted in `report`:
+    blank, accepted, skipped as not a call event, or rejected with its number and reason."""
+    report = report if report is not None else FeedReport(fmt)
+    options = FeedOptions(tenant=tenant, caller_key=caller_key, mapping=mapping)
+    yield from reader(fmt)(path, options, report)
+
+
+def reader(fmt: str) -> Reader:
+    if fmt == "jsonl":
+        return read_jsonl
+    if fmt == "parquet":
+        return _read_parquet
+    if fmt not in ADAPTERS:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    read: Reader = importlib.import_module(ADAPTERS[fmt]).read
+    return read
+
+
+def read_jsonl(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[Event]:
+    """The contract's own wire format, a line an event, in file order (recorded runs are written in order)."""
+    del options  # the events carry their tenant; callers were hashed when they were recorded
+    for number, text in text_lines(path, report):
+        try:
+            event = decode_event(text.encode())
+        except EventDecodeError as exc:
+            report.reject(number, exc.reason, text)
+            continue
+        report.accepted += 1
+        report.events[event.type] += 1
+        yield event
+
+
+def _read_parquet(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[Event]:
+    """A Parquet fixture the simulator wrote: a record an event, validated as it is read."""
+    del options
+    report.unit, report.files = "record", report.files + 1
+    for event in read_parquet_events(path):
+        report.read += 1
+        report.accepted += 1
+        report.events[event.type] += 1
+        yield event
 
 
 class JsonLinesOutput:
@@ -198,59 +221,3 @@ class KafkaOutput:
     def close(self) -> None:
         self._producer.flush()
         self._producer.close()
-
-
-def _adapted(
-    path: Path, fmt: str, caller_key: bytes, rejects: list[str], tenant: str, mapping: Path | None
-) -> Iterator[Event]:
-    """A real feed through its adapter, sorted by event time (per call, the adapters keep the order)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    events: list[Event] = []
-    if fmt == "asterisk":
-        from producers.feeds.asterisk import QueueLogAdapter
-
-        _split(QueueLogAdapter(tenant=tenant).adapt(lines), path, events, rejects)
-    elif fmt == "taskrouter":
-        from producers.feeds.twilio import TaskRouterAdapter
-
-        _split(TaskRouterAdapter(tenant, caller_key).adapt(lines), path, events, rejects)
-    elif fmt == "genesys":
-        from producers.feeds.genesys import GenesysMapping
-        from producers.feeds.genesys import adapt as adapt_genesys
-
-        conversations, genesys_rejects = adapt_genesys(lines, GenesysMapping(tenant=tenant), caller_key)
-        events.extend(conversations)
-        rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in genesys_rejects)
-    elif fmt == "genesys-users":
-        from producers.feeds.genesys_users import GenesysUserAdapter
-        from producers.feeds.genesys_users import UserMapping
-
-        _split(GenesysUserAdapter(UserMapping(tenant=tenant)).adapt(lines), path, events, rejects)
-    elif fmt == "connect-agents":
-        from producers.feeds.connect_agents import AgentMapping
-        from producers.feeds.connect_agents import ConnectAgentAdapter
-
-        _split(ConnectAgentAdapter(AgentMapping(tenant=tenant)).adapt(lines), path, events, rejects)
-    elif fmt == "connect-ctr":
-        from producers.feeds.amazon_connect import ConnectMapping
-        from producers.feeds.amazon_connect import adapt
-
-        adapted, connect_rejects, _ = adapt(lines, ConnectMapping(tenant=tenant), caller_key)
-        events.extend(adapted)
-        rejects.extend(f"{path}:{reject.line}: {reject.reason}" for reject in connect_rejects)
-    else:
-        from producers.feeds.csv_mapping import CsvAdapter
-        from producers.feeds.csv_mapping import load_mapping
-
-        if mapping is None:
-            raise ValueError("the csv format needs a mapping file (--mapping)")
-        _split(CsvAdapter(load_mapping(mapping), caller_key).adapt(lines), path, events, rejects)
-    yield from sorted(events, key=lambda event: event.ts)
-
-
-def _split(items: Iterable[Event | Reject], path: Path, events: list[Event], rejects: list[str]) -> None:
-    for item in items:
-        if isinstance(item, Reject):
-            rejects.append(f"{path}:{item.line}: {item.reason}")
-        else:
-            events.append(item)

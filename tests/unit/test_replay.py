@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from producers.feeds.rejects import Reject
+from producers.feeds.report import FeedReport
 from producers.replay import JsonLinesOutput
 from producers.replay import ReplayStats
 from producers.replay import read_events
@@ -83,11 +85,13 @@ def test_an_interrupted_replay_resumes_without_losing_or_repeating(
 def test_bad_lines_are_listed_not_lost(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b'{"broken": \n\n')
-    rejects: list[str] = []
-    assert list(read_events(path, "jsonl", b"", rejects)) == []
-    assert rejects == [
-        f"{path}:1: json_invalid at <root>: Invalid JSON: EOF while parsing a value at line 1 column 11"
-    ]
+    report = FeedReport("jsonl")
+    assert list(read_events(path, "jsonl", b"", report)) == []
+    assert (report.read, report.blank, report.accepted, report.unaccounted) == (2, 1, 0, 0)
+    assert report.rejects == [
+        Reject(1, "json_invalid at <root>: Invalid JSON: EOF while parsing a value at line 1 column 11",
+               '{"broken": ')
+    ]  # fmt: skip
 
 
 def test_replay_to_a_json_lines_file_round_trips(fixture_file: Path, tmp_path: Path) -> None:
@@ -122,12 +126,24 @@ def test_real_feeds_replay_through_their_adapters(tmp_path: Path) -> None:
     ]
     for options, source, sent, rejected in cases:
         out = tmp_path / f"{source.stem}.jsonl"
+        rejects = tmp_path / f"{source.stem}.rejects.jsonl"
         result = CliRunner().invoke(
-            app, ["replay", str(source), *options, "--to", str(out), "--tenant", "acme"]
+            app,
+            [
+                "replay",
+                str(source),
+                *options,
+                "--to",
+                str(out),
+                "--tenant",
+                "acme",
+                "--rejects",
+                str(rejects),
+            ],
         )
         assert result.exit_code == 0, result.output
-        assert f"sent {sent}," in result.output, result.output
-        assert f"rejected {rejected}" in result.output, result.output
+        assert f"{sent:,} sent to" in result.output, result.output
+        assert len(rejects.read_text().splitlines()) == rejected, result.output
         lines = out.read_bytes().splitlines()
         assert len(lines) == sent
         assert all(
