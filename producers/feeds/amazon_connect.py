@@ -5,6 +5,12 @@ latest `LastUpdateTimestamp` counts (Connect admin guide, "Contact records data 
 with a queue entry and no agent connection is abandoned; `TransferredToEndpoint` is an external transfer, i.e.
 an enterprise-routed redirect to an outsourcer; the source of an agent comes from its hierarchy group (level 1
 names the site or vendor). Handle time = AgentInteractionDuration + CustomerHoldDuration + ACW.
+
+Every record lands in one count of the `FeedReport`: the latest copy of a voice contact is accepted; an older
+copy is skipped as "superseded by a later copy of the record" (it was read and deliberately replaced), a chat
+or task as "not voice"; a line that is no contact record, or a record its events cannot be made from, is
+rejected with its line number and text. The whole file is read before the first event: a later copy can
+replace any earlier one.
 """
 
 from __future__ import annotations
@@ -12,13 +18,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from producers.feeds.lines import held_lines
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.rejects import Reject
+from producers.feeds.report import FeedOptions
+from producers.feeds.report import FeedReport
+from producers.feeds.report import text_lines
 from streams.events import CallerHasher
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
@@ -30,15 +42,8 @@ from streams.events import ContactRedirected
 from streams.events import ContactWrapupEnded
 
 _NAMESPACE = uuid.UUID("6c1e9f3a-2d47-4b58-a0c9-3e7b5d2f8a61")
-
-
-@dataclass
-class CtrReport:
-    records: int = 0
-    superseded: int = 0  # older copies of a re-sent record
-    accepted: int = 0
-    rejected: int = 0
-    not_voice: int = 0
+SUPERSEDED = "superseded by a later copy of the record"
+NOT_VOICE = "not voice"
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,21 @@ def _ts(value: Any) -> datetime:
     return parsed
 
 
+@dataclass(frozen=True)
+class _Copy:
+    updated: datetime
+    line: int
+    text: str
+    record: dict[str, Any]
+
+
 def latest_records(
-    lines: Iterable[str], report: CtrReport, rejects: list[Reject]
-) -> list[tuple[int, dict[str, Any]]]:
-    """The latest version of every contact record with its line number, in first-seen order."""
-    latest: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        report.records += 1
+    lines: Iterable[tuple[int, str]], report: FeedReport
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """The latest copy of every contact record, as (line number, raw text, record), in first-seen order; an
+    unreadable line is rejected, and each older copy skipped as superseded (a tie goes to the later line)."""
+    latest: dict[str, _Copy] = {}
+    for number, line in lines:
         try:
             record = json.loads(line)
             contact_id = record["ContactId"]
@@ -75,17 +86,15 @@ def latest_records(
                 raise TypeError(f"ContactId must be a string, not {type(contact_id).__name__}")
             updated = _ts(record.get("LastUpdateTimestamp") or record["DisconnectTimestamp"])
         except MALFORMED as exc:
-            report.rejected += 1
-            rejects.append(Reject(number, f"not a contact record: {type(exc).__name__} {exc}"))
+            report.reject(number, f"not a contact record: {type(exc).__name__} {exc}", line)
             continue
         previous = latest.get(contact_id)
-        if previous is None or updated >= previous[0]:
-            if previous is not None:
-                report.superseded += 1
-            latest[contact_id] = (updated, number, record)
-        else:
-            report.superseded += 1
-    return [(number, record) for _, number, record in latest.values()]
+        if previous is not None:
+            report.skip(SUPERSEDED)  # this copy or the one kept so far: one of the two is superseded
+            if updated < previous.updated:
+                continue
+        latest[contact_id] = _Copy(updated, number, line, record)
+    return [(copy.line, copy.text, copy.record) for copy in latest.values()]
 
 
 def to_events(record: dict[str, Any], mapping: ConnectMapping, hasher: CallerHasher) -> list[ContactEvent]:
@@ -137,24 +146,39 @@ def to_events(record: dict[str, Any], mapping: ConnectMapping, hasher: CallerHas
     return events
 
 
-def adapt(
-    lines: Iterable[str], mapping: ConnectMapping, caller_key: bytes
-) -> tuple[list[ContactEvent], list[Reject], CtrReport]:
-    """Events of the latest version of each voice CTR, in time order, with rejects and counts."""
-    report, rejects = CtrReport(), list[Reject]()
+def _adapt(lines: Iterable[tuple[int, str]], mapping: ConnectMapping, caller_key: bytes,
+           report: FeedReport) -> list[ContactEvent]:  # fmt: skip
     hasher = CallerHasher(caller_key)
     events: list[ContactEvent] = []
-    for number, record in latest_records(lines, report, rejects):
+    for number, text, record in latest_records(lines, report):
         if record.get("Channel", "VOICE") != "VOICE":
-            report.not_voice += 1
+            report.skip(NOT_VOICE)
             continue
         try:
-            events.extend(to_events(record, mapping, hasher))
+            produced = to_events(record, mapping, hasher)
         # AttributeError: a list or a number where Connect writes an object (`Agent`, `Queue`).
         except MALFORMED as exc:
-            report.rejected += 1
-            rejects.append(Reject(number, f"contact {record['ContactId']}: {type(exc).__name__} {exc}"))
+            report.reject(number, f"contact {record['ContactId']}: {type(exc).__name__} {exc}", text)
             continue
         report.accepted += 1
+        report.events.update(event.type for event in produced)
+        events.extend(produced)
     events.sort(key=lambda event: event.ts)
-    return events, rejects, report
+    return events
+
+
+def adapt(
+    lines: Iterable[str], mapping: ConnectMapping, caller_key: bytes
+) -> tuple[list[ContactEvent], list[Reject], FeedReport]:
+    """Events of the latest version of each voice CTR held in memory, in time order, with rejects and counts."""
+    report = FeedReport("connect-ctr")
+    events = _adapt(held_lines(lines, report), mapping, caller_key, report)
+    return events, report.rejects, report
+
+
+def read(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[ContactEvent]:
+    """A CTR export's events in event-time order (a stable sort); the whole file is read before the first
+    event, as a later copy of a record can replace any earlier one."""
+    yield from _adapt(
+        text_lines(path, report), ConnectMapping(tenant=options.tenant), options.caller_key, report
+    )

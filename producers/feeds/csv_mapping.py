@@ -2,6 +2,12 @@
 
 Pure: rows in, canonical events and rejects (with the line number) out. The mapping names the columns; an
 unknown key in it, or a column it names that the file lacks, is an error before any row is read.
+
+Every row lands in one count of the `FeedReport`, whose unit here is the CSV row (a quoted field may hold a
+line break, so a row can span lines): the header and empty rows are blank; a row that makes events is
+accepted; a row the csv module cannot read, one shorter than the header, or one whose values do not map (an
+outcome the mapping does not name, an empty id, a bad time) is rejected with its first line number and text.
+The mapping has no filters, so no row is skipped.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import tomllib
 import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -24,6 +31,8 @@ from pydantic import ValidationError
 
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.rejects import Reject
+from producers.feeds.report import FeedOptions
+from producers.feeds.report import FeedReport
 from streams.events import CallerHasher
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
@@ -78,12 +87,14 @@ def load_mapping(path: Path) -> Mapping:
 
 
 class CsvAdapter:
-    def __init__(self, mapping: Mapping, caller_key: bytes) -> None:
+    """Counts go to `report` (a fresh one when none is given), counted in rows."""
+
+    def __init__(self, mapping: Mapping, caller_key: bytes, report: FeedReport | None = None) -> None:
         self.mapping = mapping
         self.hasher = CallerHasher(caller_key)
         self.zone = timezone(timedelta(hours=mapping.utc_offset_hours))
-        self.accepted = 0
-        self.rejected = 0
+        self.report = report if report is not None else FeedReport("csv")
+        self.report.unit = "row"
 
     def _time(self, value: str) -> datetime:
         fmt = self.mapping.time_format
@@ -94,49 +105,66 @@ class CsvAdapter:
         parsed = datetime.fromisoformat(value) if fmt == "iso" else datetime.strptime(value, fmt)  # noqa: DTZ007
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)).astimezone(UTC)
 
-    def adapt(self, lines: Iterable[str]) -> Iterator[ContactEvent | Reject]:
-        read = 0
-
-        def counted() -> Iterator[str]:
-            # The reader's own `line_num` lags by one when it raises; this is the line it was reading.
-            nonlocal read
-            for text in lines:
-                read += 1
-                yield text
-
-        reader = csv.DictReader(counted(), delimiter=self.mapping.delimiter)
-        header = set(reader.fieldnames or [])
+    def _header(self, header: Sequence[str]) -> None:
         named = {name for name in self.mapping.columns.model_dump().values() if name}
-        missing = sorted(named - header)
+        missing = sorted(named - set(header))
         if missing:
             raise MappingError(
-                f"the file has no column {', '.join(missing)} (it has: {', '.join(sorted(header))})"
+                f"the file has no column {', '.join(missing)} (it has: {', '.join(sorted(set(header)))})"
             )
-        rows = iter(reader)
+
+    def adapt(self, lines: Iterable[str]) -> Iterator[ContactEvent | Reject]:
+        """Rows of `lines` (an open file, with its line ends, or lines held in memory) in file order: events
+        and, in its place, a `Reject` for each bad row. A file should be opened with `newline=""`, so that a
+        quoted line break stays in its field."""
+        consumed: list[str] = []  # the physical lines of the row being read, for a reject's text
+
+        def source() -> Iterator[str]:
+            for text in lines:
+                consumed.append(text)
+                yield text
+
+        def row_text() -> str:
+            text = "\n".join(line.rstrip("\r\n") for line in consumed)
+            consumed.clear()
+            return text
+
+        reader = csv.reader(source(), delimiter=self.mapping.delimiter)
+        header: list[str] | None = None
         while True:
+            line = reader.line_num + 1  # the row's first line: the reader's count lags when it raises
             try:
-                row = next(rows)
+                row = next(reader)
             except StopIteration:
                 return
-            # E.g. a field over the csv module's 128 KiB limit: that line is refused, the next one read.
+            # E.g. a field over the csv module's 128 KiB limit: that row is refused, the next one read.
             except csv.Error as exc:
-                self.rejected += 1
-                yield Reject(read, f"Error: {exc}")
+                self.report.read += 1
+                text = row_text()
+                if header is None:
+                    raise MappingError(f"line {line}: the header cannot be read ({exc})") from None
+                yield self.report.reject(line, f"Error: {exc}", text)
                 continue
-            line = read
-            if None in row.values():  # the reader fills a short row's missing fields with None
-                self.rejected += 1
-                yield Reject(
-                    line, f"{sum(v is not None for v in row.values())} fields, the header has {len(header)}"
-                )
+            self.report.read += 1
+            text = row_text()
+            if not any(value.strip() for value in row):
+                self.report.blank += 1
+                continue
+            if header is None:
+                self._header(row)
+                header = row
+                self.report.blank += 1  # a header holds no call
+                continue
+            if len(row) < len(header):  # a longer row's extra fields are ignored, as csv.DictReader does
+                yield self.report.reject(line, f"{len(row)} fields, the header has {len(header)}", text)
                 continue
             try:
-                events = self._row(row, line)
+                events = self._row(dict(zip(header, row, strict=False)), line)
             except MALFORMED as exc:
-                self.rejected += 1
-                yield Reject(line, f"{type(exc).__name__}: {exc}")
+                yield self.report.reject(line, f"{type(exc).__name__}: {exc}", text)
                 continue
-            self.accepted += 1
+            self.report.accepted += 1
+            self.report.events.update(event.type for event in events)
             yield from events
 
     def _row(self, row: dict[str, str], line: int) -> list[ContactEvent]:
@@ -188,3 +216,16 @@ class CsvAdapter:
         else:
             raise ValueError(f"outcome {outcome!r} is neither {m.answered_values} nor {m.abandoned_values}")
         return events
+
+
+def read(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[ContactEvent]:
+    """A CDR export's events in event-time order (a stable sort, so a call keeps its own order): a row holds a
+    whole call, so its answer and end come after later rows' arrivals. The events' tenant is the mapping's (as
+    replay has always done), the caller key the options'. The file is read whole before the first event."""
+    if options.mapping is None:
+        raise MappingError("the csv format needs a mapping file (--mapping)")
+    adapter = CsvAdapter(load_mapping(options.mapping), options.caller_key, report)
+    report.files += 1
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as lines:
+        events = [item for item in adapter.adapt(lines) if not isinstance(item, Reject)]
+    yield from sorted(events, key=lambda event: event.ts)

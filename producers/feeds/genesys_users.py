@@ -17,25 +17,33 @@ COMMUNICATING):
   `not_responding` / `not_routable`;
 - any other presence: not ready, with the presence as reason (`break`, `meal`, `meeting`, ...).
 The two topics arrive on separate channels and can be out of order, so messages are ordered by their own time
-before they are folded. A message that changes nothing (a repeat, a heartbeat, a presence message text edit)
-emits nothing and is counted. Routing-status messages carry no conversation id: the on-contact event names the
+before they are folded. Routing-status messages carry no conversation id: the on-contact event names the
 routing interval (`routing:<startTime>`) instead.
+
+Every message lands in one count of the `FeedReport`: one that changes a user's effective state is accepted; a
+heartbeat, and a message that changes nothing (a repeat, a presence message text edit, a Break while routing
+still says IDLE), are skipped by kind; a line that is no notification, or one that reads but makes no valid
+event, is rejected with its line number and text.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from producers.feeds.lines import held_lines
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.rejects import Reject
+from producers.feeds.report import FeedOptions
+from producers.feeds.report import FeedReport
+from producers.feeds.report import text_lines
 from streams.events import AgentLogin
 from streams.events import AgentLogout
 from streams.events import AgentNotReady
@@ -46,6 +54,8 @@ from streams.events import Event
 _NAMESPACE = uuid.UUID("0b6f7c3e-2a49-4d1b-9f5e-6c8a1d2e3f40")
 _ON_CONTACT = frozenset({"INTERACTING", "COMMUNICATING"})
 ROUTING_STATUSES = frozenset({"OFF_QUEUE", "IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING"})
+HEARTBEAT = "heartbeat"
+NO_STATE_CHANGE = "no state change"
 
 
 @dataclass(frozen=True)
@@ -56,17 +66,10 @@ class UserMapping:
     team_sources: dict[str, str] = field(default_factory=dict)  # team -> vendor id (virtualized outsourcing)
 
 
-@dataclass
-class UserStreamReport:
-    messages: int = 0
-    emitted: int = 0
-    unchanged: Counter[str] = field(default_factory=Counter)  # heartbeats and repeats
-    rejected: int = 0
-
-
 @dataclass(frozen=True)
 class _Message:
     line: int
+    text: str  # the raw line, for its reject
     ts: datetime
     user: str
     presence: str | None  # normalised: upper case, spaces as underscores (`ON_QUEUE`)
@@ -98,7 +101,8 @@ def _routing(body: dict[str, Any]) -> tuple[str, str]:
     return status, body["startTime"]
 
 
-def _parse(number: int, record: dict[str, Any]) -> _Message | None:
+def _parse(number: int, text: str) -> _Message | None:
+    record = json.loads(text)
     topic = record["topicName"]
     if topic == "channel.metadata":
         return None
@@ -108,14 +112,14 @@ def _parse(number: int, record: dict[str, Any]) -> _Message | None:
     user, kind, body = parts[2], parts[3], record["eventBody"]
     if kind == "presence":
         presence, at = _presence(body)
-        return _Message(number, _ts(at), user, presence, None, "")
+        return _Message(number, text, _ts(at), user, presence, None, "")
     if kind == "routingStatus":
         routing, since = _routing(body["routingStatus"])
-        return _Message(number, _ts(since), user, None, routing, since)
+        return _Message(number, text, _ts(since), user, None, routing, since)
     if kind == "activity":
         presence, at = _presence(body["presence"])
         routing, since = _routing(body["routingStatus"])
-        return _Message(number, max(_ts(at), _ts(since)), user, presence, routing, since)
+        return _Message(number, text, max(_ts(at), _ts(since)), user, presence, routing, since)
     raise ValueError(f"topic kind {kind!r} is not presence, routingStatus or activity")
 
 
@@ -135,29 +139,32 @@ def effective_state(presence: str | None, routing: str | None) -> tuple[str, str
 
 
 class GenesysUserAdapter:
-    def __init__(self, mapping: UserMapping) -> None:
+    """Counts go to `report` (a fresh one when none is given)."""
+
+    def __init__(self, mapping: UserMapping, report: FeedReport | None = None) -> None:
         self.mapping = mapping
-        self.report = UserStreamReport()
+        self.report = report if report is not None else FeedReport("genesys-users")
         self._presence: dict[str, str | None] = {}
         self._routing: dict[str, tuple[str | None, str]] = {}
         self._state: dict[str, tuple[str, str]] = {}
 
     def adapt(self, lines: Iterable[str]) -> Iterator[Event | Reject]:
-        """Rejects of unreadable lines first (with their line), then the events in time order, with a reject in
-        its place for a message that reads but makes no valid event."""
+        """Lines held in memory: see `adapt_numbered`."""
+        return self.adapt_numbered(held_lines(lines, self.report))
+
+    def adapt_numbered(self, lines: Iterable[tuple[int, str]]) -> Iterator[Event | Reject]:
+        """Numbered non-blank lines (read and blank already counted by `text_lines` or `held_lines`): rejects of
+        unreadable lines first (with their line), then the events in time order, with a reject in its place for
+        a message that reads but makes no valid event."""
         messages: list[_Message] = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            self.report.messages += 1
+        for number, line in lines:
             try:
-                message = _parse(number, json.loads(line))
+                message = _parse(number, line)
             except MALFORMED as exc:
-                self.report.rejected += 1
-                yield Reject(number, f"{type(exc).__name__}: {exc}")
+                yield self.report.reject(number, f"{type(exc).__name__}: {exc}", line)
                 continue
             if message is None:
-                self.report.unchanged["heartbeat"] += 1
+                self.report.skip(HEARTBEAT)
             else:
                 messages.append(message)
         messages.sort(key=lambda m: (m.ts, m.line))
@@ -166,12 +173,13 @@ class GenesysUserAdapter:
                 produced = list(self._fold(message))
             # Read, but not a valid event: e.g. a user id longer than the contract allows.
             except MALFORMED as exc:
-                self.report.rejected += 1
-                yield Reject(message.line, f"{type(exc).__name__}: {exc}")
+                yield self.report.reject(message.line, f"{type(exc).__name__}: {exc}", message.text)
                 continue
             if not produced:
-                self.report.unchanged["no state change"] += 1
-            self.report.emitted += len(produced)
+                self.report.skip(NO_STATE_CHANGE)
+                continue
+            self.report.accepted += 1
+            self.report.events.update(event.type for event in produced)
             yield from produced
 
     def _fold(self, message: _Message) -> Iterator[Event]:
@@ -204,3 +212,13 @@ class GenesysUserAdapter:
             yield AgentNotReady(event_id=eid(name), ts=message.ts, reason=reason, **common)
         else:
             yield AgentLogout(event_id=eid(name), ts=message.ts, **common)
+
+
+def read(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[Event]:
+    """A recorded notification channel's events in event-time order: the adapter already orders the messages
+    by their own time (the topics arrive out of order), so the file is read whole before the first event;
+    `report` is complete when the iterator is exhausted."""
+    adapter = GenesysUserAdapter(UserMapping(tenant=options.tenant), report)
+    for item in adapter.adapt_numbered(text_lines(path, report)):
+        if not isinstance(item, Reject):
+            yield item

@@ -56,6 +56,13 @@ def _lines_checked(items: Iterable[object], lines: list[str]) -> None:
             _check(bool(item.reason), f"a reject without a reason: {item}")
 
 
+def _accounted(report: Any, lines: list[str]) -> None:
+    """Every line read lands in one count of the feed report (a CSV counts rows, which may span lines)."""
+    _check(report.unaccounted == 0, f"{report.unaccounted} units in no count of the report")
+    _check(report.read <= len(lines), f"{report.read} units read from {len(lines)} lines")
+    _check(report.fmt == "csv" or report.read == len(lines), f"{report.read} of {len(lines)} lines read")
+
+
 def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
     from producers.feeds.amazon_connect import ConnectMapping
     from producers.feeds.amazon_connect import adapt as adapt_connect
@@ -76,12 +83,30 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
 
     def csv(lines: list[str]) -> None:
         # A header without the mapped columns refuses the whole file, naming the columns it lacks.
+        adapter = CsvAdapter(csv_mapping, b"k")
         with contextlib.suppress(MappingError):
-            _lines_checked(CsvAdapter(csv_mapping, b"k").adapt(lines), lines)
+            _lines_checked(adapter.adapt(lines), lines)
+            _accounted(adapter.report, lines)
 
     def connect(lines: list[str]) -> None:
-        _, rejects, _ = adapt_connect(lines, ConnectMapping(tenant="t"), b"k")
+        _, rejects, report = adapt_connect(lines, ConnectMapping(tenant="t"), b"k")
         _lines_checked(rejects, lines)
+        _accounted(report, lines)
+
+    def taskrouter(lines: list[str]) -> None:
+        adapter = TaskRouterAdapter("t", b"k")
+        _lines_checked(adapter.adapt(lines), lines)
+        _accounted(adapter.report, lines)
+
+    def connect_agents(lines: list[str]) -> None:
+        adapter = ConnectAgentAdapter(AgentMapping())
+        _lines_checked(adapter.adapt(lines), lines)
+        _accounted(adapter.report, lines)
+
+    def genesys_users(lines: list[str]) -> None:
+        adapter = GenesysUserAdapter(UserMapping())
+        _lines_checked(adapter.adapt(lines), lines)
+        _accounted(adapter.report, lines)
 
     def genesys(lines: list[str]) -> None:
         _, rejects = adapt_genesys(lines, GenesysMapping(), b"k")
@@ -89,11 +114,9 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
 
     return {
         "asterisk": lambda lines: _lines_checked(QueueLogAdapter(tenant="t").adapt(lines), lines),
-        "taskrouter": lambda lines: _lines_checked(TaskRouterAdapter("t", b"k").adapt(lines), lines),
-        "connect-agents": lambda lines: _lines_checked(
-            ConnectAgentAdapter(AgentMapping()).adapt(lines), lines
-        ),
-        "genesys-users": lambda lines: _lines_checked(GenesysUserAdapter(UserMapping()).adapt(lines), lines),
+        "taskrouter": taskrouter,
+        "connect-agents": connect_agents,
+        "genesys-users": genesys_users,
         "anonymous-bank": lambda lines: _lines_checked(parse(lines), lines),
         "csv": csv,
         "connect-ctr": connect,

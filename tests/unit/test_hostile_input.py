@@ -107,9 +107,13 @@ def test_far_timestamps_and_huge_strings(ts: str, text: str) -> None:
 
 def _adapters():  # type: ignore[no-untyped-def]
     yield "asterisk", lambda lines: QueueLogAdapter(tenant="t").adapt(lines)
-    yield "taskrouter", lambda lines: TaskRouterAdapter("t", b"k").adapt(lines)
-    yield "connect-agents", lambda lines: ConnectAgentAdapter(AgentMapping()).adapt(lines)
-    yield "genesys-users", lambda lines: GenesysUserAdapter(UserMapping()).adapt(lines)
+
+
+def _reporting_adapters():  # type: ignore[no-untyped-def]
+    """The adapters that fill a `FeedReport`, fresh for each input."""
+    yield "taskrouter", lambda: TaskRouterAdapter("t", b"k")
+    yield "connect-agents", lambda: ConnectAgentAdapter(AgentMapping())
+    yield "genesys-users", lambda: GenesysUserAdapter(UserMapping())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -120,6 +124,15 @@ def test_adapters_reject_what_they_cannot_read_line_by_line(lines: list[str]) ->
         items = list(adapt(lines))
         rejected = {item.line for item in items if isinstance(item, Reject)}
         assert all(1 <= line <= len(lines) for line in rejected), name
+    for name, make in _reporting_adapters():
+        adapter = make()
+        items = list(adapter.adapt(lines))
+        rejected = {item.line for item in items if isinstance(item, Reject)}
+        assert all(1 <= line <= len(lines) for line in rejected), name
+        assert (adapter.report.read, adapter.report.unaccounted) == (len(lines), 0), name
+        assert [r.line for r in adapter.report.rejects] == [i.line for i in items if isinstance(i, Reject)], (
+            name
+        )
     _, rejects = adapt_genesys(lines, GenesysMapping(), b"k")
     assert all(1 <= r.line <= len(lines) for r in rejects)
     bank = list(parse(lines))
@@ -139,7 +152,8 @@ def test_a_corrupted_line_among_good_ones_costs_only_that_line(data: st.DataObje
     # The fixture's own two bad lines (15, 20) and the cut one; every other line still counts.
     assert at + 1 in rejected
     assert rejected <= {15, 20, at + 1}
-    assert adapter.report.messages == len(lines)
+    assert adapter.report.read == len(lines)
+    assert adapter.report.unaccounted == 0
 
 
 CDR_MAPPING = FIXTURES / "cdr_mapping.toml"
@@ -154,7 +168,9 @@ CTR_FIELDS = st.sampled_from(
 
 
 def _csv_rejects(lines: list[str]) -> tuple[list[object], set[int]]:
-    items = list(CsvAdapter(load_mapping(CDR_MAPPING), b"k").adapt(lines))
+    adapter = CsvAdapter(load_mapping(CDR_MAPPING), b"k")
+    items = list(adapter.adapt(lines))
+    assert adapter.report.unaccounted == 0
     return items, {item.line for item in items if isinstance(item, Reject)}
 
 
@@ -200,7 +216,8 @@ def test_ctr_lines_are_events_or_rejects_with_their_line(lines: list[str]) -> No
     lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
     events, rejects, report = adapt_connect(lines, CTR_MAPPING, b"k")
     assert all(1 <= reject.line <= len(lines) for reject in rejects)
-    assert report.accepted + report.rejected + report.superseded + report.not_voice == report.records
+    assert report.unaccounted == 0
+    assert report.read == len(lines)
     assert all(decode_event(encode_event(event)) == event for event in events)
 
 
