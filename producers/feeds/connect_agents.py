@@ -23,11 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from producers.feeds.lines import held_lines
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.rejects import Reject
 from producers.feeds.report import FeedOptions
 from producers.feeds.report import FeedReport
+from producers.feeds.report import held_lines
 from producers.feeds.report import text_lines
 from streams.events import AgentAfterContactWork
 from streams.events import AgentLogin

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -122,10 +123,16 @@ def text_lines(path: Path, report: FeedReport) -> Iterator[tuple[int, str]]:
     adapter's to reject."""
     report.files += 1
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as lines:
-        for number, raw in enumerate(lines, start=1):
-            report.read += 1
-            text = raw.rstrip("\r\n")
-            if not text.strip():
-                report.blank += 1
-                continue
-            yield number, text
+        yield from held_lines(lines, report)
+
+
+def held_lines(lines: Iterable[str], report: FeedReport) -> Iterator[tuple[int, str]]:
+    """The same for lines already in memory (a webhook batch, a test, a fuzz target): the same counts as
+    reading them from a file would give."""
+    for number, raw in enumerate(lines, start=1):
+        report.read += 1
+        text = raw.rstrip("\r\n")
+        if not text.strip():
+            report.blank += 1
+            continue
+        yield number, text
