@@ -90,6 +90,7 @@ HORIZON = timedelta(hours=4)
 SETTLE = timedelta(seconds=60)
 _NAMESPACE = uuid.UUID("5d2c8e71-4a09-4b6f-a3e5-7f18c0b94d26")
 _MS = timedelta(milliseconds=1)
+_FIRST_MS, _LAST_MS = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 and 2100-01-01: the horizon's sums fit
 _PREFIX = "v2.detail.events.conversation."
 # Kinds that make the call's events; flow.end is held too, since it names where a flow-out went.
 CALL_KINDS = frozenset(
@@ -190,8 +191,8 @@ def _parse(record: Any) -> tuple[str, str, dict[str, Any], datetime] | str:
         )
     _text(conversation, "conversationId")
     stamp = body.get("eventTime")
-    if isinstance(stamp, bool) or not isinstance(stamp, int):
-        raise ValueError(f"eventTime {stamp!r} is not epoch milliseconds")
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or not _FIRST_MS <= stamp <= _LAST_MS:
+        raise ValueError(f"eventTime {stamp!r} is not epoch milliseconds of this century")
     ts = datetime.fromtimestamp(stamp / 1000, tz=UTC)
     if kind == "acd.start" or kind == "acd.end":
         _text(body.get("queueId"), "queueId")
@@ -234,7 +235,9 @@ class DetailEventAdapter:
         self._settling: list[tuple[datetime, datetime, str]] = []
         # Emitted conversations: their last message, message keys and what a late message of theirs is.
         self._closed: dict[str, tuple[datetime, set[_Key], str]] = {}
-        self._closed_order: deque[tuple[datetime, str]] = deque()
+        self._closed_order: deque[tuple[datetime, str, datetime]] = (
+            deque()
+        )  # (emitted at, conversation, last)
         self._watermark = datetime.min.replace(tzinfo=UTC)
 
     @property
@@ -295,7 +298,7 @@ class DetailEventAdapter:
 
     def _advance(self, ts: datetime) -> list[ContactEvent]:
         """Moves event time on: complete conversations that have settled and conversations silent for a
-        horizon are emitted, closed ones a horizon old forgotten."""
+        horizon are emitted, those emitted a horizon ago forgotten."""
         self._watermark = max(self._watermark, ts)
         now = self._watermark
         events: list[ContactEvent] = []
@@ -306,7 +309,7 @@ class DetailEventAdapter:
                 if conversation is not None and conversation.last == last:
                     events.extend(self._emit(conversation, closed_by))
         while self._closed_order and self._closed_order[0][0] + HORIZON <= now:
-            last, cid = self._closed_order.popleft()
+            _, cid, last = self._closed_order.popleft()
             if cid in self._closed and self._closed[cid][0] == last:
                 del self._closed[cid]
         return events
@@ -343,7 +346,7 @@ class DetailEventAdapter:
         messages = sorted(conversation.messages, key=lambda m: (m.ts, m.seq))
         built = _Builder(self, conversation.cid, messages).build()
         self._closed[conversation.cid] = (conversation.last, conversation.keys, built.late)
-        self._closed_order.append((conversation.last, conversation.cid))
+        self._closed_order.append((self._watermark, conversation.cid, conversation.last))
         events: list[ContactEvent] = []
         for message in messages:
             fate = built.fates.get(message.seq, "")
