@@ -38,8 +38,9 @@ flow.start, attributes, voicemail.*, outbound and any other detail topic carry n
 The notification service delivers at least once and out of order, so messages are de-duplicated on (topic,
 conversationId, participantId, sessionId, eventTime) and a conversation is held until it is complete
 (customer.start and .end seen, every queue leg ended, an answered leg's user.end and acw seen, a flow-out's
-destination known) or until `HORIZON` of event time has passed since its last message (then what is known is
-emitted and `closed by horizon` counted). A closed conversation's keys are kept for another horizon, so a
+destination known) and has settled (event time, the latest eventTime read, `SETTLE` past its last message, so
+a message still in flight joins it), or until `HORIZON` of event time has passed since its last message (then
+what is known is emitted and `closed by horizon` counted; at the end of input, `closed at end of input`). A closed conversation's keys are kept for another horizon, so a
 late duplicate is still recognised; memory stays bounded by the horizon on a stream of any length. A held
 message is counted (accepted or skipped) when its conversation is emitted: `held` says how many are waiting.
 Each conversation's events come out in event-time order (the order of their Kafka key); ids are uuid5 of the

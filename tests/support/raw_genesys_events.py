@@ -60,7 +60,7 @@ def _documents(text: str) -> list[str | None]:
     return out
 
 
-def _topic(record: Any) -> tuple[str, Any] | None:
+def _topic(record: Any) -> tuple[Any, Any] | None:
     if not isinstance(record, dict):
         return None
     if isinstance(record.get("detail"), dict):

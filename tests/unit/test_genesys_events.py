@@ -22,6 +22,7 @@ from producers.feeds.genesys_events import read
 from producers.feeds.genesys_events import records
 from producers.feeds.report import FeedOptions
 from producers.feeds.report import FeedReport
+from streams.events import ContactAnswered
 from streams.events import ContactEvent
 from streams.events import decode_event
 from streams.events import encode_event
@@ -254,6 +255,7 @@ def test_a_conversation_silent_for_the_horizon_is_emitted_and_its_late_repeat_st
     # Another call, 4 h after h1's last message: h1 (no user.end, acw or customer.end) is emitted as it stands.
     later = adapter.push(_ws("h2", "customer.start", t0 + 2 * SETTLE + HORIZON), 4)
     assert [e.type for e in later] == ["contact.offered", "contact.queued", "contact.answered"]
+    assert isinstance(later[2], ContactAnswered)
     assert later[2].wait_ms == 60_000
     assert adapter.report.corrections == Counter(
         {"closed by horizon": 1, "talk end missing: no ended event": 1}
