@@ -75,6 +75,7 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
     from producers.feeds.csv_mapping import load_mapping
     from producers.feeds.genesys import GenesysMapping
     from producers.feeds.genesys import adapt as adapt_genesys
+    from producers.feeds.genesys_events import DetailEventAdapter
     from producers.feeds.genesys_users import GenesysUserAdapter
     from producers.feeds.genesys_users import UserMapping
     from producers.feeds.twilio import TaskRouterAdapter
@@ -112,6 +113,21 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         _, rejects = adapt_genesys(lines, GenesysMapping(), b"k")
         _lines_checked(rejects, lines)
 
+    def genesys_events(lines: list[str]) -> None:
+        # One message a line, as a websocket client hands them over; every one accounted once closed.
+        adapter = DetailEventAdapter(GenesysMapping(), b"k")
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                _check(
+                    all(e.ts.tzinfo is not None for e in adapter.push(line, number)),
+                    "an event without a zone",
+                )
+        adapter.close()
+        _check(
+            adapter.report.unaccounted == 0 and adapter.held == 0, "a message the report does not account for"
+        )
+        _lines_checked(adapter.report.rejects, lines)
+
     return {
         "asterisk": lambda lines: _lines_checked(QueueLogAdapter(tenant="t").adapt(lines), lines),
         "taskrouter": taskrouter,
@@ -121,6 +137,7 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         "csv": csv,
         "connect-ctr": connect,
         "genesys": genesys,
+        "genesys-events": genesys_events,
     }
 
 
@@ -236,7 +253,7 @@ def seeds() -> list[bytes]:
     records = [bytes([topic_byte.get(event_topic(decode_event(line)), 2)]) + line for line in lines]
     for start in range(0, len(records), 48):
         out.append(b"\x02" + b"\n".join(records[start : start + 48]))
-    for path in sorted(FIXTURES.iterdir()):
+    for path in sorted(p for p in FIXTURES.rglob("*") if p.is_file()):  # captures of a stream sit in folders
         text = path.read_bytes()[:4000]
         out.extend(bytes([3 + pick]) + text for pick in range(len(_line_adapters())))
     return out
