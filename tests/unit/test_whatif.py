@@ -250,7 +250,7 @@ def test_what_if_command_with_seeds_and_weekday_staffing(tmp_path: Path) -> None
             "what-if",
             str(DATA),
             "--days",
-            "2",
+            "1",
             "--seeds",
             "2",
             "--weekday-staffing",
