@@ -43,6 +43,7 @@ ADAPTERS: dict[str, str] = {
     "taskrouter": "producers.feeds.twilio",
     "genesys": "producers.feeds.genesys",
     "genesys-users": "producers.feeds.genesys_users",
+    "genesys-events": "producers.feeds.genesys_events",
 }
 FORMATS: tuple[str, ...] = ("jsonl", "parquet", *ADAPTERS)
 Reader = Callable[[Path, FeedOptions, FeedReport], Iterator[Event]]
