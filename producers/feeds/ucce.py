@@ -22,8 +22,8 @@ Why it works the way it does:
   end of the file); events come out in event-time order. A day's export is a few MB of parsed rows.
 - Waits: the answered wait is LocalQTime + RingTime (UCCE's answer wait / ASA counts queue and ring time and
   starts when the call is queued, so DelayTime and self-service NetworkTime are not in it); an abandon's wait
-  is TimeToAband, or LocalQTime + RingTime where that is NULL/0. `total_wait_ms` runs from the first leg's
-  queue entry. NULL timings read as 0 and negative ones clamped to 0, each counted as a correction by column.
+  is TimeToAband, or LocalQTime + RingTime where that is NULL/0. `total_wait_ms` adds the waits of the call's
+  earlier legs (its queue time end to end, without the talk of a leg that transferred it). NULL timings read as 0 and negative ones clamped to 0, each counted as a correction by column.
 - The source of a leg is its peripheral's (`[peripherals]`: an outsourcer's peripheral in a virtualized
   setup); the call type is `[call_types]`'s name for CallTypeID (else `calltype-<id>`), also the queue name.
 - Only the call's *last* customer leg has the call's outcome. An earlier leg was passed on: answered (talk
@@ -497,7 +497,6 @@ class _Calls:
                 self.report.skip(SKIP_ROUTE_NO_LEG, len(routes))
             return []
         self.report.accepted += len(legs) + len(routes)  # the routing requests are folded into the call
-        first_queued = min(leg.queued for leg in legs)
         ani = next((leg.row.ani for leg in legs if leg.row.ani), "") or next(
             (route.ani for route in routes if route.ani), ""
         )
@@ -506,7 +505,7 @@ class _Calls:
             ContactOffered(event_id=self._id(initial, "offered"), ts=min(leg.start for leg in legs),
                            caller_hash=self.hasher(ani) if _digits(ani) else None, **common)
         ]  # fmt: skip
-        number, carried_s, transferred_in = 0, 0, False
+        number, carried_s, waited_s, transferred_in = 0, 0, 0, False
         for index, leg in enumerate(legs):
             following = legs[index + 1] if index + 1 < len(legs) else None
             if not carried_s:  # a leg the previous one did not merge into is a new contact of the call
@@ -517,8 +516,9 @@ class _Calls:
                 and not _answered(leg.row)
                 and (leg.row.disposition == PARTIAL or self._source(following.row) == self._source(leg.row))
             )
-            events.extend(self._leg_events(initial, contact_id, leg, following, first_queued, routes,
-                                           transferred_in, carried_s, merge))  # fmt: skip
+            events.extend(self._leg_events(initial, contact_id, leg, following, routes,
+                                           transferred_in, carried_s, waited_s, merge))  # fmt: skip
+            waited_s += leg.wait_s
             if merge:
                 carried_s += leg.wait_s
                 if leg.row.disposition == PARTIAL:
@@ -536,12 +536,13 @@ class _Calls:
         return uuid.uuid5(_NAMESPACE, f"{self.tenant}/{contact_id}/{kind}")
 
     def _leg_events(
-        self, initial: str, contact_id: str, leg: _Leg, following: _Leg | None, first_queued: datetime,
-        routes: list[RcdRow], transferred_in: bool, carried_s: int, merge: bool,
+        self, initial: str, contact_id: str, leg: _Leg, following: _Leg | None, routes: list[RcdRow],
+        transferred_in: bool, carried_s: int, waited_s: int, merge: bool,
     ) -> list[ContactEvent]:  # fmt: skip
         """One leg's events. `carried_s`: the wait of earlier legs at this source that the call went on from
         unanswered (Ring No Answer, an intraflow, a partial record): this leg continues their contact, so it is
-        not queued again and its wait counts from theirs. `merge`: the next leg continues this one."""
+        not queued again and its wait counts from theirs. `waited_s`: every earlier leg's wait, the start of
+        `total_wait_ms`. `merge`: the next leg continues this one."""
         row, t = leg.row, leg.row.times
         common = self._common(contact_id, initial, row)
         eid = self._id
@@ -551,7 +552,7 @@ class _Calls:
                                         transferred_in=transferred_in, **common))  # fmt: skip
         wait_ms = (carried_s + leg.wait_s) * 1000
         left = leg.queued + timedelta(seconds=leg.wait_s)
-        total_ms = max(wait_ms, int((left - first_queued) / _MS))
+        total_ms = (waited_s + leg.wait_s) * 1000  # every queue wait of the call so far, not its talk between
         disposition = row.disposition
         if disposition in NOT_ANSWERED:
             self.report.observed["ring_no_answer" if disposition == 19 else "router_requery"] += 1
