@@ -140,7 +140,6 @@ from streams.events import Event
 
 FORMAT = "ucce-tcd"
 _NAMESPACE = uuid.UUID("5f0c2a9e-83d1-4b7a-9e64-1c3d8b2f7a05")
-_MS = timedelta(milliseconds=1)
 Trigger = Literal["timeout", "split", "call_type"]
 
 # PeripheralCallType families (schema handbook, "PeripheralCallType").
