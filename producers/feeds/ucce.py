@@ -125,6 +125,7 @@ from producers.feeds.report import FeedOptions
 from producers.feeds.report import FeedReport
 from producers.feeds.report import input_files
 from producers.feeds.report import text_lines
+from streams.events import MAX_DURATION_MS
 from streams.events import CallerHasher
 from streams.events import ContactAbandoned
 from streams.events import ContactAnswered
@@ -174,6 +175,7 @@ SKIP_PARTIAL = "partial call: no final record"
 SKIP_ROUTE_ERROR = "routing failed: RouterErrorCode, outcome unknown"
 SKIP_ROUTE_NO_LEG = "not a call event: routing of a call with no customer leg"
 
+MAX_SECONDS = MAX_DURATION_MS // 1000  # a timing past the contract's bound cannot become an event
 TIMINGS = ("DelayTime", "LocalQTime", "RingTime", "TalkTime", "HoldTime", "WorkTime", "TimeToAband")
 _TCD_REQUIRED = ("DateTime", "PeripheralID", "CallDisposition")
 _RCD_REQUIRED = ("DateTime", "RouterCallKeyDay", "RouterCallKey")
@@ -245,6 +247,7 @@ class TcdRow:
     digits_dialed: str
     times: dict[str, int]  # seconds, NULL and negatives already read as 0
     duration: int | None
+    text: str = ""  # the raw line, kept for a reject of the whole call
 
     def call_key(self) -> str:
         if self.key_day and self.key:
@@ -267,6 +270,7 @@ class RcdRow:
     router_error: int
     ani: str
     net_q_time: int
+    text: str = ""
 
     def call_key(self) -> str:
         return f"{self.key_day}-{self.key}"
@@ -302,8 +306,11 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
-def parse_tcd(row: dict[str, str], line: int, source: str, zone: ZoneInfo, report: FeedReport) -> TcdRow:
+def parse_tcd(
+    row: dict[str, str], line: int, source: str, zone: ZoneInfo, report: FeedReport, text: str = ""
+) -> TcdRow:
     """A TCD row's fields; a NULL timing is read as 0 and a negative one clamped (corrections by column)."""
+    ended = _time(row["DateTime"], zone)
     disposition = _int(row, "CallDisposition")
     if disposition is None:
         raise ValueError("CallDisposition is NULL")
@@ -321,22 +328,26 @@ def parse_tcd(row: dict[str, str], line: int, source: str, zone: ZoneInfo, repor
         elif value < 0:
             report.correct(f"negative {column} clamped to 0")
             value = 0
+        elif value > MAX_SECONDS:
+            raise ValueError(f"{column} {value} s is beyond the contract's 7 days")
         times[column] = value
     duration = _int(row, "Duration")
+    if duration is not None and duration > MAX_SECONDS:
+        raise ValueError(f"Duration {duration} s is beyond the contract's 7 days")
     agent = _text(row, "AgentPeripheralNumber") or _text(row, "AgentSkillTargetID")
-    return TcdRow(line, source, _time(row["DateTime"], zone), peripheral, _int(row, "PeripheralCallType"), disposition,
+    return TcdRow(line, source, ended, peripheral, _int(row, "PeripheralCallType"), disposition,
                   _int(row, "RouterCallKeyDay"), _int(row, "RouterCallKey"), _int(row, "RouterCallKeySequenceNumber") or 0,
                   _int(row, "PeripheralCallKey"), _int(row, "CallTypeID"), agent[:128], _text(row, "ANI"),
-                  _text(row, "DigitsDialed"), times, duration)  # fmt: skip
+                  _text(row, "DigitsDialed"), times, duration, text)  # fmt: skip
 
 
-def parse_rcd(row: dict[str, str], line: int, source: str, zone: ZoneInfo) -> RcdRow:
+def parse_rcd(row: dict[str, str], line: int, source: str, zone: ZoneInfo, text: str = "") -> RcdRow:
     day, key = _int(row, "RouterCallKeyDay"), _int(row, "RouterCallKey")
     if not day or not key:
         raise ValueError("a routing request without RouterCallKeyDay / RouterCallKey")
     return RcdRow(line, source, _time(row["DateTime"], zone), day, key, _int(row, "CallTypeID"),
                   _int(row, "NetworkTargetID"), _text(row, "Label"), _int(row, "RouterErrorCode") or 0,
-                  _text(row, "ANI"), max(0, _int(row, "NetQTime") or 0))  # fmt: skip
+                  _text(row, "ANI"), min(MAX_SECONDS, max(0, _int(row, "NetQTime") or 0)), text)  # fmt: skip
 
 
 @dataclass
@@ -359,7 +370,10 @@ def parse_lines(
     for number, text in lines:
         if header is None:
             report.blank += 1
-            header = [name.strip().strip("[]") for name in next(csv.reader([text]))]
+            try:
+                header = [name.strip().strip("[]") for name in next(csv.reader([text]), [])]
+            except csv.Error:
+                header = []  # every row is then rejected for the columns it lacks
             kind = "tcd" if "CallDisposition" in header else "rcd"
             required = _TCD_REQUIRED if kind == "tcd" else _RCD_REQUIRED
             missing = [name for name in required if name not in header]
@@ -378,9 +392,9 @@ def parse_lines(
         row = dict(zip(header, fields, strict=True))
         try:
             if kind == "tcd":
-                rows.tcd.append(parse_tcd(row, number, source, zone, report))
+                rows.tcd.append(parse_tcd(row, number, source, zone, report, text))
             else:
-                rows.rcd.append(parse_rcd(row, number, source, zone))
+                rows.rcd.append(parse_rcd(row, number, source, zone, text))
         except MALFORMED as exc:
             report.reject(number, f"{type(exc).__name__}: {exc}", text, source)
 
@@ -649,7 +663,19 @@ def to_events(rows: Rows, mapping: UcceMapping, options: FeedOptions, report: Fe
         routes.setdefault(route.call_key(), []).append(route)
     events: list[Event] = []
     for key in [*legs, *(key for key in routes if key not in legs)]:
-        events.extend(calls.call(key, legs.get(key, []), routes.get(key, [])))
+        call_rows, call_routes = legs.get(key, []), routes.get(key, [])
+        counted = (report.accepted, report.skipped.copy(), report.observed.copy())
+        try:
+            events.extend(calls.call(key, call_rows, call_routes))
+        # Rows each valid that make an event the contract refuses together (waits over 7 days across legs):
+        # the call's rows are rejected, its counts taken back.
+        except MALFORMED as exc:
+            report.accepted, report.skipped, report.observed = counted
+            items: list[TcdRow | RcdRow] = [*call_rows, *call_routes]
+            for item in items:
+                report.reject(
+                    item.line, f"call {key}: {type(exc).__name__}: {exc}", item.text, item.source_file
+                )
     events.sort(key=lambda event: event.ts)
     for event in events:
         report.events[event.type] += 1

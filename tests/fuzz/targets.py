@@ -70,7 +70,11 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
     from producers.feeds.genesys import adapt as adapt_genesys
     from producers.feeds.genesys_users import GenesysUserAdapter
     from producers.feeds.genesys_users import UserMapping
+    from producers.feeds.report import FeedOptions
+    from producers.feeds.report import FeedReport
     from producers.feeds.twilio import TaskRouterAdapter
+    from producers.feeds.ucce import UcceMapping
+    from producers.feeds.ucce import adapt as adapt_ucce
 
     csv_mapping = load_mapping(FIXTURES / "cdr_mapping.toml")
 
@@ -87,6 +91,15 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         _, rejects = adapt_genesys(lines, GenesysMapping(), b"k")
         _lines_checked(rejects, lines)
 
+    ucce_options = FeedOptions(tenant="t", caller_key=b"k")
+
+    def ucce(lines: list[str]) -> None:
+        # The adapter keeps its own accounting: every line accepted, skipped, blank or rejected with its number.
+        report = FeedReport("ucce-tcd")
+        adapt_ucce(lines, UcceMapping(), ucce_options, report)
+        _check(report.unaccounted == 0, f"{report.unaccounted} lines in no count")
+        _lines_checked(report.rejects, lines)
+
     return {
         "asterisk": lambda lines: _lines_checked(QueueLogAdapter(tenant="t").adapt(lines), lines),
         "taskrouter": lambda lines: _lines_checked(TaskRouterAdapter("t", b"k").adapt(lines), lines),
@@ -98,6 +111,7 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         "csv": csv,
         "connect-ctr": connect,
         "genesys": genesys,
+        "ucce-tcd": ucce,
     }
 
 
@@ -213,7 +227,8 @@ def seeds() -> list[bytes]:
     records = [bytes([topic_byte.get(event_topic(decode_event(line)), 2)]) + line for line in lines]
     for start in range(0, len(records), 48):
         out.append(b"\x02" + b"\n".join(records[start : start + 48]))
-    for path in sorted(FIXTURES.iterdir()):
+    # A format's folder (ucce/) holds several files: each is a seed.
+    for path in sorted(p for p in FIXTURES.rglob("*") if p.is_file()):
         text = path.read_bytes()[:4000]
         out.extend(bytes([3 + pick]) + text for pick in range(len(_line_adapters())))
     return out
