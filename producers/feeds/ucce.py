@@ -5,7 +5,7 @@ quoted fields, `2026-03-05 09:07:02.000` or `...T09:07:02`), or a folder holding
 and optionally `Route_Call_Detail*.csv` (other files in a folder are not read). Sources: Cisco UCCE/ICM
 Database Schema Handbook (Termination_Call_Detail, Route_Call_Detail, "Termination Call Detail: Call
 Disposition and CallDispositionFlag Fields"), Cisco doc 43621, CUIC/WebView call type templates; see
-docs/domain-notes.md §1.3 and §2.6.
+the project's domain notes §1.3 and §2.6.
 
 Why it works the way it does:
 
@@ -23,15 +23,20 @@ Why it works the way it does:
 - Waits: the answered wait is LocalQTime + RingTime (UCCE's answer wait / ASA counts queue and ring time and
   starts when the call is queued, so DelayTime and self-service NetworkTime are not in it); an abandon's wait
   is TimeToAband, or LocalQTime + RingTime where that is NULL/0. `total_wait_ms` adds the waits of the call's
-  earlier legs (its queue time end to end, without the talk of a leg that transferred it). NULL timings read as 0 and negative ones clamped to 0, each counted as a correction by column.
+  earlier legs (its queue time end to end, without the talk of a leg that transferred it). NULL timings read
+  as 0 and negative ones clamped to 0, each counted as a correction by column; a timing past the contract's
+  7 days is a reject.
 - The source of a leg is its peripheral's (`[peripherals]`: an outsourcer's peripheral in a virtualized
   setup); the call type is `[call_types]`'s name for CallTypeID (else `calltype-<id>`), also the queue name.
 - Only the call's *last* customer leg has the call's outcome. An earlier leg was passed on: answered (talk
   > 0, or a handled/transfer disposition) -> answered + ended + wrap-up + ContactTransferred (internal, to the
-  next leg's call type); not answered -> ContactOverflowed (trigger timeout) to the next leg's source when that
-  differs (a leg re-queued at the same source, after Ring No Answer or an intraflow, needs no event: its
-  next leg's ContactQueued says where it went). That also covers the documented quirk that a single-step
-  transfer leaves a disposition 7 (Short) on the transferred leg.
+  next leg's call type; the next leg is queued `transferred_in`); not answered, for another source ->
+  ContactOverflowed (trigger timeout) to it; not answered, re-queued at the same source (after Ring No Answer
+  or an intraflow) or a partial record (53) -> the next leg continues the same contact: it is not queued or
+  offered again, and its wait adds to the earlier leg's (a per-source offered count stays one per call). That
+  also covers the documented quirk that a single-step transfer leaves a disposition 7 (Short) on the
+  transferred leg: a 7 the call went on from is no abandon (a correction, "abandon disposition on a leg the
+  call continued from").
 - Enterprise-routed outsourcing: a last leg that left without answer for a device the enterprise does not
   monitor (15, 17, 18, 31, 32, 34) is a redirect: ContactOverflowed (the outsourcer's `trigger`, default
   timeout) + ContactRedirected (accepted), as genesys.py does for an `external` participant. The outsourcer is
@@ -45,7 +50,22 @@ Why it works the way it does:
   abandoned in the network (wait = NetQTime); with a RouterErrorCode, skipped (the outcome is not known).
 - Short calls (7) are abandons (Cisco counts them offered but not abandoned): ContactAbandoned, and
   `observed["short_abandon"]`, since the contract has no short flag; the warehouse's short-abandon threshold
-  on `wait_ms` classes them. Ring No Answer (19) -> `observed["ring_no_answer"]`.
+  on `wait_ms` classes them. Also observed, by kind: `ring_no_answer` (19), `router_requery` (58),
+  `abandoned_on_hold` (6 after talk), `network_error` (60, 61), `partial_call_folded` (53).
+
+Mapping (TOML at `FeedOptions.mapping`, validated; an unknown key or time zone is an error before reading):
+
+    time_zone = "Europe/Paris"          # the logger's zone of DateTime (default UTC)
+    in_house = "in-house"               # the source of unmapped peripherals and of the router
+    [peripherals]                       # PeripheralID -> source
+    5000 = "in-house"
+    5100 = "vendor-b"                   # a vendor's PG in a virtualized setup
+    [call_types]                        # CallTypeID -> call type (and queue) name
+    7001 = "billing"
+    [outsourcers.vendor-a]              # enterprise- or network-routed hand-offs to vendor-a
+    network_target_ids = [9101]
+    labels = ["8005550199"]             # labels / dialled numbers, compared on digits
+    trigger = "split"                   # optional: timeout | split | call_type
 
 PeripheralCallType: 1 ACD In, 2 Pre-Route ACD In, 3 Pre-Route Direct Agent, 4 Transfer In, 5 Overflow In,
 6 Other In, 25 Route by UCCE, 26 Route by Application Instance, NULL (read as ACD In, a correction) are
