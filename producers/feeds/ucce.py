@@ -590,6 +590,8 @@ class _Calls:
         if disposition in NOT_ANSWERED:
             self.report.observed["ring_no_answer" if disposition == 19 else "router_requery"] += 1
         if merge:
+            if disposition in ABANDONED:
+                self.report.correct("abandon disposition on a leg the call continued from")
             return events
         if _answered(row):
             if disposition == ON_HOLD:

@@ -26,6 +26,7 @@ from streams.events import ContactRedirected
 from streams.events import Event
 from streams.events import decode_event
 from streams.events import encode_event
+from tests.support.engine import contact_rows
 from tests.support.raw_ucce import RawFigures
 from tests.support.raw_ucce import read_raw
 
@@ -249,3 +250,54 @@ def test_mapping_mistakes_are_caught_before_reading(tmp_path: Path) -> None:
     mapping = load_mapping(MAPPING)
     assert (mapping.peripherals[5100], mapping.call_types[7002]) == ("vendor-b", "support")
     assert mapping.outsourcers["vendor-a"].network_target_ids == (9101,)
+
+
+def test_partial_records_and_a_short_the_call_went_on_from_continue_one_contact() -> None:
+    header = (
+        "DateTime,PeripheralID,PeripheralCallType,CallDisposition,RouterCallKeyDay,RouterCallKey,"
+        "RouterCallKeySequenceNumber,DelayTime,LocalQTime,RingTime,TalkTime,HoldTime,WorkTime,TimeToAband,Duration,"
+        "AgentPeripheralNumber,CallTypeID,ANI,DigitsDialed"
+    )
+    lines = [
+        header,
+        "2026-03-05 10:00:10.000,5000,2,53,150000,1,1,0,10,0,0,0,0,0,10,NULL,7001,5550100,NULL",  # partial ...
+        "2026-03-05 10:01:17.000,5000,2,13,150000,1,2,0,5,2,60,0,0,0,67,1001,7001,5550100,NULL",  # ... final
+        "2026-03-05 10:05:03.000,5000,4,7,150000,2,1,0,3,0,0,0,0,0,3,NULL,7001,5550101,NULL",  # single-step ...
+        "2026-03-05 10:06:00.000,5000,4,13,150000,2,2,0,4,1,52,0,0,0,57,1002,7001,5550101,NULL",  # ... transfer
+        "2026-03-05 10:09:00.000,5000,2,53,150000,3,1,0,30,0,0,0,0,0,30,NULL,7001,5550102,NULL",  # no final row
+    ]
+    report = FeedReport(FORMAT)
+    events = adapt(lines, UcceMapping(), FeedOptions(tenant="t", caller_key=b"k"), report)
+    assert Counter(e.type for e in events) == Counter(
+        {"contact.offered": 2, "contact.queued": 2, "contact.answered": 2, "contact.ended": 2}
+    )
+    waits = {e.initial_contact_id: (e.contact_id, e.wait_ms) for e in of(events, ContactAnswered)}
+    # One contact each: the partial record's 10 s and the short leg's 3 s count into the answered wait.
+    assert waits == {"t-150000-1": ("t-150000-1", 17_000), "t-150000-2": ("t-150000-2", 8_000)}
+    assert report.skipped == Counter({"partial call: no final record": 1})
+    assert report.corrections["abandon disposition on a leg the call continued from"] == 1
+    assert report.observed == Counter({"partial_call_folded": 1})
+    assert (report.accepted, report.blank, report.unaccounted) == (4, 1, 0)
+
+
+def test_the_engine_counts_the_export() -> None:
+    events, _ = run(FIXTURES / "tcd_export.csv")
+    rows = contact_rows(events, "acme")
+    in_house = [row for row in rows["quality_interval"] if row.source == "in-house"]
+    # 18 arrivals queued in-house; answered there 8 (112's transferred-in leg is not a new offer), abandoned
+    # 6 (two under the engine's 5 s short-abandon threshold: 108, a Short, and 105, a 4 s delay abandon);
+    # out of the queue 4 (109, 110, 111 redirected; 117 to vendor-b).
+    assert sum(row.offered for row in in_house) == 18
+    assert sum(row.answered for row in in_house) == 8
+    assert (sum(row.abandoned for row in in_house), sum(row.short_abandoned for row in in_house)) == (6, 2)
+    assert sum(row.overflowed_out for row in in_house) == 4
+    assert sum(row.transferred_in for row in in_house) == 1
+    (vendor,) = [row for row in rows["quality_interval"] if row.source == "vendor-b"]
+    assert (vendor.offered, vendor.answered, vendor.talk_ms) == (1, 1, 180_000)
+    overflow = rows["overflow_interval"]
+    # End to end: 9 answered, 6 abandoned, 3 handed to an outsourcer the enterprise no longer sees.
+    assert (sum(r.arrived for r in overflow), sum(r.e2e_answered for r in overflow)) == (18, 9)
+    assert (sum(r.e2e_abandoned for r in overflow), sum(r.e2e_hidden for r in overflow)) == (6, 3)
+    routed, _ = run(FIXTURES / "routed")
+    routed_overflow = contact_rows(routed, "acme")["overflow_interval"]
+    assert sum(r.overflowed_split for r in routed_overflow) == 1  # the Percent Allocation to vendor-a
