@@ -19,7 +19,8 @@ Why it works the way it does:
   A customer call is offered once (its first customer leg); `initial_contact_id` is `{tenant}-{day}-{key}`,
   later legs are `{initial}.2`, `{initial}.3`, ... (as asterisk.py numbers its legs). The whole export is read
   before any event is made (a call's legs are written as each ends, so a call is only known complete at the
-  end of the file); events come out in event-time order. A day's export is a few MB of parsed rows.
+  end of the file); events come out in event-time order, held only while a call that is still to be made
+  could come earlier. The parsed rows of a day's export stay in memory (about 1 KB a row).
 - Waits: the answered wait is LocalQTime + RingTime (UCCE's answer wait / ASA counts queue and ring time and
   starts when the call is queued, so DelayTime and self-service NetworkTime are not in it); an abandon's wait
   is TimeToAband, or LocalQTime + RingTime where that is NULL/0. `total_wait_ms` adds the waits of the call's
@@ -121,6 +122,7 @@ holding a line break is not supported (its line is rejected: each line is one ro
 from __future__ import annotations
 
 import csv
+import heapq
 import tomllib
 import uuid
 from collections.abc import Iterable
@@ -247,7 +249,7 @@ def load_mapping(path: Path | None) -> UcceMapping:
         raise MappingError(f"{path}: {exc}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TcdRow:
     """One parsed Termination_Call_Detail row: what the adapter reads of it."""
 
@@ -275,7 +277,7 @@ class TcdRow:
         return f"p{self.peripheral_id}-{self.peripheral_call_key or 0}-{self.ended:%Y%m%d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RcdRow:
     """One parsed Route_Call_Detail row (a routing request)."""
 
@@ -419,7 +421,7 @@ def parse_lines(
             report.reject(number, f"{type(exc).__name__}: {exc}", text, source)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Leg:
     row: TcdRow
     start: datetime
@@ -470,24 +472,6 @@ class _Calls:
             return SKIP_CONSULT
         return None
 
-    def _leg(self, row: TcdRow) -> _Leg:
-        t = row.times
-        parts = (
-            t["DelayTime"] + t["LocalQTime"] + t["RingTime"] + t["TalkTime"] + t["HoldTime"] + t["WorkTime"]
-        )
-        duration = row.duration
-        if duration is None or duration < parts:
-            self.report.correct("Duration NULL or shorter than its parts: read as their sum")
-            duration = parts
-        start = row.ended - timedelta(seconds=duration)
-        if _answered(row):
-            return _Leg(
-                row, start, start + timedelta(seconds=t["DelayTime"]), t["LocalQTime"] + t["RingTime"]
-            )
-        wait = t["TimeToAband"] or t["LocalQTime"] + t["RingTime"]
-        queued = row.ended - timedelta(seconds=wait) - timedelta(seconds=t["TalkTime"] + t["HoldTime"])
-        return _Leg(row, min(start, queued), queued, wait)
-
     def _outsourcer(self, row: TcdRow | None, routes: list[RcdRow]) -> str:
         if row is not None and row.digits_dialed:
             found = self.labels.get(_digits(row.digits_dialed) or row.digits_dialed)
@@ -516,7 +500,10 @@ class _Calls:
                 continue
             if row.call_type_code is None:
                 self.report.correct("NULL PeripheralCallType read as ACD In")
-            legs.append(self._leg(row))
+            leg, short = leg_timing(row)
+            if short:
+                self.report.correct("Duration NULL or shorter than its parts: read as their sum")
+            legs.append(leg)
         trailing = 0  # partial records at the end: the rest of their call is not in this export
         while legs and legs[-1].row.disposition == PARTIAL:
             legs.pop()
@@ -666,6 +653,23 @@ class _Calls:
         return events
 
 
+def leg_timing(row: TcdRow) -> tuple[_Leg, bool]:
+    """When a leg started, queued and how long it waited, from the time it was written (its end) back; and
+    whether its Duration was NULL or shorter than its parts (then read as their sum)."""
+    t = row.times
+    parts = t["DelayTime"] + t["LocalQTime"] + t["RingTime"] + t["TalkTime"] + t["HoldTime"] + t["WorkTime"]
+    duration = row.duration
+    short = duration is None or duration < parts
+    start = row.ended - timedelta(seconds=parts if duration is None or short else duration)
+    if _answered(row):
+        return _Leg(
+            row, start, start + timedelta(seconds=t["DelayTime"]), t["LocalQTime"] + t["RingTime"]
+        ), short
+    wait = t["TimeToAband"] or t["LocalQTime"] + t["RingTime"]
+    queued = row.ended - timedelta(seconds=wait + t["TalkTime"] + t["HoldTime"])
+    return _Leg(row, min(start, queued), queued, wait), short
+
+
 def _answered(row: TcdRow) -> bool:
     """A leg an agent talked on: a handled or transfer disposition, or talk time on any other (the caller who
     hung up on hold, disposition 6, was answered)."""
@@ -674,8 +678,14 @@ def _answered(row: TcdRow) -> bool:
     return row.times["TalkTime"] > 0 and row.disposition not in ABANDONED | REDIRECTED | NOT_ANSWERED
 
 
-def to_events(rows: Rows, mapping: UcceMapping, options: FeedOptions, report: FeedReport) -> list[Event]:
-    """Pure: parsed rows to canonical events in event-time order, every row accounted in `report`."""
+def iter_events(
+    rows: Rows, mapping: UcceMapping, options: FeedOptions, report: FeedReport
+) -> Iterator[Event]:
+    """Parsed rows to canonical events in event-time order, every row accounted in `report` by the end.
+
+    Calls are taken in the order of the earliest moment any of their events can have (the start of their first
+    leg, or their first routing request), and an event is let out once no call still to come can have an
+    earlier one: only the events of calls open at the same time are held, not the export's."""
     calls = _Calls(mapping, options, report)
     legs: dict[str, list[TcdRow]] = {}
     for row in rows.tcd:
@@ -683,12 +693,23 @@ def to_events(rows: Rows, mapping: UcceMapping, options: FeedOptions, report: Fe
     routes: dict[str, list[RcdRow]] = {}
     for route in rows.rcd:
         routes.setdefault(route.call_key(), []).append(route)
-    events: list[Event] = []
-    for key in [*legs, *(key for key in routes if key not in legs)]:
+
+    def earliest(key: str) -> datetime:
+        starts = [leg_timing(row)[0].start for row in legs.get(key, [])]
+        return min(starts + [route.at for route in routes.get(key, [])])
+
+    keys = [*legs, *(key for key in routes if key not in legs)]
+    order = sorted((earliest(key), number, key) for number, key in enumerate(keys))
+    held: list[tuple[datetime, int, int, Event]] = []
+    for start, number, key in order:
+        while held and held[0][0] < start:
+            event = heapq.heappop(held)[3]
+            report.events[event.type] += 1
+            yield event
         call_rows, call_routes = legs.get(key, []), routes.get(key, [])
         counted = (report.accepted, report.skipped.copy(), report.observed.copy())
         try:
-            events.extend(calls.call(key, call_rows, call_routes))
+            produced = calls.call(key, call_rows, call_routes)
         # Rows each valid that make an event the contract refuses together (waits over 7 days across legs):
         # the call's rows are rejected, its counts taken back.
         except MALFORMED as exc:
@@ -698,10 +719,18 @@ def to_events(rows: Rows, mapping: UcceMapping, options: FeedOptions, report: Fe
                 report.reject(
                     item.line, f"call {key}: {type(exc).__name__}: {exc}", item.text, item.source_file
                 )
-    events.sort(key=lambda event: event.ts)
-    for event in events:
+            continue
+        for index, event in enumerate(produced):
+            heapq.heappush(held, (event.ts, number, index, event))
+    while held:
+        event = heapq.heappop(held)[3]
         report.events[event.type] += 1
-    return events
+        yield event
+
+
+def to_events(rows: Rows, mapping: UcceMapping, options: FeedOptions, report: FeedReport) -> list[Event]:
+    """Pure: `iter_events` as a list (the fuzz target's and the tests' path)."""
+    return list(iter_events(rows, mapping, options, report))
 
 
 def adapt(
@@ -738,4 +767,4 @@ def read(path: Path, options: FeedOptions, report: FeedReport) -> Iterator[Event
     files = _export_files(path)
     for file in files:
         parse_lines(text_lines(file, report), mapping, report, rows, str(file) if len(files) > 1 else "")
-    yield from to_events(rows, mapping, options, report)
+    yield from iter_events(rows, mapping, options, report)
