@@ -103,8 +103,9 @@ CallDisposition of a customer leg (the last leg's; earlier legs are passed on, s
                                                                             task"
   52           Called Party Disconnected                                    answered + ended + wrap-up
   53           Partial call (interim record, more rows follow)              folded into the call's next leg (its
-                                                                            start and wait); alone, skipped
-                                                                            "partial call: no final record"
+                                                                            start and wait, not its talk);
+                                                                            alone, skipped "partial call: no
+                                                                            final record"
   54, 56, 57   Drop / conference / abandon of a network consult             skipped "not a call event: consult or
                                                                             conference"
   58           Router Requery Before Answer                                 as 19, observed "router_requery"
@@ -675,6 +676,8 @@ def _answered(row: TcdRow) -> bool:
     hung up on hold, disposition 6, was answered)."""
     if row.disposition in HANDLED or row.disposition in TRANSFERRED:
         return True
+    if row.disposition == PARTIAL:  # the record that follows finishes the leg, and says how it ended
+        return False
     return row.times["TalkTime"] > 0 and row.disposition not in ABANDONED | REDIRECTED | NOT_ANSWERED
 
 
