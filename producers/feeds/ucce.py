@@ -161,6 +161,7 @@ from streams.events import ContactRedirected
 from streams.events import ContactTransferred
 from streams.events import ContactWrapupEnded
 from streams.events import Event
+from streams.events import Name
 
 FORMAT = "ucce-tcd"
 _NAMESPACE = uuid.UUID("5f0c2a9e-83d1-4b7a-9e64-1c3d8b2f7a05")
@@ -222,10 +223,10 @@ class UcceMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     time_zone: str = "UTC"
-    in_house: str = Field(default="in-house", min_length=1, max_length=64)
-    peripherals: dict[int, str] = Field(default_factory=dict)  # PeripheralID -> source
-    call_types: dict[int, str] = Field(default_factory=dict)  # CallTypeID -> call type
-    outsourcers: dict[str, Outsourcer] = Field(default_factory=dict)  # source -> how its hand-offs show
+    in_house: Name = "in-house"
+    peripherals: dict[int, Name] = Field(default_factory=dict)  # PeripheralID -> source
+    call_types: dict[int, Name] = Field(default_factory=dict)  # CallTypeID -> call type
+    outsourcers: dict[Name, Outsourcer] = Field(default_factory=dict)  # source -> how its hand-offs show
 
     @field_validator("time_zone")
     @classmethod

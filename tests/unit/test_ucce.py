@@ -250,6 +250,10 @@ def test_mapping_mistakes_are_caught_before_reading(tmp_path: Path) -> None:
     mapping = load_mapping(MAPPING)
     assert (mapping.peripherals[5100], mapping.call_types[7002]) == ("vendor-b", "support")
     assert mapping.outsourcers["vendor-a"].network_target_ids == (9101,)
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[peripherals]\n5000 = ""\n')
+    with pytest.raises(MappingError, match="peripherals"):
+        load_mapping(empty)
 
 
 def test_partial_records_and_a_short_the_call_went_on_from_continue_one_contact() -> None:
