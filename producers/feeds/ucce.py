@@ -527,10 +527,10 @@ class _Calls:
             ContactOffered(event_id=self._id(initial, "offered"), ts=min(leg.start for leg in legs),
                            caller_hash=self.hasher(ani) if _digits(ani) else None, **common)
         ]  # fmt: skip
-        number, carried_s, waited_s, transferred_in = 0, 0, 0, False
+        number, carried_s, waited_s, transferred_in, continues = 0, 0, 0, False, False
         for index, leg in enumerate(legs):
             following = legs[index + 1] if index + 1 < len(legs) else None
-            if not carried_s:  # a leg the previous one did not merge into is a new contact of the call
+            if not continues:  # a leg the previous one did not merge into is a new contact of the call
                 number += 1
             contact_id = initial if number == 1 else f"{initial}.{number}"
             merge = (
@@ -539,8 +539,9 @@ class _Calls:
                 and (leg.row.disposition == PARTIAL or self._source(following.row) == self._source(leg.row))
             )
             events.extend(self._leg_events(initial, contact_id, leg, following, routes,
-                                           transferred_in, carried_s, waited_s, merge))  # fmt: skip
+                                           transferred_in, continues, carried_s, waited_s, merge))  # fmt: skip
             waited_s += leg.wait_s
+            continues = merge
             if merge:
                 carried_s += leg.wait_s
                 if leg.row.disposition == PARTIAL:
@@ -559,17 +560,17 @@ class _Calls:
 
     def _leg_events(
         self, initial: str, contact_id: str, leg: _Leg, following: _Leg | None, routes: list[RcdRow],
-        transferred_in: bool, carried_s: int, waited_s: int, merge: bool,
+        transferred_in: bool, continues: bool, carried_s: int, waited_s: int, merge: bool,
     ) -> list[ContactEvent]:  # fmt: skip
-        """One leg's events. `carried_s`: the wait of earlier legs at this source that the call went on from
-        unanswered (Ring No Answer, an intraflow, a partial record): this leg continues their contact, so it is
-        not queued again and its wait counts from theirs. `waited_s`: every earlier leg's wait, the start of
+        """One leg's events. `continues`: the leg goes on from earlier legs at this source the call left
+        unanswered (Ring No Answer, an intraflow, a partial record), so it is not queued again; `carried_s`:
+        their wait, which this leg's counts from. `waited_s`: every earlier leg's wait, the start of
         `total_wait_ms`. `merge`: the next leg continues this one."""
         row, t = leg.row, leg.row.times
         common = self._common(contact_id, initial, row)
         eid = self._id
         events: list[ContactEvent] = []
-        if not carried_s:
+        if not continues:
             events.append(ContactQueued(event_id=eid(contact_id, "queued"), ts=leg.queued, queue=common["call_type"],
                                         transferred_in=transferred_in, **common))  # fmt: skip
         wait_ms = (carried_s + leg.wait_s) * 1000

@@ -269,19 +269,25 @@ def test_partial_records_and_a_short_the_call_went_on_from_continue_one_contact(
         "2026-03-05 10:05:03.000,5000,4,7,150000,2,1,0,3,0,0,0,0,0,3,NULL,7001,5550101,NULL",  # single-step ...
         "2026-03-05 10:06:00.000,5000,4,13,150000,2,2,0,4,1,52,0,0,0,57,1002,7001,5550101,NULL",  # ... transfer
         "2026-03-05 10:09:00.000,5000,2,53,150000,3,1,0,30,0,0,0,0,0,30,NULL,7001,5550102,NULL",  # no final row
+        "2026-03-05 10:10:00.000,5000,2,19,150000,4,1,0,0,0,0,0,0,0,0,1003,7001,5550103,NULL",  # no answer at 0 s
+        "2026-03-05 10:11:00.000,5000,2,13,150000,4,2,0,2,1,50,0,0,0,53,1004,7001,5550103,NULL",  # ... answered
     ]
     report = FeedReport(FORMAT)
     events = adapt(lines, UcceMapping(), FeedOptions(tenant="t", caller_key=b"k"), report)
     assert Counter(e.type for e in events) == Counter(
-        {"contact.offered": 2, "contact.queued": 2, "contact.answered": 2, "contact.ended": 2}
+        {"contact.offered": 3, "contact.queued": 3, "contact.answered": 3, "contact.ended": 3}
     )
     waits = {e.initial_contact_id: (e.contact_id, e.wait_ms) for e in of(events, ContactAnswered)}
     # One contact each: the partial record's 10 s and the short leg's 3 s count into the answered wait.
-    assert waits == {"t-150000-1": ("t-150000-1", 17_000), "t-150000-2": ("t-150000-2", 8_000)}
+    assert waits == {
+        "t-150000-1": ("t-150000-1", 17_000),
+        "t-150000-2": ("t-150000-2", 8_000),
+        "t-150000-4": ("t-150000-4", 3_000),  # one contact even when the unanswered leg waited 0 s
+    }
     assert report.skipped == Counter({"partial call: no final record": 1})
     assert report.corrections["abandon disposition on a leg the call continued from"] == 1
-    assert report.observed == Counter({"partial_call_folded": 1})
-    assert (report.accepted, report.blank, report.unaccounted) == (4, 1, 0)
+    assert report.observed == Counter({"partial_call_folded": 1, "ring_no_answer": 1})
+    assert (report.accepted, report.blank, report.unaccounted) == (6, 1, 0)
 
 
 def test_the_engine_counts_the_export() -> None:
