@@ -44,6 +44,7 @@ ADAPTERS: dict[str, str] = {
     "genesys": "producers.feeds.genesys",
     "genesys-users": "producers.feeds.genesys_users",
     "genesys-events": "producers.feeds.genesys_events",
+    "ucce-tcd": "producers.feeds.ucce",
 }
 FORMATS: tuple[str, ...] = ("jsonl", "parquet", *ADAPTERS)
 Reader = Callable[[Path, FeedOptions, FeedReport], Iterator[Event]]

@@ -78,7 +78,11 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
     from producers.feeds.genesys_events import DetailEventAdapter
     from producers.feeds.genesys_users import GenesysUserAdapter
     from producers.feeds.genesys_users import UserMapping
+    from producers.feeds.report import FeedOptions
+    from producers.feeds.report import FeedReport
     from producers.feeds.twilio import TaskRouterAdapter
+    from producers.feeds.ucce import UcceMapping
+    from producers.feeds.ucce import adapt as adapt_ucce
 
     csv_mapping = load_mapping(FIXTURES / "cdr_mapping.toml")
 
@@ -128,6 +132,15 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         )
         _lines_checked(adapter.report.rejects, lines)
 
+    ucce_options = FeedOptions(tenant="t", caller_key=b"k")
+
+    def ucce(lines: list[str]) -> None:
+        # The adapter keeps its own accounting: every line accepted, skipped, blank or rejected with its number.
+        report = FeedReport("ucce-tcd")
+        adapt_ucce(lines, UcceMapping(), ucce_options, report)
+        _check(report.unaccounted == 0, f"{report.unaccounted} lines in no count")
+        _lines_checked(report.rejects, lines)
+
     return {
         "asterisk": lambda lines: _lines_checked(QueueLogAdapter(tenant="t").adapt(lines), lines),
         "taskrouter": taskrouter,
@@ -138,6 +151,7 @@ def _line_adapters() -> dict[str, Callable[[list[str]], None]]:
         "connect-ctr": connect,
         "genesys": genesys,
         "genesys-events": genesys_events,
+        "ucce-tcd": ucce,
     }
 
 
