@@ -44,10 +44,16 @@ def test_counts_by_hand() -> None:
             "agent.logout": 2,
         }
     )
-    assert adapter.report.ignored == Counter({"QUEUESTART": 1, "RINGNOANSWER": 1})
+    assert adapter.report.skipped == Counter(
+        {"not a call event: QUEUESTART": 1, "no canonical event: RINGNOANSWER": 1}
+    )
+    assert adapter.report.observed == Counter({"ring_no_answer": 1, "ring_no_answer_ms": 15_000})
     # Line 16 is not queue_log; line 17 connects a call that never queued: both rejected with their line.
     assert [(reject.line, reject.reason.split(" ")[0]) for reject in rejects] == [(16, "1"), (17, "CONNECT")]
     assert adapter.report.rejected == 2
+    # 20 lines: 16 made events, 2 skipped, 2 rejected, none blank.
+    assert (adapter.report.read, adapter.report.accepted, adapter.report.blank) == (20, 16, 0)
+    assert adapter.report.unaccounted == 0
     assert all(decode_event(encode_event(event)) == event for event in events)
 
 
