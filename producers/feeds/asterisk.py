@@ -20,7 +20,8 @@ Mapping, and why:
   own timer sent the call on; where to is the dialplan's business, so the target is the source of the queue
   mapped as `<call type>:overflow`, if any, and the call's next ENTERQUEUE is its next leg.
 - TRANSFER / BLINDTRANSFER(extension|context|holdtime|calltime|origpos) -> transferred + ended (calltime):
-  internal, to that queue, when the extension is a queue of the mapping, else external.
+  internal, to that queue, when the extension is a queue of the mapping or one the log has named, else
+  external.
   ATTENDEDTRANSFER(method|method-data|holdtime|calltime|origpos) names how the bridges were joined (BRIDGE,
   APP, LINK), never a destination: transferred external + ended.
 - FULL, JOINEMPTY, JOINUNAVAIL, CLOSED, DIVERT_CA_RATIO, DIVERT_HOLDTIME: the call was refused at the queue's
@@ -204,6 +205,7 @@ class QueueLogAdapter:
         self._calls: dict[str, _Call] = {}
         self._ended: deque[tuple[datetime, str]] = deque()
         self._agents: dict[str, _Agent] = {}
+        self._queues_seen: set[str] = set()  # the queues the log has named: a transfer there is internal
         self._corrections: list[str] = []  # the line's repairs, counted once it is accepted or skipped
 
     def adapt(self, lines: Iterable[str]) -> Iterator[Event | Reject]:
@@ -260,6 +262,8 @@ class QueueLogAdapter:
             yield from self._refused(number, ts, event, callid, queue)
         else:
             yield from self._leg_event(number, ts, event, callid, agent, data)
+        if queue not in _NONE and len(self._queues_seen) < 10_000:  # the line was read (not rejected)
+            self._queues_seen.add(queue)
 
     # --- agents ---------------------------------------------------------------------------------------------
 
@@ -380,7 +384,9 @@ class QueueLogAdapter:
                 raise ValueError(f"CONNECT for call {callid!r} already connected")
             if agent in _NONE:
                 raise ValueError("CONNECT without an agent")
-            wait_s = self._seconds(data, 0, event, "holdtime", ts, leg.enqueued)
+            wait_s = _number(data, 0, event, "holdtime")
+            if wait_s is None:  # in every version since the first: a CONNECT without it is damaged
+                raise ValueError("CONNECT holdtime '' is not a number")
             answered = ContactAnswered(event_id=self._id(number, "answered"), ts=ts, agent_id=agent,
                                        wait_ms=wait_s * 1000, total_wait_ms=max(_ms(ts - first), wait_s * 1000),
                                        **common)  # fmt: skip
@@ -396,7 +402,7 @@ class QueueLogAdapter:
             produced: list[Event] = []
             if event in TRANSFERS:
                 destination = data[0] if data and event != "ATTENDEDTRANSFER" else ""
-                internal = destination in self.queues
+                internal = destination in self.queues or destination in self._queues_seen
                 produced.append(ContactTransferred(event_id=self._id(number, "transferred"), ts=ts, agent_id=who,
                                                    kind="internal" if internal else "external",
                                                    to_queue=destination[:64] if internal else None, **common))  # fmt: skip
@@ -407,11 +413,12 @@ class QueueLogAdapter:
         else:  # the call left the queue unanswered: ABANDON, EXITWITHTIMEOUT, EXITEMPTY, LEAVE*, EXITWITHKEY
             if leg.connected is not None:
                 raise ValueError(f"{event} for call {callid!r} already connected")
-            wait_s = self._seconds(
-                data, 3 if event == "EXITWITHKEY" else 2, event, "waittime", ts, leg.enqueued
-            )
-            wait_ms = wait_s * 1000
+            index = 3 if event == "EXITWITHKEY" else 2
             produced = []
+            if event in ("ABANDON", "EXITWITHTIMEOUT"):
+                wait_ms = self._seconds(data, index, event, "waittime", ts, leg.enqueued) * 1000
+            else:  # no event carries the wait: only checked
+                _number(data, index, event, "waittime")
             if event == "ABANDON":
                 produced.append(ContactAbandoned(event_id=self._id(number, "abandoned"), ts=ts, wait_ms=wait_ms,
                                                  total_wait_ms=max(_ms(ts - first), wait_ms), **common))  # fmt: skip
