@@ -213,7 +213,8 @@ def seeds() -> list[bytes]:
     records = [bytes([topic_byte.get(event_topic(decode_event(line)), 2)]) + line for line in lines]
     for start in range(0, len(records), 48):
         out.append(b"\x02" + b"\n".join(records[start : start + 48]))
-    for path in sorted(FIXTURES.iterdir()):
+    # Fixtures may sit in a folder per format (feeds/asterisk/...): every file under feeds/ seeds.
+    for path in sorted(path for path in FIXTURES.rglob("*") if path.is_file()):
         text = path.read_bytes()[:4000]
         out.extend(bytes([3 + pick]) + text for pick in range(len(_line_adapters())))
     return out
