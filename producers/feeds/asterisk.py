@@ -40,8 +40,10 @@ Mapping, and why:
 - Agent state is one per agent (canonical agent events name no queue), changed only when it changes:
   ADDMEMBER / AGENTLOGIN / AGENTCALLBACKLOGIN -> login + ready for an agent in no queue yet; REMOVEMEMBER ->
   logout when it leaves its last queue; AGENTLOGOFF / AGENTCALLBACKLOGOFF -> logout; PAUSE / PAUSEALL -> not
-  ready (the reason, or "paused"); UNPAUSE / UNPAUSEALL -> ready. Asterisk writes a PAUSEALL and then a PAUSE
-  per queue, or an ADDMEMBER per queue: the repeats are skipped as "agent state unchanged".
+  ready (the reason, or "paused"), and again when a paused agent's reason changes; UNPAUSE / UNPAUSEALL ->
+  ready. app_queue writes a PAUSEALL without a reason and then a PAUSE, with the reason, per queue (so one pause
+  of all queues is not ready "paused", then not ready for its reason), and an ADDMEMBER per queue: the repeats
+  are skipped as "agent state unchanged".
 - QUEUESTART, CONFIGRELOAD, DID, INFO carry no contact-center fact: skipped as "not a call event".
 
 Rejected, with the line number, reason and text: fewer than 5 fields (a partial last line too), a time that is not
@@ -182,6 +184,7 @@ class _Agent:
     queues: set[str]
     logged_in: bool = False  # by AGENTLOGIN / AGENTCALLBACKLOGIN, whatever its queues
     ready: bool | None = None  # None: not known (logged out, or not seen yet)
+    reason: str = ""  # why it is not ready
 
 
 class QueueLogAdapter:
@@ -298,10 +301,11 @@ class QueueLogAdapter:
                 produced = [AgentLogout(event_id=self._id(number, "logout"), ts=ts, **common)]
                 state.ready = None
         elif event in PAUSES:
-            if state.ready is not False:
-                reason = (data[0] if data and data[0] else "paused")[:64]
+            given = (data[0] if data else "")[:64]
+            if state.ready is not False or (given and given != state.reason):
+                reason = given or "paused"
                 produced = [AgentNotReady(event_id=self._id(number, "pause"), ts=ts, reason=reason, **common)]
-                state.ready = False
+                state.ready, state.reason = False, reason
         elif state.ready is not True:  # UNPAUSE, UNPAUSEALL
             produced = [AgentReady(event_id=self._id(number, "unpause"), ts=ts, **common)]
             state.ready = True

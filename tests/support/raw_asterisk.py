@@ -55,6 +55,7 @@ def count(path: Path) -> RawCounts:
     connected_at: dict[str, int] = {}
     queues: dict[str, set[str]] = {}  # agent -> queues (and "*" for an agent log-in)
     ready: dict[str, bool | None] = {}
+    why: dict[str, str] = {}  # a paused agent's reason
     for number, text in enumerate(texts, start=1):
         text = text.rstrip("\r")
         if not text.strip():
@@ -92,10 +93,14 @@ def count(path: Path) -> RawCounts:
                 changed = before and not mine
                 if changed:
                     ready[agent] = None
-            else:
-                want = event in UNPAUSED
-                changed = ready.get(agent) is not want
-                ready[agent] = want
+            elif event in UNPAUSED:
+                changed = ready.get(agent) is not True
+                ready[agent] = True
+            else:  # a pause, or a new reason for one
+                reason = data[0] if data else ""
+                changed = ready.get(agent) is not False or (reason != "" and reason != why.get(agent))
+                if changed:
+                    ready[agent], why[agent] = False, reason or "paused"
             if not changed:
                 out.skipped[event] += 1
         elif call in ("", "NONE"):

@@ -214,17 +214,18 @@ def test_the_full_log_by_hand() -> None:
                 "contact.transferred": 3,  # N blind, O attended, P TRANSFER
                 "agent.login": 4,  # SIP/101 (once, for two queues), SIP/102, Agent/2001, Local/bpo-7
                 "agent.ready": 5,  # four log-ins and SIP/101's UNPAUSEALL
-                "agent.not_ready": 1,  # SIP/101's PAUSEALL (its two PAUSE lines repeat it)
+                # SIP/101's PAUSEALL (no reason: "paused"), then its first PAUSE gives the reason, lunch
+                "agent.not_ready": 2,
                 "agent.logout": 4,  # SIP/101 when it leaves its last queue, SIP/102, Agent/2001, Local/bpo-7
             }
         )
     )
-    # 81 lines = 1 blank + 53 accepted + 18 skipped + 9 rejected
+    # 81 lines = 1 blank + 54 accepted + 17 skipped + 9 rejected
     assert (report.read, report.blank, report.accepted, sum(report.skipped.values()), report.rejected) == (
         81,
         1,
-        53,
-        18,
+        54,
+        17,
         9,
     )
     assert report.skipped == Counter(
@@ -242,7 +243,7 @@ def test_the_full_log_by_hand() -> None:
             "no canonical event: LEAVEUNAVAIL": 1,
             "no canonical event: EXITWITHKEY": 1,
             "agent state unchanged: ADDMEMBER": 1,  # SIP/101's second queue
-            "agent state unchanged: PAUSE": 2,  # after its PAUSEALL, one per queue
+            "agent state unchanged: PAUSE": 1,  # the second queue's PAUSE, lunch again
             "agent state unchanged: UNPAUSE": 2,
             "agent state unchanged: REMOVEMEMBER": 1,  # leaving support, still in sales
         }
@@ -313,6 +314,7 @@ def test_every_documented_event_is_in_the_log_and_mapped_or_skipped() -> None:
     for refused in ("FULL", "JOINEMPTY", "JOINUNAVAIL", "CLOSED", "DIVERT_CA_RATIO", "DIVERT_HOLDTIME"):
         assert outcome[refused] == {"contact.offered"}
     assert outcome["PAUSEALL"] == {"agent.not_ready"}
+    assert outcome["PAUSE"] == {"agent.not_ready", "skipped"}
     assert outcome["UNPAUSEALL"] == {"agent.ready"}
     assert outcome["ADDMEMBER"] == {"agent.login", "agent.ready", "skipped"}
     for left in ("EXITEMPTY", "LEAVEEMPTY", "LEAVEUNAVAIL", "EXITWITHKEY", "RINGNOANSWER", "RINGCANCELED"):
@@ -345,14 +347,15 @@ def test_door_refusals_transfers_and_agent_state() -> None:
     answered = next(e for e in by_contact["pbx-1767603800.13.2"] if isinstance(e, ContactAnswered))
     assert (answered.wait_ms, answered.total_wait_ms) == (10_000, 40_000)
     # SIP/101: logged in once for two queues, one lunch, back, out when it left its last queue.
-    states = [(e.type, e.ts.strftime("%H:%M:%S")) for e in events if getattr(e, "agent_id", "") == "SIP/101"
-              and e.type.startswith("agent.")]  # fmt: skip
+    states = [(e.type, e.ts.strftime("%H:%M:%S"), getattr(e, "reason", "")) for e in events
+              if getattr(e, "agent_id", "") == "SIP/101" and e.type.startswith("agent.")]  # fmt: skip
     assert states == [
-        ("agent.login", "09:00:00"),
-        ("agent.ready", "09:00:00"),
-        ("agent.not_ready", "09:05:00"),
-        ("agent.ready", "09:16:40"),
-        ("agent.logout", "11:00:00"),
+        ("agent.login", "09:00:00", ""),
+        ("agent.ready", "09:00:00", ""),
+        ("agent.not_ready", "09:05:00", "paused"),  # PAUSEALL: app_queue writes it without the reason
+        ("agent.not_ready", "09:05:00", "lunch"),  # ... which the PAUSE of its first queue carries
+        ("agent.ready", "09:16:40", ""),  # UNPAUSEALL; the UNPAUSE lines repeat it
+        ("agent.logout", "11:00:00", ""),
     ]
     # Callers are hashed, never kept: every queued call's offered has a hash, door refusals have no number.
     hashes = {e.contact_id: e.caller_hash for e in events if isinstance(e, ContactOffered)}
