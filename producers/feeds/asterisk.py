@@ -5,8 +5,9 @@ rejected, so `FeedReport.unaccounted` is 0 and a skipped event is never mistaken
 those of docs.asterisk.org "Queue Logs" and of app_queue.c's `ast_queue_log` calls (PAUSE, UNPAUSE, PAUSEALL,
 UNPAUSEALL are written there without being listed), plus those the common dialplans write with `QueueLog()`:
 Wazo's FULL, JOINEMPTY, LEAVEEMPTY, CLOSED, DIVERT_CA_RATIO and DIVERT_HOLDTIME (its `stat_call_on_queue`
-statuses), the JOINUNAVAIL and LEAVEUNAVAIL of Asterisk's QUEUESTATUS, and FreePBX's DID and INFO. A name
-outside that list is rejected: it is either a typo or a site's own dialplan event, whose meaning we cannot know.
+statuses), the JOINUNAVAIL and LEAVEUNAVAIL of Asterisk's QUEUESTATUS, and the DID (number dialled) and INFO
+(free text) that FreePBX's and QueueMetrics' dialplans write. A name outside that list is rejected: it is
+either a typo or a site's own dialplan event, whose meaning we cannot know.
 
 Mapping, and why:
 - ENTERQUEUE(url|callerid|origpos) -> offered (the call's first queue only: a customer call is offered once)
@@ -111,7 +112,7 @@ DOCUMENTED: dict[str, tuple[str, ...]] = {
     "QUEUESTART": (),
     "REMOVEMEMBER": (),
     "RINGNOANSWER": ("ringtime",),
-    "RINGCANCELED": ("ringtime",),
+    "RINGCANCELED": (),
     "SYSCOMPAT": (),
     "TRANSFER": ("extension", "context", "holdtime", "calltime", "origposition"),
     # app_queue.c set_member_paused, not in the list above
@@ -128,7 +129,7 @@ DOCUMENTED: dict[str, tuple[str, ...]] = {
     "CLOSED": (),
     "DIVERT_CA_RATIO": (),
     "DIVERT_HOLDTIME": (),
-    # FreePBX's dialplan: the number dialled, and free text
+    # FreePBX's and QueueMetrics' dialplans: the number dialled, and free text
     "DID": ("did",),
     "INFO": ("info",),
 }
