@@ -58,6 +58,7 @@ trailing empty fields (the realtime layout's empty data1..data5 columns); CRLF l
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -206,6 +207,7 @@ class QueueLogAdapter:
         self.team = team
         self.report = report if report is not None else FeedReport("asterisk")
         self._hash = CallerHasher(caller_key) if caller_key else None
+        self._id_prefix = hashlib.sha1(_NAMESPACE.bytes + f"{tenant}/".encode(), usedforsecurity=False)
         self._calls: dict[str, _Call] = {}
         self._ended: deque[tuple[datetime, str]] = deque()
         self._agents: dict[str, _Agent] = {}
@@ -246,8 +248,12 @@ class QueueLogAdapter:
         self._skipped += 1
         self.report.skip(kind)
 
-    def _id(self, *parts: object) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, "/".join(str(part) for part in (self.tenant, *parts)))
+    def _id(self, number: int, role: str) -> uuid.UUID:
+        """`uuid5(_NAMESPACE, "tenant/line/role")`, with the namespace and tenant hashed once (a quarter of the
+        adapter's time went to uuid5): the same line read again has the same id, so a re-replay de-duplicates."""
+        digest = self._id_prefix.copy()
+        digest.update(f"{number}/{role}".encode())
+        return uuid.UUID(bytes=digest.digest()[:16], version=5)
 
     def _line(self, number: int, text: str) -> Iterator[Event]:
         """A line's events; a line that yields none has been counted as skipped (always as its last step, so a
