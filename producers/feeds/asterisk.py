@@ -212,8 +212,8 @@ class QueueLogAdapter:
         self._ended: deque[tuple[datetime, str]] = deque()
         self._agents: dict[str, _Agent] = {}
         self._queues_seen: set[str] = set()  # the queues the log has named: a transfer there is internal
-        self._corrections: list[str] = []
-        self._skipped = 0  # lines skipped so far, so `line` can tell a line counted nowhere (a bug)  # the line's repairs, counted once it is accepted or skipped
+        self._corrections: list[str] = []  # the line's repairs, counted once it is accepted or skipped
+        self._skipped = 0  # lines skipped so far, so `line` can tell a line counted nowhere (a bug)
 
     def adapt(self, lines: Iterable[str]) -> Iterator[Event | Reject]:
         """Events and rejects of lines already in memory (tests, the fuzzer, replay), counting them as read."""
