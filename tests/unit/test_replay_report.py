@@ -103,3 +103,25 @@ def test_an_empty_input_exits_non_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay", str(path), "--to", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 1
     assert "holds no line to replay" in result.output
+
+
+def test_the_readme_replay_example_runs_as_written() -> None:
+    """The README's example, word for word, and the accounting it states."""
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[2]
+    readme = " ".join((root / "README.md").read_text().split())
+    command = re.search(r"For example `acdscope (replay [^`]+)`", readme)
+    assert command is not None
+    args = shlex.split(command.group(1))
+    result = CliRunner().invoke(app, [*args[:1], *(str(root / a) if "/" in a else a for a in args[1:])])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "tcd_export.csv (ucce-tcd): 32 lines read" in text
+    assert "accepted -> 78 events" in text
+    assert "contact.offered 18" in text
+    rejects = [
+        json.loads(line)["line"] for line in (root / ".local" / "ucce-rejects.jsonl").read_text().splitlines()
+    ]
+    assert rejects == [10, 31, 32]
