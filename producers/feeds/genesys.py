@@ -252,7 +252,7 @@ def convert(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) ->
     if conversation.get("conversationEnd") is None:
         reading.open = True
 
-    customer = next((p for p in participants if p.get("purpose") == "customer"), {})
+    customer: dict[str, Any] = next((p for p in participants if p.get("purpose") == "customer"), {})
     ani = next((_str(s.get("ani")) for s in _list(customer.get("sessions"), "sessions") if s.get("ani")), "")
     visits = sorted((s for p in participants if p.get("purpose") == "acd" for s in reading.segments(p)
                      if s.kind == "interact"), key=lambda s: s.start)  # fmt: skip
@@ -388,19 +388,6 @@ def to_events(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) 
 # --- the stream of documents ------------------------------------------------------------------------------
 
 
-def _chunks(stream: IO[bytes]) -> Iterator[tuple[int, bool, bytes]]:
-    """(line number, begins a line, bytes) of a binary stream: lines, and long lines in bounded pieces, so the
-    parser's events can be placed on a line without a minified page being read whole."""
-    number, at_start, first = 1, True, True
-    while chunk := stream.readline(_CHUNK):
-        if first:
-            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
-        yield number, at_start, chunk
-        at_start = chunk.endswith(b"\n")
-        if at_start:
-            number += 1
-
-
 _STARTS = ("start_map", "start_array")
 _ENDS = ("end_map", "end_array")
 
@@ -502,47 +489,70 @@ class _Documents:
 
 
 def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[tuple[int, Any]]:
-    """Every record of one file, streamed; invalid JSON is rejected and reading goes on at the next line that
-    starts a document at column 0, or the end of the file."""
+    """Every record of one (seekable) file, streamed: the parser is sent a line at a time, or a long line in
+    bounded pieces, so its events are placed on a line without a minified page being read whole. A document that
+    is not JSON is rejected; reading goes on at the first line after its start that begins a document at column
+    0 (the next line of a JSON-lines file, the next page of pretty-printed ones), else at the end of the file."""
     parsed: list[tuple[str, str, Any]] = ijson.sendable_list()
     state = _Documents(report)
     coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
-    # (began, failed at, why, text) of a document that is not JSON, while skipping to the next one
+    line, at_start, first = 1, True, True
+    # The first line inside the unfinished document that starts one at column 0, and where: a restart point.
+    resume: tuple[int, int] | None = None
+    # (began, failed at, why, text) of a document that is not JSON, while skipping to the next one.
     broken: tuple[int, int, str, str] | None = None
-    line = 0
-    for line, at_start, chunk in _chunks(stream):
+    while True:
+        offset = stream.tell()
+        chunk = stream.readline(_CHUNK)
+        if not chunk:
+            break
+        if first:
+            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
+        this_line, opens = line, at_start and chunk[:1] in (b"{", b"[")
+        at_start = chunk.endswith(b"\n")
+        line += at_start
         if broken is not None:
-            if not (at_start and chunk[:1] in (b"{", b"[")):
+            if not opens:
                 continue
-            _reject_broken(report, source, *broken, line - 1)
+            _reject_broken(report, source, *broken, this_line - 1)
             broken = None
             state.reset()
             coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
+        elif opens and state.doc_line and resume is None:
+            resume = (this_line, offset)
         try:
             coro.send(chunk)
         except ijson.JSONError as exc:
-            yield from _complete(state, line, parsed)
-            broken = (
-                state.doc_line or line,
-                line,
-                str(exc).split("\n", 1)[0],
-                chunk.decode("utf-8", "replace"),
-            )
+            yield from _complete(state, this_line, parsed)
+            began, why = state.doc_line or this_line, str(exc).split("\n", 1)[0]
+            text = chunk.decode("utf-8", "replace")
+            if resume is not None and resume[0] > began:
+                _reject_broken(report, source, began, this_line, why, text, resume[0] - 1)
+                stream.seek(resume[1])
+                line, at_start, resume = resume[0], True, None
+                state.reset()
+                coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
+            else:
+                broken, resume = (began, this_line, why, text), None
             continue
-        yield from _complete(state, line, parsed)
+        yield from _complete(state, this_line, parsed)
+        if not state.doc_line:
+            resume = None
+    last = line - 1 if at_start else line
     if broken is not None:
-        _reject_broken(report, source, *broken, line)
+        _reject_broken(report, source, *broken, last)
         return
     try:
         coro.close()
     except ijson.JSONError as exc:
-        yield from _complete(state, line, parsed)
-        began = state.doc_line or line
+        yield from _complete(state, last, parsed)
+        began = state.doc_line or last
+        why = str(exc).split("\n", 1)[0]
         report.read += 1
-        report.reject(began, f"invalid JSON: the file ends inside the document begun at line {began} ({str(exc).split(chr(10), 1)[0]})",
+        report.reject(began, f"invalid JSON: the file ends inside the document begun at line {began} ({why})",
                       "", source)  # fmt: skip
         return
-    yield from _complete(state, line, parsed)
+    yield from _complete(state, last, parsed)
 
 
 def _complete(state: _Documents, line: int, parsed: list[tuple[str, str, Any]]) -> Iterator[tuple[int, Any]]:
