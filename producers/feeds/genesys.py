@@ -461,6 +461,28 @@ class _Documents:
                 self.top_items += 1
                 yield line, value
 
+    def whole(self, line: int, value: Any) -> Iterator[tuple[int, Any]]:
+        """A top-level document decoded at once: its records, as `feed` would give them."""
+        if isinstance(value, list):
+            if not value:
+                self.report.read += 1
+                self.report.blank += 1
+            for item in value:
+                yield from (
+                    self.whole(line, item) if isinstance(item, dict) and _is_page(item) else [(line, item)]
+                )
+        elif isinstance(value, dict) and _is_page(value):
+            conversations = value.get("conversations")
+            if isinstance(conversations, list) and conversations:
+                yield from ((line, c) for c in conversations)
+            elif isinstance(conversations, list | None):
+                self.report.read += 1
+                self.report.blank += 1
+            else:
+                yield line, value
+        else:
+            yield line, value
+
     def _in_document(self, level: int, event: str, value: Any) -> Iterator[tuple[int, Any]]:
         if self.pending_key:
             self.pending_key = False
@@ -497,6 +519,7 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
     state = _Documents(report)
     coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
     line, at_start, first = 1, True, True
+    sent = False  # the parser was given more than white space (else closing it would report a premature end)
     # The first line inside the unfinished document that starts one at column 0, and where: a restart point.
     resume: tuple[int, int] | None = None
     # (began, failed at, why, text) of a document that is not JSON, while skipping to the next one.
@@ -517,9 +540,20 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
             _reject_broken(report, source, *broken, this_line - 1)
             broken = None
             state.reset()
-            coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
+            coro, sent = ijson.parse_coro(parsed, multiple_values=True, use_float=True), False
         elif opens and state.doc_line and resume is None:
             resume = (this_line, offset)
+        if opens and at_start and not state.doc_line:
+            # A whole document on one line (JSON lines): decoded by the C json module, ten times the speed of
+            # building it from parse events; anything json refuses goes to the parser, which says why.
+            try:
+                whole = json.loads(chunk, parse_constant=_refuse)
+            except ValueError:
+                pass
+            else:
+                yield from state.whole(this_line, whole)
+                continue
+        sent = sent or bool(chunk.strip())
         try:
             coro.send(chunk)
         except ijson.JSONError as exc:
@@ -531,7 +565,7 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
                 stream.seek(resume[1])
                 line, at_start, resume = resume[0], True, None
                 state.reset()
-                coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
+                coro, sent = ijson.parse_coro(parsed, multiple_values=True, use_float=True), False
             else:
                 broken, resume = (began, this_line, why, text), None
             continue
@@ -543,7 +577,8 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
         _reject_broken(report, source, *broken, last)
         return
     try:
-        coro.close()
+        if sent:
+            coro.close()
     except ijson.JSONError as exc:
         yield from _complete(state, last, parsed)
         began = state.doc_line or last
@@ -553,6 +588,14 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
                       "", source)  # fmt: skip
         return
     yield from _complete(state, last, parsed)
+
+
+def _is_page(value: dict[str, Any]) -> bool:
+    return bool(value) and value.keys() <= _ENVELOPE_KEYS
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _complete(state: _Documents, line: int, parsed: list[tuple[str, str, Any]]) -> Iterator[tuple[int, Any]]:

@@ -213,7 +213,7 @@ def seeds() -> list[bytes]:
     records = [bytes([topic_byte.get(event_topic(decode_event(line)), 2)]) + line for line in lines]
     for start in range(0, len(records), 48):
         out.append(b"\x02" + b"\n".join(records[start : start + 48]))
-    for path in sorted(FIXTURES.iterdir()):
+    for path in sorted(p for p in FIXTURES.rglob("*") if p.is_file()):  # folders hold pages (genesys/jobs)
         text = path.read_bytes()[:4000]
         out.extend(bytes([3 + pick]) + text for pick in range(len(_line_adapters())))
     return out
