@@ -415,35 +415,38 @@ class _Documents:
         self.item: Any = None  # builder of one conversation of a page
         self.item_level, self.item_line = 0, 0
 
-    def feed(self, line: int, events: list[tuple[str, str, Any]]) -> Iterator[tuple[int, Any]]:
-        for _, event, value in events:
+    def feed(self, line: int, events: list[tuple[str, Any]], out: list[tuple[int, Any]]) -> None:
+        """The records completed by these parse events, appended to `out` (the loop runs once per JSON token of
+        a month of data: locals and no generators)."""
+        depth, item = self.depth, self.item
+        for event, value in events:
             if event in _STARTS:
-                level = self.depth
-                self.depth += 1
+                level = depth
+                depth += 1
             elif event in _ENDS:
-                self.depth -= 1
-                level = self.depth
+                depth -= 1
+                level = depth
             elif event == "map_key":
-                level = self.depth - 1
+                level = depth - 1
             else:
-                level = self.depth
-            if self.item is not None:
-                self.item.event(event, value)
+                level = depth
+            if item is not None:
+                item.event(event, value)
                 if level == self.item_level and event in _ENDS:
-                    yield self.item_line, self.item.value
-                    self.item = None
+                    out.append((self.item_line, item.value))
+                    item = None
             elif self.pages:
                 if event in _ENDS:
                     self.pages = False
                 elif event in _STARTS:
                     self.page_items += 1
-                    self.item, self.item_level, self.item_line = ijson.ObjectBuilder(), level, line
-                    self.item.event(event, value)
+                    item, self.item_level, self.item_line = ijson.ObjectBuilder(), level, line
+                    item.event(event, value)
                 else:
                     self.page_items += 1
-                    yield line, value
+                    out.append((line, value))
             elif self.doc is not None:
-                yield from self._in_document(level, event, value)
+                self._in_document(level, event, value, out)
             elif level == 0 and event == "start_array":
                 self.top_array, self.top_items, self.doc_line = True, 0, line
             elif level == 0 and event == "end_array":
@@ -459,7 +462,8 @@ class _Documents:
                 self.doc.event(event, value)
             else:
                 self.top_items += 1
-                yield line, value
+                out.append((line, value))
+        self.depth, self.item = depth, item
 
     def whole(self, line: int, value: Any) -> Iterator[tuple[int, Any]]:
         """A top-level document decoded at once: its records, as `feed` would give them."""
@@ -483,7 +487,7 @@ class _Documents:
         else:
             yield line, value
 
-    def _in_document(self, level: int, event: str, value: Any) -> Iterator[tuple[int, Any]]:
+    def _in_document(self, level: int, event: str, value: Any, out: list[tuple[int, Any]]) -> None:
         if self.pending_key:
             self.pending_key = False
             if event == "start_array":
@@ -502,9 +506,11 @@ class _Documents:
             if not self.top_array:
                 self.doc_line = 0
             if not (isinstance(record, dict) and keys and keys <= _ENVELOPE_KEYS):
-                yield self.record_line, record
+                out.append((self.record_line, record))
             elif self.page_items == 0 and not isinstance(record.get("conversations"), list | None):
-                yield self.record_line, record  # `"conversations": 7`: neither a page nor a call, rejected
+                out.append(
+                    (self.record_line, record)
+                )  # `"conversations": 7`: neither page nor call, rejected
             elif self.page_items == 0:
                 self.report.read += 1
                 self.report.blank += 1
@@ -515,20 +521,21 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
     bounded pieces, so its events are placed on a line without a minified page being read whole. A document that
     is not JSON is rejected; reading goes on at the first line after its start that begins a document at column
     0 (the next line of a JSON-lines file, the next page of pretty-printed ones), else at the end of the file."""
-    parsed: list[tuple[str, str, Any]] = ijson.sendable_list()
+    parsed: list[tuple[str, Any]] = ijson.sendable_list()
     state = _Documents(report)
-    coro = ijson.parse_coro(parsed, multiple_values=True, use_float=True)
+    coro = ijson.basic_parse_coro(parsed, multiple_values=True, use_float=True)
     line, at_start, first = 1, True, True
     sent = False  # the parser was given more than white space (else closing it would report a premature end)
     # The first line inside the unfinished document that starts one at column 0, and where: a restart point.
     resume: tuple[int, int] | None = None
     # (began, failed at, why, text) of a document that is not JSON, while skipping to the next one.
     broken: tuple[int, int, str, str] | None = None
+    offset = stream.tell()
     while True:
-        offset = stream.tell()
         chunk = stream.readline(_CHUNK)
         if not chunk:
             break
+        offset, chunk_offset = offset + len(chunk), offset
         if first:
             chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
         this_line, opens = line, at_start and chunk[:1] in (b"{", b"[")
@@ -540,9 +547,9 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
             _reject_broken(report, source, *broken, this_line - 1)
             broken = None
             state.reset()
-            coro, sent = ijson.parse_coro(parsed, multiple_values=True, use_float=True), False
+            coro, sent = ijson.basic_parse_coro(parsed, multiple_values=True, use_float=True), False
         elif opens and state.doc_line and resume is None:
-            resume = (this_line, offset)
+            resume = (this_line, chunk_offset)
         if opens and at_start and not state.doc_line:
             # A whole document on one line (JSON lines): decoded by the C json module, ten times the speed of
             # building it from parse events; anything json refuses goes to the parser, which says why.
@@ -563,9 +570,10 @@ def _documents(stream: IO[bytes], report: FeedReport, source: str) -> Iterator[t
             if resume is not None and resume[0] > began:
                 _reject_broken(report, source, began, this_line, why, text, resume[0] - 1)
                 stream.seek(resume[1])
+                offset = resume[1]
                 line, at_start, resume = resume[0], True, None
                 state.reset()
-                coro, sent = ijson.parse_coro(parsed, multiple_values=True, use_float=True), False
+                coro, sent = ijson.basic_parse_coro(parsed, multiple_values=True, use_float=True), False
             else:
                 broken, resume = (began, this_line, why, text), None
             continue
@@ -598,10 +606,14 @@ def _refuse(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _complete(state: _Documents, line: int, parsed: list[tuple[str, str, Any]]) -> Iterator[tuple[int, Any]]:
-    events = list(parsed)
+def _complete(state: _Documents, line: int, parsed: list[tuple[str, Any]]) -> list[tuple[int, Any]]:
+    """The records the parser's last events completed (most lines of a pretty-printed page complete none)."""
+    if not parsed:
+        return []
+    out: list[tuple[int, Any]] = []
+    state.feed(line, parsed, out)
     del parsed[:]
-    yield from state.feed(line, events)
+    return out
 
 
 def _reject_broken(
