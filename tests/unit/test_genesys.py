@@ -210,6 +210,24 @@ def test_every_shape_of_the_same_conversations_reads_alike(tmp_path: Path) -> No
         assert events == expected, name
 
 
+def test_pages_in_an_array_a_minified_page_past_a_chunk_and_empty_files(tmp_path: Path) -> None:
+    """A page longer than the parser's 64 KiB pieces is still read a conversation at a time, each placed on its
+    line; a file of white space holds no record."""
+    parsed = [json.loads(line) for line in FIXTURE.read_text().splitlines()[:3]]
+    many = [{**parsed[i % 3], "conversationId": f"m{i}"} for i in range(300)]
+    (tmp_path / "minified.json").write_text(json.dumps({"conversations": many, "totalHits": 300}) + "\n")
+    (tmp_path / "pages-in-array.json").write_text(json.dumps([{"conversations": parsed}, {"totalHits": 3}]))
+    (tmp_path / "blank.json").write_text("\n  \n")
+    events, report = _read(tmp_path / "minified.json", MAPPING)
+    assert (report.read, report.accepted, report.unaccounted) == (300, 300, 0)
+    assert len(tmp_path.joinpath("minified.json").read_bytes()) > 3 * 65_536  # four pieces
+    assert (report.events["contact.answered"], len({e.contact_id for e in events})) == (100, 300)
+    _, report = _read(tmp_path / "pages-in-array.json", MAPPING)
+    assert (report.read, report.blank, report.accepted, report.rejected) == (4, 1, 3, 0)
+    _, report = _read(tmp_path / "blank.json", MAPPING)
+    assert (report.read, report.rejected) == (0, 0)
+
+
 def test_a_page_cut_short_keeps_the_conversations_before_the_cut(tmp_path: Path) -> None:
     parsed = [json.loads(line) for line in FIXTURE.read_text().splitlines()[:3]]
     page = json.dumps({"conversations": parsed, "cursor": "x"}, indent=2)
