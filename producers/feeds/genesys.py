@@ -12,14 +12,15 @@ as an empty page `{"totalHits": 0}`) is a page envelope, whose conversations are
 ijson and never the page at once; a top-level array holds conversations or pages; any other object is a
 conversation. Units are records: every conversation read is accepted, skipped ("not voice": the product counts
 calls, as the Connect adapter does with non-voice contacts) or rejected; a page envelope without conversations
-is blank. Invalid JSON is rejected with the line the parser stopped at and the line its document began; the
-reader then goes on at the next line that starts a document at column 0 (the next line of a JSON-lines file, the
-next page of pretty-printed ones), or the next file, and the reject says which lines it could not read.
+is blank. A record's line is the line its object begins on. Invalid JSON is one reject, at the line its
+document began, naming the line the parser stopped at; reading goes on at the first line after that start which
+begins a document at column 0 (the next line of a JSON-lines file, the next page of pretty-printed ones), else at
+the next file, and the reject says which lines were not read. Events come in event-time order (`GenesysReader`).
 
 **A call.** A conversation is one customer call (`conversationId`). Each `interact` segment of an `acd`
 participant is a visit to a queue (`queueId`); a second visit is a queue-to-queue transfer, the call's next leg
-(`contact_id` "<id>.2", as the TaskRouter adapter numbers legs): an overflow when no agent took the first, an
-agent's internal transfer when one did. An `agent` participant with an `interact` segment answered the leg it
+(`contact_id` "<id>.2", as the TaskRouter adapter numbers legs): an overflow (to the in-house source, trigger
+timeout) when no agent took the first, an agent's internal transfer (the next leg `transferred_in`) when one did. An `agent` participant with an `interact` segment answered the leg it
 started in: the answer goes to the first agent who talked, and an agent who only alerted (`alert`, no
 `interact`, disconnectType noAnswerTransfer, notAvailableTransfer, ...) is counted in
 `observed["ring_no_answer"]` (a customer who hangs up while it rings, disconnectType peer, abandoned: not the
@@ -33,10 +34,13 @@ otherwise is an abandon.
 after the agent's talk began (`overlap_clamped`: the wait ends at the answer); timestamps that are not zero-padded
 (`unpadded_timestamp`); a segment whose time cannot be read, dropped (`unreadable_segment`); a segment that ends
 before it starts (`segment_end_before_start`, length 0); an event dated before `conversationStart`
-(`before_conversation_start`, dated at it). **Open conversations** (no `conversationEnd`): what is known is kept
-(offered, queued, answered) and no end is invented; a conversation with a segment without an end is counted in
-`observed["open_segment"]` (a fact of the call, not a repair). A conversation is rejected only when it has no
-`conversationId` or no readable `conversationStart`, or values of the wrong type or beyond the contract.
+(`before_conversation_start`, dated at it). **Open conversations** (no `conversationEnd`, or a segment without
+an end): what is known is kept (offered, queued, answered) and no end is invented (no ended, abandoned or wrap-up
+event from a segment still going on); each is counted once in `observed["open_segment"]` (a fact of the call, not
+a repair). Agents who talked after the leg's first agent without a queue between (`observed["further_agent"]`)
+or before any queue (`observed["talk_outside_queue"]`) are counted, not mapped. A conversation is rejected only
+when it has no `conversationId` or no readable `conversationStart`, or values of the wrong type or beyond the
+contract (a wait longer than the contract's 7 days).
 """
 
 from __future__ import annotations
@@ -304,9 +308,7 @@ def convert(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) ->
     first_queue = visits[0].queue if visits else ""
     events.append(ContactOffered(event_id=eid(cid, "offered"), ts=start, **common(cid, first_queue),
                                  caller_hash=hasher(ani.removeprefix("tel:")) if ani else None))  # fmt: skip
-    if not visits and agents:
-        observed["talk_outside_queue"] += 1  # an agent on the call without a queue: a direct or internal call
-    answered_before = False
+    answered_before, taken = False, 0
     for index, visit in enumerate(visits):
         leg = cid if index == 0 else f"{cid}.{index + 1}"
         following = visits[index + 1] if index + 1 < len(visits) else None
@@ -318,6 +320,7 @@ def convert(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) ->
             for a in agents
             if a.talk[0].start >= visit.start and (following is None or a.talk[0].start < following.start)
         ]
+        taken += len(in_leg)
         if len(in_leg) > 1:
             observed["further_agent"] += len(in_leg) - 1  # talked after the first without a queue in between
         if in_leg:
@@ -331,7 +334,7 @@ def convert(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) ->
                 reading.corrections.add("overlap_clamped")
             wait_ms = _ms(visit.start, wait_end)
             events.append(ContactAnswered(event_id=eid(leg, "answered"), ts=at(answered), agent_id=agent.user,
-                                          wait_ms=wait_ms, total_wait_ms=max(wait_ms, _ms(visits[0].start, answered)),
+                                          wait_ms=wait_ms, total_wait_ms=max(wait_ms, _ms(visits[0].start, wait_end)),
                                           **c))  # fmt: skip
             talk_end = agent.talk[-1].end
             closed = talk_end is not None and all(s.end is not None for s in (*agent.talk, *agent.holds))
@@ -375,6 +378,8 @@ def convert(conversation: Any, mapping: GenesysMapping, hasher: CallerHasher) ->
             events.append(ContactAbandoned(event_id=eid(leg, "abandoned"), ts=at(visit.end), wait_ms=wait_ms,
                                            total_wait_ms=max(wait_ms, _ms(visits[0].start, visit.end)), **c))  # fmt: skip
         # else: still queued when the data was taken; nothing more is known
+    if len(agents) > taken:  # agents who talked before any queue: a direct or internal call, not ACD work
+        observed["talk_outside_queue"] += len(agents) - taken
     if reading.open:
         observed["open_segment"] += 1
     return Conversion(events, start, reading.corrections, observed)
