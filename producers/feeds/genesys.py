@@ -67,6 +67,7 @@ from typing import Any
 from typing import NamedTuple
 
 import ijson
+from pydantic import ValidationError
 
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.rejects import Reject
@@ -697,7 +698,7 @@ class GenesysReader:
                 try:
                     conversion = convert(record, self.mapping, self.hasher)
                 except MALFORMED as exc:
-                    report.reject(line, f"{type(exc).__name__}: {exc}"[:500], _text(record), source)
+                    report.reject(line, _reason(record, exc), _text(record), source)
                     continue
                 if conversion.skipped:
                     report.skip(conversion.skipped)
@@ -717,6 +718,20 @@ class GenesysReader:
             event = heapq.heappop(heap)[2]
             report.events[event.type] += 1
             yield event
+
+
+def _reason(record: Any, exc: Exception) -> str:
+    """One line: the error's kind, the conversation it concerns, and for a contract violation the fields."""
+    if isinstance(exc, ValidationError):
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)[:3]
+        )
+        detail = f"{exc.title} {fields}"
+    else:
+        detail = str(exc)
+    cid = record.get("conversationId") if isinstance(record, dict) else None
+    about = f"conversation {cid!r}: " if isinstance(cid, str) and cid and cid not in detail else ""
+    return f"{type(exc).__name__}: {about}{detail}"[:500]
 
 
 def _text(record: Any) -> str:
