@@ -630,7 +630,8 @@ def _print_feed_report(file: Path, feed: FeedReport, rejects: Path | None) -> No
     if not reasons:
         table.add_row("rejected", "0", "")
     for reason in reasons[:10]:
-        table.add_row(f"rejected: {reason.example}", f"{reason.count:,}", f"{reason.first_line:,}")
+        where = f"{Path(reason.first_source).name}:" if reason.first_source else ""
+        table.add_row(f"rejected: {reason.example}", f"{reason.count:,}", f"{where}{reason.first_line:,}")
     if len(reasons) > 10:
         rest = sum(reason.count for reason in reasons[10:])
         table.add_row(f"rejected: {len(reasons) - 10} other reasons", f"{rest:,}", "")

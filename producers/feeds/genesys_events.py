@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from producers.feeds.genesys import GenesysMapping
+from producers.feeds.genesys import load_mapping
 from producers.feeds.rejects import MALFORMED
 from producers.feeds.report import FeedOptions
 from producers.feeds.report import FeedReport
@@ -582,7 +583,15 @@ def read(path: Path, options: FeedOptions, report: FeedReport,
          mapping: GenesysMapping | None = None) -> Iterator[ContactEvent]:  # fmt: skip
     """The events of a file or a folder of files of detail-event messages, one stream in name order."""
     report.unit = "record"
-    adapter = DetailEventAdapter(mapping or GenesysMapping(tenant=options.tenant), options.caller_key, report)
+    if (
+        mapping is None
+    ):  # the tenant's queues and outsourcer numbers, in the conversation-details mapping file
+        mapping = (
+            load_mapping(options.mapping, options.tenant)
+            if options.mapping
+            else GenesysMapping(options.tenant)
+        )
+    adapter = DetailEventAdapter(mapping, options.caller_key, report)
     for file in input_files(path):
         adapter.source = str(file) if path.is_dir() else ""
         for number, text in records(file, report):

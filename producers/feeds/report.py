@@ -46,6 +46,7 @@ class ReasonCount:
     count: int
     first_line: int
     example: str  # the first reject's full reason
+    first_source: str = ""  # the file of the first, when the input is a folder
 
 
 @dataclass
@@ -88,7 +89,10 @@ class FeedReport:
         for reject in self.rejects:
             groups.setdefault(reason_kind(reject.reason), []).append(reject)
         ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[1][0].line))
-        return [ReasonCount(kind, len(group), group[0].line, group[0].reason) for kind, group in ranked]
+        return [
+            ReasonCount(kind, len(group), group[0].line, group[0].reason, group[0].source)
+            for kind, group in ranked
+        ]
 
     def write_rejects(self, out: IO[str], source: Path | str) -> int:
         """Every reject as one JSON line: file, line number, reason and the raw text."""

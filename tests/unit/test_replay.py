@@ -123,6 +123,8 @@ def test_real_feeds_replay_through_their_adapters(tmp_path: Path) -> None:
         (["--format", "genesys"], fixtures / "genesys_conversations.jsonl", 12, 1),
         (["--format", "genesys-users"], fixtures / "genesys_user_events.jsonl", 20, 2),
         (["--format", "connect-agents"], fixtures / "connect_agent_events.jsonl", 8, 1),
+        # a saved query response: two pretty-printed pages in one file (tests/unit/test_genesys.py)
+        (["--format", "genesys"], fixtures / "genesys" / "query_response.json", 27, 0),
         # a folder: a websocket capture and an EventBridge delivery (tests/unit/test_genesys_events.py)
         (["--format", "genesys-events"], fixtures / "genesys_events", 36, 3),
         (
