@@ -4,6 +4,7 @@ keyed by the call, in order, and a resumed replay sends only what is left."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -34,10 +35,14 @@ def test_replay_a_real_log_window_into_kafka_keeping_per_call_order(servers, top
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    sent = int(done.stdout.split("sent ")[1].split(",")[0])
+    summary = re.search(r"([\d,]+) sent to kafka, [\d,]+ outside the window", " ".join(done.stdout.split()))
+    assert summary is not None, done.stdout
+    sent = int(summary.group(1).replace(",", ""))
     assert sent > 100
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert "sent 0," in again.stdout  # resumed: nothing left to send
+    resumed = " ".join(again.stdout.split())
+    assert " 0 sent to kafka," in resumed, resumed  # resumed: nothing left to send
+    assert f"{sent:,} already sent before (resumed)" in resumed
 
     consumer = KafkaConsumer(
         topic, bootstrap_servers=servers.kafka_bootstrap, auto_offset_reset="earliest",
