@@ -49,7 +49,7 @@ chromium:
 # The servers are stopped whatever pytest's outcome; pytest's own exit code (5 = no tests) is passed through.
 test: lint chromium
 	$(PY) -m infra.stack start
-	status=0; $(PY) -m pytest tests || status=$$?; $(PY) -m infra.stack stop; exit $$status
+	status=0; $(PY) -m pytest tests --durations=30 || status=$$?; $(PY) -m infra.stack stop; exit $$status
 
 bench: install
 	$(PY) -m bench
