@@ -513,7 +513,7 @@ def dashboard(
 
 _REPLAY_FORMATS = (
     "jsonl | parquet | anonymous-bank | asterisk | connect-ctr | connect-agents | csv | taskrouter | genesys | "
-    "genesys-users"
+    "genesys-users | genesys-events | ucce-tcd"
 )
 
 

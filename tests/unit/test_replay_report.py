@@ -125,3 +125,10 @@ def test_the_readme_replay_example_runs_as_written() -> None:
         json.loads(line)["line"] for line in (root / ".local" / "ucce-rejects.jsonl").read_text().splitlines()
     ]
     assert rejects == [10, 31, 32]
+
+
+def test_the_format_help_names_every_format() -> None:
+    from acdscope.cli import _REPLAY_FORMATS
+    from producers.replay import FORMATS
+
+    assert _REPLAY_FORMATS.split(" | ") == list(FORMATS)
